@@ -1,0 +1,54 @@
+"""Database roles: migrations run as the owner, everything else as the runtime role."""
+
+from __future__ import annotations
+
+import contextlib
+
+from django.conf import settings
+from django.db import connections
+
+_CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT")
+
+
+@contextlib.contextmanager
+def as_owner(alias: str = "default"):
+    """Reconnect `alias` with the owner role's credentials for the duration of the block.
+
+    The database name is kept (so a test database stays the test database).
+    """
+    connection = connections[alias]
+    saved = {key: connection.settings_dict.get(key) for key in _CREDENTIALS}
+    if saved["USER"] == settings.DATABASE_OWNER["USER"]:
+        yield connection
+        return
+    connection.close()
+    connection.settings_dict.update(settings.DATABASE_OWNER)
+    try:
+        yield connection
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+
+
+def grant_runtime_privileges(connection) -> None:
+    """Give the runtime and maintenance roles data access to every table the owner made.
+
+    Runs after each migrate, as the owner. Tables are owned by the owner only; the
+    runtime role gets data privileges, never ownership, so row-level security binds it.
+    """
+    roles = settings.DATABASE_ROLE_NAMES
+    runtime, owner = roles["runtime"], roles["owner"]
+    if runtime == owner:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", [list(roles.values())])
+        present = {row[0] for row in cursor.fetchall()}
+        for role in (runtime, roles["maintenance"]):
+            if role not in present:
+                continue
+            quoted = connection.ops.quote_name(role)
+            cursor.execute(f"GRANT USAGE ON SCHEMA public TO {quoted}")
+            cursor.execute(
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"
+            )
+            cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")

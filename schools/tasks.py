@@ -1,0 +1,18 @@
+"""Celery tasks of the schools app: thin wrappers around services."""
+
+from celery import shared_task
+
+from schools import services
+
+
+@shared_task(
+    queue="default", autoretry_for=(Exception,), retry_backoff=30, retry_backoff_max=600,
+    max_retries=services.MAX_EMAIL_ATTEMPTS,
+)
+def send_email(email_id: int) -> bool:
+    return services.email_send(email_id=email_id)
+
+
+@shared_task(queue="default")
+def requeue_stuck_email() -> int:
+    return services.email_requeue_stuck()
