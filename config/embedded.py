@@ -85,47 +85,62 @@ def postgres(local_dir: Path) -> EmbeddedPostgres:
         embedded = EmbeddedPostgres(socket_dir=str(info.socket_dir), port=int(info.port))
         marker = pgdata / ".trellis-roles"
         if not marker.exists():
-            bootstrap_database("", **embedded.conninfo("postgres", "postgres"))
+            bootstrap_database(**embedded.conninfo("postgres", "postgres"))
             marker.write_text("roles and database created\n")
     return embedded
 
 
-def bootstrap_sql() -> list[str]:
-    """Statements that create the roles (idempotent); the database is created separately."""
-    return [
-        f"""DO $$ BEGIN
-            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
-                CREATE ROLE {OWNER_ROLE} LOGIN CREATEDB NOBYPASSRLS;
-            END IF;
-            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{RUNTIME_ROLE}') THEN
-                CREATE ROLE {RUNTIME_ROLE} LOGIN NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-            END IF;
-            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{MAINTENANCE_ROLE}') THEN
-                CREATE ROLE {MAINTENANCE_ROLE} LOGIN BYPASSRLS;
-            END IF;
-        END $$""",
-    ]
-
-
-def bootstrap_database(superuser_url: str, database: str = DATABASE_NAME, **kwargs) -> None:
+def bootstrap_database(
+    superuser_url: str = "",
+    *,
+    database: str = DATABASE_NAME,
+    owner: str = OWNER_ROLE,
+    runtime: str = RUNTIME_ROLE,
+    maintenance: str = MAINTENANCE_ROLE,
+    passwords: dict[str, str] | None = None,
+    **conninfo,
+) -> None:
     """Create the three roles and the database owned by the owner role, if missing.
 
-    `superuser_url` (or keyword connection parameters) names a superuser connection;
-    every statement is idempotent, so running it again changes nothing.
+    `superuser_url` (or keyword connection parameters) names a superuser connection.
+    Every statement is idempotent; passwords given are (re)set on each run.
     """
     import psycopg
+    from psycopg import sql
 
-    with psycopg.connect(superuser_url, autocommit=True, **kwargs) as conn:
-        for statement in bootstrap_sql():
-            conn.execute(statement)
+    attributes = {
+        owner: "LOGIN CREATEDB NOBYPASSRLS",
+        runtime: "LOGIN NOBYPASSRLS NOCREATEDB NOCREATEROLE",
+        maintenance: "LOGIN BYPASSRLS",
+    }
+    with psycopg.connect(superuser_url, autocommit=True, **conninfo) as conn:
+        for role, attrs in attributes.items():
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
+            verb = "ALTER" if exists else "CREATE"
+            conn.execute(sql.SQL(f"{verb} ROLE {{}} {attrs}").format(sql.Identifier(role)))
+            password = (passwords or {}).get(role)
+            if password:
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                        sql.Identifier(role), sql.Literal(password)
+                    )
+                )
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
         if not exists:
-            conn.execute(f'CREATE DATABASE "{database}" OWNER {OWNER_ROLE} ENCODING \'UTF8\'')
-    # Nobody but the owner creates objects in public; the runtime role only uses them.
-    with psycopg.connect(superuser_url, autocommit=True, **{**kwargs, "dbname": database}) as conn:
-        conn.execute(f"ALTER SCHEMA public OWNER TO {OWNER_ROLE}")
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8'").format(
+                    sql.Identifier(database), sql.Identifier(owner)
+                )
+            )
+    # Nobody but the owner creates objects in public; the others only use them.
+    with psycopg.connect(superuser_url, autocommit=True, **{**conninfo, "dbname": database}) as conn:
+        conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(owner)))
         conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-        conn.execute(f"GRANT USAGE ON SCHEMA public TO {RUNTIME_ROLE}, {MAINTENANCE_ROLE}")
+        conn.execute(
+            sql.SQL("GRANT USAGE ON SCHEMA public TO {}, {}").format(
+                sql.Identifier(runtime), sql.Identifier(maintenance)
+            )
+        )
 
 
 def stop_postgres(local_dir: Path) -> bool:

@@ -23,7 +23,7 @@ def describe(exc: BaseException) -> str | None:
     try:
         import redis
 
-        if isinstance(exc, redis.exceptions.ConnectionError):
+        if isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
             return f"cannot reach the Redis named by REDIS_URL: {exc}"
     except ImportError:
         pass

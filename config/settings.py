@@ -163,6 +163,9 @@ else:
     _owner = {**_runtime, "USER": embedded.OWNER_ROLE}
     EMBEDDED_POSTGRES = True
 
+# Point every process at another database of the same server (used by the worker test).
+if os.environ.get("DATABASE_NAME"):
+    _runtime["NAME"] = os.environ["DATABASE_NAME"]
 _runtime.update(
     {
         # Persistent connections, checked before reuse: a database restart costs no request.
@@ -178,6 +181,8 @@ DATABASES = {"default": _runtime}
 DATABASE_OWNER = {
     key: (_owner or _runtime)[key] for key in ("USER", "PASSWORD", "HOST", "PORT")
 }
+# Used only by `manage.py db_bootstrap` to create the roles and the database.
+DATABASE_SUPERUSER_URL = os.environ.get("DATABASE_SUPERUSER_URL", "")
 DATABASE_ROLE_NAMES = {
     "runtime": _runtime["USER"],
     "owner": DATABASE_OWNER["USER"],
@@ -221,7 +226,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ("urgent", "default", "reports")
+# Queues by task name: urgent for risk alerts, reports for PDF; the rest is default.
+CELERY_TASK_ROUTES = {
+    "*.tasks.alert_*": {"queue": "urgent"},
+    "*.tasks.render_*": {"queue": "reports"},
+}
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
 # Longer than any task's hard limit, so Redis never redelivers a task still running.
@@ -283,7 +292,7 @@ ANONYMOUS_USER_NAME = None
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Trellis <no-reply@trellis.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_OUTBOX_DIR = LOCAL_DIR / "outbox"
+EMAIL_OUTBOX_DIR = Path(os.environ.get("EMAIL_OUTBOX_DIR") or LOCAL_DIR / "outbox")
 if EMAIL_URL:
     try:
         globals().update(env.email_url("EMAIL_URL"))
@@ -337,7 +346,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.exists()
+# Until `collectstatic` has run (development, tests) files are served from the source tree.
+WHITENOISE_USE_FINDERS = DEBUG or not (STATIC_ROOT / "css").is_dir()
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing root
 
 # --- Logging ----------------------------------------------------------------------------
 

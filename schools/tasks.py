@@ -6,13 +6,13 @@ from schools import services
 
 
 @shared_task(
-    queue="default", autoretry_for=(Exception,), retry_backoff=30, retry_backoff_max=600,
+    autoretry_for=(Exception,), retry_backoff=30, retry_backoff_max=600,
     max_retries=services.MAX_EMAIL_ATTEMPTS,
 )
 def send_email(email_id: int) -> bool:
     return services.email_send(email_id=email_id)
 
 
-@shared_task(queue="default")
+@shared_task
 def requeue_stuck_email() -> int:
     return services.email_requeue_stuck()

@@ -28,6 +28,15 @@ def free_port(start: int, host: str = "127.0.0.1", tries: int = 50) -> int:
     raise CommandError(f"no free port between {start} and {start + tries - 1}; set --port")
 
 
+def preflight() -> None:
+    """Fail with one clear line (see config.errors) if PostgreSQL or Redis does not answer."""
+    import redis
+    from django.db import connection
+
+    connection.ensure_connection()
+    redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3, socket_timeout=3).ping()
+
+
 class Command(BaseCommand):
     help = "Run Trellis with its demo: web server, Celery worker and beat, until Ctrl-C."
 
@@ -40,6 +49,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        preflight()
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database is up to date.")
         seed = SeedDemo(stdout=self.stdout, stderr=self.stderr)

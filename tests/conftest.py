@@ -1,0 +1,73 @@
+"""Test set-up shared by every suite.
+
+The database is the embedded PostgreSQL (or DATABASE_URL's server), never SQLite.
+The test database is created and migrated as the owner role; the tests themselves
+run as the runtime role, exactly as the web process and workers do.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses
+# to run in a thread with a running loop unless told this is deliberate.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytest_plugins = ["tests.fixtures"]
+
+
+def _redis_db(url: str, db: int) -> str:
+    """The same Redis server, another logical database (keeps tests off the demo's data)."""
+    if url.startswith("unix://"):
+        return f"{url.split('?', 1)[0]}?db={db}"
+    base, _, _ = url.partition("?")
+    scheme, _, rest = base.partition("://")
+    host = rest.split("/", 1)[0]
+    return f"{scheme}://{host}/{db}"
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CACHES["default"]["LOCATION"] = _redis_db(settings.REDIS_URL, 1)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_keepdb,
+                    django_db_createdb):
+    from django.conf import settings
+    from django.test.utils import setup_databases, teardown_databases
+
+    from config.db import as_owner
+
+    keepdb = django_db_keepdb and not django_db_createdb
+    with django_db_blocker.unblock(), as_owner() as owner:
+        config = setup_databases(
+            verbosity=request.config.option.verbose, interactive=False, aliases={"default"},
+            serialized_aliases=set(), keepdb=keepdb,
+        )
+        # Flushing between transactional (live-server) tests truncates tables: a
+        # privilege the runtime role has only in the test database.
+        runtime = owner.ops.quote_name(settings.DATABASE_ROLE_NAMES["runtime"])
+        with owner.cursor() as cursor:
+            cursor.execute(f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {runtime}")
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock(), as_owner():
+            teardown_databases(config, verbosity=request.config.option.verbose)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate limits and cached values never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
