@@ -12,9 +12,7 @@ def runtime_role_cannot_bypass_row_security(app_configs, databases=None, **kwarg
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
-        )
+        cursor.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
         row = cursor.fetchone()
     problems = []
     if row and row[0]:

@@ -41,7 +41,9 @@ def grant_runtime_privileges(connection) -> None:
     if runtime == owner:
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", [list(roles.values())])
+        cursor.execute(
+            "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", [list(roles.values())]
+        )
         present = {row[0] for row in cursor.fetchall()}
         for role in (runtime, roles["maintenance"]):
             if role not in present:

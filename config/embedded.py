@@ -133,7 +133,9 @@ def bootstrap_database(
                 )
             )
     # Nobody but the owner creates objects in public; the others only use them.
-    with psycopg.connect(superuser_url, autocommit=True, **{**conninfo, "dbname": database}) as conn:
+    with psycopg.connect(
+        superuser_url, autocommit=True, **{**conninfo, "dbname": database}
+    ) as conn:
         conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(owner)))
         conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
         conn.execute(
@@ -259,13 +261,17 @@ def main(argv: list[str]) -> int:
     action = argv[0] if argv else "status"
     if action == "stop":
         pg, rd = stop_postgres(local_dir), stop_redis(local_dir)
-        print(f"PostgreSQL: {'stopped' if pg else 'was not running'}; "
-              f"Redis: {'stopped' if rd else 'was not running'}")
+        print(
+            f"PostgreSQL: {'stopped' if pg else 'was not running'}; "
+            f"Redis: {'stopped' if rd else 'was not running'}"
+        )
         return 0
     if action == "status":
         pg_running = (local_dir / "pgdata" / "postmaster.pid").exists()
-        print(f"PostgreSQL: {'running' if pg_running else 'stopped'}; "
-              f"Redis: {'running' if _redis_answers(_redis_socket(local_dir)) else 'stopped'}")
+        print(
+            f"PostgreSQL: {'running' if pg_running else 'stopped'}; "
+            f"Redis: {'running' if _redis_answers(_redis_socket(local_dir)) else 'stopped'}"
+        )
         return 0
     print("usage: python -m config.embedded stop|status")
     return 2

@@ -143,7 +143,9 @@ if DATABASE_URL:
         _runtime = env.db_url("DATABASE_URL")
         _owner = env.db_url("DATABASE_OWNER_URL") if os.environ.get("DATABASE_OWNER_URL") else None
     except Exception as exc:  # environ raises several kinds for a malformed URL
-        raise ImproperlyConfigured(f"DATABASE_URL (or DATABASE_OWNER_URL) is not valid: {exc}")
+        raise ImproperlyConfigured(
+            f"DATABASE_URL (or DATABASE_OWNER_URL) is not valid: {exc}"
+        ) from None
     if "postgresql" not in _runtime["ENGINE"]:
         raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL server (postgres://...)")
     EMBEDDED_POSTGRES = False
@@ -178,9 +180,7 @@ _runtime.update(
 DATABASES = {"default": _runtime}
 # Credentials that config.db.as_owner() swaps in for migrations. Without
 # DATABASE_OWNER_URL the runtime credentials are used (and a database check warns).
-DATABASE_OWNER = {
-    key: (_owner or _runtime)[key] for key in ("USER", "PASSWORD", "HOST", "PORT")
-}
+DATABASE_OWNER = {key: (_owner or _runtime)[key] for key in ("USER", "PASSWORD", "HOST", "PORT")}
 # Used only by `manage.py db_bootstrap` to create the roles and the database.
 DATABASE_SUPERUSER_URL = os.environ.get("DATABASE_SUPERUSER_URL", "")
 DATABASE_ROLE_NAMES = {
@@ -257,8 +257,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

@@ -14,10 +14,17 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
         message = self.render_mail(template_prefix, email, context)
         html = next(
-            (content for content, mime in getattr(message, "alternatives", []) if mime == "text/html"),
+            (
+                content
+                for content, mime in getattr(message, "alternatives", [])
+                if mime == "text/html"
+            ),
             "",
         )
         email_queue(
-            to=list(message.to), subject=message.subject, body_text=message.body,
-            body_html=html, from_email=message.from_email or settings.DEFAULT_FROM_EMAIL,
+            to=list(message.to),
+            subject=message.subject,
+            body_text=message.body,
+            body_html=html,
+            from_email=message.from_email or settings.DEFAULT_FROM_EMAIL,
         )

@@ -16,14 +16,18 @@ logger = logging.getLogger(__name__)
 MAX_EMAIL_ATTEMPTS = 5
 
 
-def email_queue(*, to: list[str], subject: str, body_text: str, body_html: str = "",
-                from_email: str) -> OutgoingEmail:
+def email_queue(
+    *, to: list[str], subject: str, body_text: str, body_html: str = "", from_email: str
+) -> OutgoingEmail:
     """Store a message and send it from the worker once the surrounding transaction commits."""
     from schools.tasks import send_email
 
     message = OutgoingEmail.objects.create(
-        to=list(to), subject=subject.replace("\n", " ").strip(), body_text=body_text,
-        body_html=body_html, from_email=from_email,
+        to=list(to),
+        subject=subject.replace("\n", " ").strip(),
+        body_text=body_text,
+        body_html=body_html,
+        from_email=from_email,
     )
     transaction.on_commit(lambda: send_email.delay(message.pk))
     return message
@@ -45,8 +49,10 @@ def email_send(*, email_id: int) -> bool:
         if message is None:
             return False
         mail = EmailMultiAlternatives(
-            subject=message.subject, body=message.body_text,
-            from_email=message.from_email, to=message.to,
+            subject=message.subject,
+            body=message.body_text,
+            from_email=message.from_email,
+            to=message.to,
         )
         if message.body_html:
             mail.attach_alternative(message.body_html, "text/html")
@@ -64,8 +70,16 @@ def email_send(*, email_id: int) -> bool:
             message.status = OutgoingEmail.Status.SENT
             message.sent_at = timezone.now()
             message.body_text = message.body_html = ""
-            message.save(update_fields=["attempts", "status", "sent_at", "body_text",
-                                        "body_html", "updated_at"])
+            message.save(
+                update_fields=[
+                    "attempts",
+                    "status",
+                    "sent_at",
+                    "body_text",
+                    "body_html",
+                    "updated_at",
+                ]
+            )
     if failure is not None:
         logger.warning("email send failed id=%s attempt=%s", email_id, message.attempts)
         raise failure
@@ -78,8 +92,9 @@ def email_requeue_stuck(*, older_than: timedelta = timedelta(minutes=5)) -> int:
 
     cutoff = timezone.now() - older_than
     ids = list(
-        OutgoingEmail.objects.filter(status=OutgoingEmail.Status.QUEUED, updated_at__lt=cutoff)
-        .values_list("pk", flat=True)[:500]
+        OutgoingEmail.objects.filter(
+            status=OutgoingEmail.Status.QUEUED, updated_at__lt=cutoff
+        ).values_list("pk", flat=True)[:500]
     )
     for pk in ids:
         send_email.delay(pk)

@@ -6,7 +6,9 @@ from schools import services
 
 
 @shared_task(
-    autoretry_for=(Exception,), retry_backoff=30, retry_backoff_max=600,
+    autoretry_for=(Exception,),
+    retry_backoff=30,
+    retry_backoff_max=600,
     max_retries=services.MAX_EMAIL_ATTEMPTS,
 )
 def send_email(email_id: int) -> bool:

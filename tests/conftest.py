@@ -40,8 +40,9 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(request, django_test_environment, django_db_blocker, django_db_keepdb,
-                    django_db_createdb):
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_keepdb, django_db_createdb
+):
     from django.conf import settings
     from django.test.utils import setup_databases, teardown_databases
 
@@ -50,8 +51,11 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
     keepdb = django_db_keepdb and not django_db_createdb
     with django_db_blocker.unblock(), as_owner() as owner:
         config = setup_databases(
-            verbosity=request.config.option.verbose, interactive=False, aliases={"default"},
-            serialized_aliases=set(), keepdb=keepdb,
+            verbosity=request.config.option.verbose,
+            interactive=False,
+            aliases={"default"},
+            serialized_aliases=set(),
+            keepdb=keepdb,
         )
         # Flushing between transactional (live-server) tests truncates tables: a
         # privilege the runtime role has only in the test database.

@@ -26,6 +26,11 @@ def manage(*args: str, env: dict | None = None, timeout: int = 120, clean: bool 
     if not clean:
         base = dict(os.environ)
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **(env or {})},
-        capture_output=True, text=True, timeout=timeout, check=False,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )

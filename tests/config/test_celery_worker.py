@@ -27,9 +27,27 @@ def worker(tmp_path, transactional_db):
     }
     env.pop("EMAIL_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue,
-         "--concurrency", "1", "--without-mingle", "--without-gossip", "--loglevel", "INFO"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queue,
+            "--concurrency",
+            "1",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     yield queue, tmp_path / "outbox", process
     process.terminate()
@@ -51,8 +69,12 @@ def test_worker_process_sends_a_queued_email(worker, broker):
     queue, outbox, process = worker
     # Created directly, not through email_queue: its on-commit hook would publish to the
     # shared `default` queue, where another checkout's worker could take it.
-    row = OutgoingEmail.objects.create(to=["coordinator@example.org"], subject="Check-in reminder",
-                                       body_text="See you Tuesday.", from_email="t@example.org")
+    row = OutgoingEmail.objects.create(
+        to=["coordinator@example.org"],
+        subject="Check-in reminder",
+        body_text="See you Tuesday.",
+        from_email="t@example.org",
+    )
     from schools.tasks import send_email
 
     send_email.apply_async(args=[row.pk], queue=queue)

@@ -21,16 +21,19 @@ def test_runtime_role_has_no_superuser_no_bypassrls_and_owns_no_table(db):
     [(superuser, bypass, createrole)] = fetch(
         "SELECT rolsuper, rolbypassrls, rolcreaterole FROM pg_roles WHERE rolname = current_user"
     )
-    owned = fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                  "AND tableowner = current_user")
+    owned = fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user"
+    )
 
     assert (superuser, bypass, createrole) == (False, False, False)
     assert owned == []
 
 
 def test_every_table_belongs_to_the_owner_role(db):
-    owners = {row[0] for row in fetch(
-        "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")}
+    owners = {
+        row[0]
+        for row in fetch("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+    }
 
     assert owners == {settings.DATABASE_ROLE_NAMES["owner"]}
 

@@ -11,7 +11,12 @@ README = (ROOT / "README.md").read_text()
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 # Every variable the settings read, by any of the helpers they use.
-READ = set(re.findall(r"""(?:environ\.get|environ\[|env_bool|env_int|env_secret|env\.\w+)\(\s*["']([A-Z][A-Z0-9_]+)["']""", SETTINGS))
+READ = set(
+    re.findall(
+        r"""(?:environ\.get|environ\[|env_bool|env_int|env_secret|env\.\w+)\(\s*["']([A-Z][A-Z0-9_]+)["']""",
+        SETTINGS,
+    )
+)
 READ |= set(re.findall(r"""os\.environ\[["']([A-Z][A-Z0-9_]+)["']\]""", SETTINGS))
 
 
@@ -28,13 +33,18 @@ def test_every_variable_the_settings_read_is_documented_in_the_readme():
     documented = readme_table_variables()
 
     assert READ - documented == set()
-    assert documented - READ - {"SECRET_KEY_FILE"} == set(), "README documents a variable nothing reads"
+    assert documented - READ - {"SECRET_KEY_FILE"} == set(), (
+        "README documents a variable nothing reads"
+    )
 
 
 def test_compose_has_every_service_the_readme_names():
     services = set(COMPOSE["services"])
-    named = set(re.findall(r"^\| `([a-z]+)` \| ", README.split("## Running in production", 1)[1],
-                           flags=re.M))
+    named = set(
+        re.findall(
+            r"^\| `([a-z]+)` \| ", README.split("## Running in production", 1)[1], flags=re.M
+        )
+    )
 
     assert {"postgres", "redis", "web", "worker", "beat", "mailpit"} <= services
     assert named and named <= services
@@ -51,10 +61,14 @@ def test_application_services_get_the_variables_production_needs():
 
 
 def test_worker_consumes_every_queue_and_beat_runs_once():
-    commands = {name: " ".join(s.get("command", [])) if isinstance(s.get("command"), list)
-                else s.get("command", "") for name, s in COMPOSE["services"].items()}
+    commands = {
+        name: " ".join(s.get("command", []))
+        if isinstance(s.get("command"), list)
+        else s.get("command", "")
+        for name, s in COMPOSE["services"].items()
+    }
     consumed = set()
-    for name, command in commands.items():
+    for command in commands.values():
         if command.startswith("celery") and " worker " in command:
             consumed |= set(re.search(r"-Q (\S+)", command).group(1).split(","))
     assert consumed == {"urgent", "default", "reports"}

@@ -9,26 +9,38 @@ import pytest
 from tests.config.helpers import ROOT
 
 
-
-
 @pytest.fixture
 def local_dir(tmp_path):
     path = tmp_path / "local"
     yield path
-    subprocess.run([sys.executable, "-m", "config.embedded", "stop"], cwd=ROOT, check=False,
-                   env={**os.environ, "TRELLIS_LOCAL_DIR": str(path)}, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "config.embedded", "stop"],
+        cwd=ROOT,
+        check=False,
+        env={**os.environ, "TRELLIS_LOCAL_DIR": str(path)},
+        capture_output=True,
+    )
 
 
 def embedded_env(local_dir):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_OWNER_URL",
-                                                          "REDIS_URL", "DATABASE_NAME")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL", "DATABASE_NAME")
+    }
     return {**env, "TRELLIS_LOCAL_DIR": str(local_dir), "DEBUG": "true"}
 
 
 def run(local_dir, *args):
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT,
-                            env=embedded_env(local_dir), capture_output=True, text=True,
-                            timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=embedded_env(local_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -39,22 +51,35 @@ def test_embedded_servers_start_keep_data_across_restart_and_demo_is_not_duplica
     counts = "from schools.models import Membership; print(Membership.objects.count())"
     assert run(local_dir, "shell", "--no-imports", "-c", counts).strip() == "4"
 
-    stop = subprocess.run([sys.executable, "-m", "config.embedded", "stop"], cwd=ROOT,
-                          env=embedded_env(local_dir), capture_output=True, text=True, check=True)
+    stop = subprocess.run(
+        [sys.executable, "-m", "config.embedded", "stop"],
+        cwd=ROOT,
+        env=embedded_env(local_dir),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "PostgreSQL: stopped; Redis: stopped" in stop.stdout
 
     run(local_dir, "seed_demo")  # starts both again, finds the demo
     assert run(local_dir, "shell", "--no-imports", "-c", counts).strip() == "4"
-    roles = ("from django.db import connection; c = connection.cursor(); "
-             "c.execute('SELECT current_user'); print(c.fetchone()[0])")
+    roles = (
+        "from django.db import connection; c = connection.cursor(); "
+        "c.execute('SELECT current_user'); print(c.fetchone()[0])"
+    )
     assert run(local_dir, "shell", "--no-imports", "-c", roles).strip() == "trellis_app"
     assert (local_dir / "pgdata" / "PG_VERSION").exists()
 
 
 def test_stop_when_nothing_runs_says_so(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "config.embedded", "stop"], cwd=ROOT,
-                            env={**os.environ, "TRELLIS_LOCAL_DIR": str(tmp_path)},
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "config.embedded", "stop"],
+        cwd=ROOT,
+        env={**os.environ, "TRELLIS_LOCAL_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
 
     assert result.stdout.strip() == "PostgreSQL: was not running; Redis: was not running"
 

@@ -32,8 +32,14 @@ def test_secret_key_can_come_from_a_file(tmp_path):
     secret = tmp_path / "secret"
     secret.write_text(PRODUCTION_ENV["SECRET_KEY"] + "\n")
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env={**env, "SECRET_KEY_FILE": str(secret)},
-                    clean=True)
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={**env, "SECRET_KEY_FILE": str(secret)},
+        clean=True,
+    )
 
     assert result.returncode == 0, result.stderr
 
@@ -48,15 +54,23 @@ def test_a_boolean_that_is_not_a_boolean_is_an_error(value):
 
 
 def test_debug_defaults_to_off():
-    result = manage("shell", "--no-imports", "-c", "from django.conf import settings; print(settings.DEBUG)",
-                    env={k: v for k, v in PRODUCTION_ENV.items() if k != "DEBUG"}, clean=True)
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG)",
+        env={k: v for k, v in PRODUCTION_ENV.items() if k != "DEBUG"},
+        clean=True,
+    )
 
     assert result.stdout.strip() == "False", result.stderr
 
 
 def test_https_settings_are_on_in_production():
-    code = ("from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, "
-            "s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0)")
+    code = (
+        "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0)"
+    )
     result = manage("shell", "--no-imports", "-c", code, env=PRODUCTION_ENV, clean=True)
 
     assert result.stdout.split() == ["True"] * 4, result.stderr
@@ -71,8 +85,11 @@ def test_malformed_database_url_names_the_variable():
 
 
 def test_unreachable_database_gives_one_line_naming_database_url():
-    env = {**PRODUCTION_ENV, "DATABASE_URL": "postgres://trellis_app@127.0.0.1:1/trellis",
-           "DATABASE_OWNER_URL": "postgres://trellis_owner@127.0.0.1:1/trellis"}
+    env = {
+        **PRODUCTION_ENV,
+        "DATABASE_URL": "postgres://trellis_app@127.0.0.1:1/trellis",
+        "DATABASE_OWNER_URL": "postgres://trellis_owner@127.0.0.1:1/trellis",
+    }
     result = manage("migrate", env=env, clean=True)
 
     assert result.returncode == 2

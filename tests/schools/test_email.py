@@ -6,8 +6,9 @@ from schools import services
 from schools.models import OutgoingEmail
 
 
-def test_password_reset_mail_is_queued_then_sent_by_the_task(client, member,
-                                                            django_capture_on_commit_callbacks):
+def test_password_reset_mail_is_queued_then_sent_by_the_task(
+    client, member, django_capture_on_commit_callbacks
+):
     counselor = member("counselor")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -22,7 +23,9 @@ def test_password_reset_mail_is_queued_then_sent_by_the_task(client, member,
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
 
 
-def test_reset_for_an_unknown_address_looks_the_same(client, db, django_capture_on_commit_callbacks):
+def test_reset_for_an_unknown_address_looks_the_same(
+    client, db, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/accounts/password/reset/", {"email": "nobody@example.org"})
 
@@ -32,8 +35,9 @@ def test_reset_for_an_unknown_address_looks_the_same(client, db, django_capture_
 
 
 def test_a_message_is_sent_once_even_if_the_task_runs_twice(db):
-    row = services.email_queue(to=["a@example.org"], subject="Hello", body_text="Hi",
-                               from_email="t@example.org")
+    row = services.email_queue(
+        to=["a@example.org"], subject="Hello", body_text="Hi", from_email="t@example.org"
+    )
 
     assert services.email_send(email_id=row.pk) is True
     assert services.email_send(email_id=row.pk) is False
@@ -42,8 +46,9 @@ def test_a_message_is_sent_once_even_if_the_task_runs_twice(db):
 
 def test_a_failed_send_is_counted_and_kept_for_retry(db, settings):
     settings.EMAIL_BACKEND = "tests.schools.broken_backend.BrokenBackend"
-    row = services.email_queue(to=["a@example.org"], subject="Hello", body_text="Hi",
-                               from_email="t@example.org")
+    row = services.email_queue(
+        to=["a@example.org"], subject="Hello", body_text="Hi", from_email="t@example.org"
+    )
 
     try:
         services.email_send(email_id=row.pk)
@@ -63,11 +68,13 @@ def test_sweep_requeues_only_messages_stuck_in_queued(db, time_machine):
     from django.utils import timezone
 
     time_machine.move_to(timezone.now() - dt.timedelta(hours=1))
-    stuck = services.email_queue(to=["a@example.org"], subject="Old", body_text="x",
-                                 from_email="t@example.org")
+    stuck = services.email_queue(
+        to=["a@example.org"], subject="Old", body_text="x", from_email="t@example.org"
+    )
     time_machine.move_to(timezone.now() + dt.timedelta(hours=1))
-    services.email_queue(to=["b@example.org"], subject="New", body_text="x",
-                         from_email="t@example.org")
+    services.email_queue(
+        to=["b@example.org"], subject="New", body_text="x", from_email="t@example.org"
+    )
 
     # Eager in tests: a requeued message is sent on the spot.
     assert services.email_requeue_stuck() == 1

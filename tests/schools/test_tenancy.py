@@ -79,7 +79,9 @@ def test_reserved_words_cannot_be_district_slugs(db, slug):
         District(name="X", slug=slug).full_clean()
 
 
-def test_home_page_query_count_does_not_grow_with_schools(client, member, django_assert_max_num_queries):
+def test_home_page_query_count_does_not_grow_with_schools(
+    client, member, django_assert_max_num_queries
+):
     from tests.factories import SchoolFactory
 
     counselor = member("counselor")

@@ -16,8 +16,11 @@ class Command(BaseCommand):
     help = "Create the owner, runtime and maintenance roles and the database (idempotent)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--superuser-url", default=settings.DATABASE_SUPERUSER_URL,
-                            help="a superuser connection (default: DATABASE_SUPERUSER_URL)")
+        parser.add_argument(
+            "--superuser-url",
+            default=settings.DATABASE_SUPERUSER_URL,
+            help="a superuser connection (default: DATABASE_SUPERUSER_URL)",
+        )
 
     def handle(self, *args, superuser_url, **options):
         if settings.EMBEDDED_POSTGRES:
@@ -27,12 +30,18 @@ class Command(BaseCommand):
             raise CommandError("DATABASE_SUPERUSER_URL (or --superuser-url) is required")
         default = settings.DATABASES["default"]
         roles = settings.DATABASE_ROLE_NAMES
-        passwords = {roles["runtime"]: default["PASSWORD"],
-                     roles["owner"]: settings.DATABASE_OWNER["PASSWORD"]}
+        passwords = {
+            roles["runtime"]: default["PASSWORD"],
+            roles["owner"]: settings.DATABASE_OWNER["PASSWORD"],
+        }
         embedded.bootstrap_database(
-            superuser_url, database=default["NAME"], owner=roles["owner"],
-            runtime=roles["runtime"], maintenance=roles["maintenance"],
+            superuser_url,
+            database=default["NAME"],
+            owner=roles["owner"],
+            runtime=roles["runtime"],
+            maintenance=roles["maintenance"],
             passwords={role: pw for role, pw in passwords.items() if pw},
         )
-        self.stdout.write(f"Roles {', '.join(roles.values())} and database "
-                          f"{default['NAME']} are ready.")
+        self.stdout.write(
+            f"Roles {', '.join(roles.values())} and database {default['NAME']} are ready."
+        )

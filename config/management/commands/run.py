@@ -44,7 +44,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="first port to try (8000)")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument(
-            "--keep-servers", action="store_true",
+            "--keep-servers",
+            action="store_true",
             help="leave the embedded PostgreSQL and Redis running on exit",
         )
 
@@ -60,16 +61,29 @@ class Command(BaseCommand):
         python = sys.executable
         commands = {
             "web": [python, "manage.py", "runserver", f"{options['host']}:{port}"],
-            "worker": [python, "-m", "celery", "-A", "config", "worker", "-Q",
-                       "urgent,default,reports", "--concurrency", "2", "--loglevel", "INFO"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "urgent,default,reports",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+            ],
             "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"],
         }
         children = {}
         try:
             for name, command in commands.items():
                 # Own session: Ctrl-C reaches only us, and we stop the children in order.
-                children[name] = subprocess.Popen(command, cwd=settings.BASE_DIR,
-                                                  start_new_session=True)
+                children[name] = subprocess.Popen(
+                    command, cwd=settings.BASE_DIR, start_new_session=True
+                )
             url = f"http://{options['host']}:{port}/"
             self._banner(url, seed)
             stopping = False
@@ -83,8 +97,9 @@ class Command(BaseCommand):
             while not stopping:
                 dead = [name for name, child in children.items() if child.poll() is not None]
                 if dead:
-                    self.stderr.write(f"trellis: {', '.join(dead)} stopped unexpectedly; "
-                                      "stopping the rest.")
+                    self.stderr.write(
+                        f"trellis: {', '.join(dead)} stopped unexpectedly; stopping the rest."
+                    )
                     break
                 time.sleep(0.5)
         finally:
