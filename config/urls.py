@@ -1,7 +1,12 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+
+# The admin signs in through allauth: same rate limits, verification and MFA as everyone.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "Trellis platform administration"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
