@@ -54,3 +54,22 @@ def grant_runtime_privileges(connection) -> None:
                 f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"
             )
             cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
+            for table in append_only_tables():
+                cursor.execute(
+                    f"REVOKE UPDATE, DELETE, TRUNCATE ON {connection.ops.quote_name(table)} "
+                    f"FROM {quoted}"
+                )
+
+
+def append_only_tables() -> list[str]:
+    """Tables nobody may rewrite: models with `append_only = True`, and change history."""
+    from django.apps import apps
+    from pghistory.models import Event
+
+    return sorted(
+        model._meta.db_table
+        for model in apps.get_models()
+        if model._meta.managed
+        and not model._meta.proxy
+        and (getattr(model, "append_only", False) or issubclass(model, Event))
+    )

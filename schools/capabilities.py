@@ -6,6 +6,10 @@ capabilities here; the role-by-capability test walks this table against real vie
 
 from __future__ import annotations
 
+import functools
+
+from django.core.exceptions import PermissionDenied
+
 from schools.models import Role
 
 _ALL_STAFF = {Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR, Role.VIEWER}
@@ -30,3 +34,25 @@ def can(membership, capability: str) -> bool:
         return membership.role in CAPABILITIES[capability]
     except KeyError:
         raise KeyError(f"unknown capability {capability!r}") from None
+
+
+def requires(capability: str):
+    """View decorator: 403 unless the request's membership holds `capability`.
+
+    The capability is kept on the view (`view.capability`) so that the role matrix
+    test can walk every district URL against the table above.
+    """
+    if capability not in CAPABILITIES:
+        raise KeyError(f"unknown capability {capability!r}")
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not can(getattr(request, "membership", None), capability):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapper.capability = capability
+        return wrapper
+
+    return decorator

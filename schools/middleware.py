@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from schools.selectors import access_membership
+from schools.tenancy import enter_district_for_rest_of_transaction, tenant_context
+
+# Paths that must answer without a database transaction (health checks a dead database).
+_NO_TRANSACTION = ("/healthz", "/static/")
 
 
 class TenantMiddleware:
-    """Puts `request.district` and `request.membership` on every district URL.
+    """Runs each request in a transaction with the row-level-security context set.
 
-    District URLs are those whose pattern captures `district_slug`. An anonymous
-    visitor is sent to sign in; a signed-in person who is not an active member gets
-    404. Everything else (sign-in, health, admin) has neither attribute set to a value.
+    The person's id is entered for every request (their own memberships are readable);
+    on district URLs (patterns that capture `district_slug`) the membership is resolved
+    and the district entered. An anonymous visitor is sent to sign in; a signed-in
+    person who is not an active member gets 404. Members whose role needs MFA are sent
+    to set it up; sessions of roles that see students expire after 30 idle minutes.
     """
 
     def __init__(self, get_response):
@@ -21,7 +33,11 @@ class TenantMiddleware:
     def __call__(self, request):
         request.district = None
         request.membership = None
-        return self.get_response(request)
+        if request.path_info.startswith(_NO_TRANSACTION):
+            return self.get_response(request)
+        user = request.user.pk if request.user.is_authenticated else None
+        with transaction.atomic(), tenant_context(None, user=user):
+            return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         slug = view_kwargs.get("district_slug")
@@ -30,8 +46,18 @@ class TenantMiddleware:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         membership = access_membership(request.user, slug)
+        # Inside the request's transaction (see __call__): lasts until the response is built.
+        enter_district_for_rest_of_transaction(membership.district)
         request.membership = membership
         request.district = membership.district
+        if membership.sees_students:
+            request.session.set_expiry(settings.STUDENT_ROLE_IDLE_SECONDS)
+        if membership.needs_mfa and not is_mfa_enabled(request.user):
+            messages.warning(
+                request,
+                _("Your district requires two-factor authentication. Set it up to continue."),
+            )
+            return redirect("mfa_activate_totp")
         if request.user.last_district_slug != slug:
             request.user.last_district_slug = slug
             request.user.save(update_fields=["last_district_slug"])

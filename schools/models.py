@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import zoneinfo
 
+import pghistory
+from guardian.models import UserObjectPermissionBase
+
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -122,6 +127,20 @@ class District(TimeStampedModel):
     default_language = models.CharField(
         _("default language"), max_length=8, choices=settings.LANGUAGES, default="en"
     )
+    # Policy. Administrators always need MFA; this extends it to every role.
+    mfa_required = models.BooleanField(
+        _("require two-factor authentication for everyone"), default=False
+    )
+    # Age from which a student may consent to mental health care on their own (state
+    # law: e.g. California 12, Washington 13). 18 means no minor consents alone.
+    student_self_consent_age = models.PositiveSmallIntegerField(
+        _("student self-consent age"), default=18,
+        validators=[MinValueValidator(10), MaxValueValidator(18)],
+    )
+    referral_response_days = models.PositiveSmallIntegerField(
+        _("referral response time (business days)"), default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
 
     class Meta:
         verbose_name = _("district")
@@ -150,8 +169,34 @@ class TenantModel(TimeStampedModel):
         abstract = True
 
 
+class Grade(models.TextChoices):
+    PK = "PK", _("Pre-kindergarten")
+    K = "KG", _("Kindergarten")
+    G1 = "01", _("Grade 1")
+    G2 = "02", _("Grade 2")
+    G3 = "03", _("Grade 3")
+    G4 = "04", _("Grade 4")
+    G5 = "05", _("Grade 5")
+    G6 = "06", _("Grade 6")
+    G7 = "07", _("Grade 7")
+    G8 = "08", _("Grade 8")
+    G9 = "09", _("Grade 9")
+    G10 = "10", _("Grade 10")
+    G11 = "11", _("Grade 11")
+    G12 = "12", _("Grade 12")
+
+
+GRADE_ORDER = [value for value, _label in Grade.choices]
+
+
 class School(TenantModel):
     name = models.CharField(_("name"), max_length=200)
+    lowest_grade = models.CharField(_("lowest grade"), max_length=2, choices=Grade.choices,
+                                    default=Grade.K)
+    highest_grade = models.CharField(_("highest grade"), max_length=2, choices=Grade.choices,
+                                     default=Grade.G12)
+    state_id = models.CharField(_("state school id"), max_length=32, blank=True)
+    nces_id = models.CharField(_("NCES id"), max_length=12, blank=True)
 
     class Meta:
         verbose_name = _("school")
@@ -163,6 +208,11 @@ class School(TenantModel):
 
     def __str__(self):
         return self.name
+
+    @property
+    def grades(self) -> list[str]:
+        low, high = GRADE_ORDER.index(self.lowest_grade), GRADE_ORDER.index(self.highest_grade)
+        return GRADE_ORDER[low : high + 1]
 
 
 class Role(models.TextChoices):
@@ -178,6 +228,7 @@ class MembershipQuerySet(TenantQuerySet):
         return self.filter(active=True)
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Membership(TenantModel):
     """A person's role in one district."""
 
@@ -189,6 +240,18 @@ class Membership(TenantModel):
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     active = models.BooleanField(_("active"), default=True)
+    # Empty: every school of the district. Otherwise only these schools' students.
+    schools = models.ManyToManyField(
+        School, through="MembershipSchool", blank=True, related_name="+",
+        verbose_name=_("limited to schools"),
+    )
+    # Set for the partner role only: the organisation whose referrals this person sees.
+    partner = models.ForeignKey(
+        "partnerships.Partner", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="memberships", verbose_name=_("partner organisation"),
+    )
+    crisis_responder = models.BooleanField(_("crisis responder"), default=False)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
 
     objects = MembershipQuerySet.as_manager()
 
@@ -197,11 +260,156 @@ class Membership(TenantModel):
         verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["district", "user"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role="partner", partner__isnull=False)
+                | (~models.Q(role="partner") & models.Q(partner__isnull=True)),
+                name="membership_partner_iff_partner_role",
+            ),
         ]
         indexes = [models.Index(fields=["user", "active"], name="membership_user_idx")]
 
     def __str__(self):
         return f"{self.user} ({self.get_role_display()}, {self.district_id})"
+
+    @property
+    def sees_students(self) -> bool:
+        return self.role in (Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR, Role.PARTNER)
+
+    @property
+    def needs_mfa(self) -> bool:
+        return self.role == Role.ADMIN or self.district.mfa_required
+
+
+class MembershipSchool(TenantModel):
+    """A school a membership is limited to (explicit so it carries district_id)."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "membership", "school"], name="membership_school_unique"
+            ),
+        ]
+
+
+# --- Students ----------------------------------------------------------------------------
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Student(TenantModel):
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="students",
+                               verbose_name=_("school"))
+    local_id = models.CharField(_("student id"), max_length=64)
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    preferred_name = models.CharField(_("preferred name"), max_length=100, blank=True)
+    date_of_birth = models.DateField(_("date of birth"))
+    grade = models.CharField(_("grade"), max_length=2, choices=Grade.choices)
+    guardian_name = models.CharField(_("parent or guardian"), max_length=200, blank=True)
+    guardian_email = models.EmailField(_("guardian email"), blank=True)
+    guardian_phone = models.CharField(_("guardian phone"), max_length=32, blank=True)
+    # Language the family reads: letters and consent forms are sent in it.
+    family_language = models.CharField(_("family language"), max_length=35, blank=True)
+    active = models.BooleanField(_("enrolled"), default=True)
+
+    class Meta:
+        verbose_name = _("student")
+        verbose_name_plural = _("students")
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "local_id"], name="student_local_id_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["district", "school", "last_name"], name="student_school_idx"),
+            models.Index(fields=["district", "last_name", "first_name"], name="student_name_idx"),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.preferred_name or self.first_name} {self.last_name}"
+
+
+class StudentUserObjectPermission(UserObjectPermissionBase):
+    """Object grants on one student (direct foreign key: the generic table does not scale)."""
+
+    content_object = models.ForeignKey(Student, on_delete=models.CASCADE)
+
+
+# --- Invitations -------------------------------------------------------------------------
+
+
+class Invitation(TenantModel):
+    """An administrator's invitation of a person into a role; the emailed link accepts it."""
+
+    email = models.EmailField(_("email address"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    school_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    partner = models.ForeignKey("partnerships.Partner", on_delete=models.CASCADE, null=True,
+                                blank=True, related_name="+")
+    crisis_responder = models.BooleanField(default=False)
+    invited_by = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True,
+                                   related_name="+")
+    # Random part of the link, compared in constant time; the link is also signed.
+    nonce = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["district", "email"], name="invitation_email_idx")]
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+
+# --- Access log --------------------------------------------------------------------------
+
+
+class AccessLog(TenantModel):
+    """Who opened, exported or printed which student-identifiable page. Append-only.
+
+    The runtime role may INSERT and SELECT this table, never UPDATE or DELETE it.
+    """
+
+    append_only = True
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed")
+        EXPORT = "export", _("Exported")
+        PRINT = "print", _("Printed")
+
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=8, choices=Action.choices, default=Action.VIEW)
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=64)
+    # The student the page identifies (NULL for pages about no single student).
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, null=True, related_name="+")
+    path = models.CharField(max_length=500)
+    ip_address = models.GenericIPAddressField(null=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["district", "student", "at"], name="accesslog_student_idx"),
+            models.Index(fields=["district", "user", "at"], name="accesslog_user_idx"),
+            models.Index(fields=["district", "at"], name="accesslog_at_idx"),
+        ]
 
 
 # --- Mail --------------------------------------------------------------------------------

@@ -60,6 +60,8 @@ def django_db_setup(
         # Flushing between transactional (live-server) tests truncates tables: a
         # privilege the runtime role has only in the test database.
         runtime = owner.ops.quote_name(settings.DATABASE_ROLE_NAMES["runtime"])
+        # Append-only tables too: emptying the test database between tests is not the
+        # UPDATE or DELETE that their tests prove impossible.
         with owner.cursor() as cursor:
             cursor.execute(f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {runtime}")
     yield

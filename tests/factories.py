@@ -3,9 +3,23 @@
 import factory
 from allauth.account.models import EmailAddress
 
-from schools.models import District, Membership, Role, School, User
+from partnerships.models import Partner
+from schools.models import District, Membership, Role, School, Student, User
+from schools.tenancy import tenant_context
 
 PASSWORD = "correct horse battery staple"
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    """Creates rows inside their district's row-level-security context."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        with tenant_context(kwargs["district"]):
+            return super()._create(model_class, *args, **kwargs)
 
 
 class DistrictFactory(factory.django.DjangoModelFactory):
@@ -18,7 +32,7 @@ class DistrictFactory(factory.django.DjangoModelFactory):
     time_zone = "America/Chicago"
 
 
-class SchoolFactory(factory.django.DjangoModelFactory):
+class SchoolFactory(TenantFactory):
     class Meta:
         model = School
 
@@ -42,10 +56,38 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class PartnerFactory(TenantFactory):
+    class Meta:
+        model = Partner
+
+    district = factory.SubFactory(DistrictFactory)
+    name = factory.Sequence(lambda n: f"Partner organisation {n}")
+
+
+class MembershipFactory(TenantFactory):
     class Meta:
         model = Membership
 
     district = factory.SubFactory(DistrictFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.COUNSELOR
+    partner = factory.Maybe(
+        factory.LazyAttribute(lambda o: o.role == Role.PARTNER),
+        yes_declaration=factory.SubFactory(PartnerFactory, district=factory.SelfAttribute("..district")),
+        no_declaration=None,
+    )
+
+
+class StudentFactory(TenantFactory):
+    class Meta:
+        model = Student
+
+    district = factory.SubFactory(DistrictFactory)
+    school = factory.SubFactory(SchoolFactory, district=factory.SelfAttribute("..district"))
+    local_id = factory.Sequence(lambda n: f"S{100000 + n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    date_of_birth = factory.Faker("date_of_birth", minimum_age=10, maximum_age=17)
+    grade = "09"
+    guardian_name = factory.Faker("name")
+    guardian_email = factory.Faker("email")

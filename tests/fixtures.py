@@ -71,3 +71,19 @@ def page(browser, live_server, transactional_db):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def count_queries(db):
+    """count_queries(fn) -> how many SQL statements fn() ran (savepoints excluded)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(fn):
+        with CaptureQueriesContext(connection) as context:
+            fn()
+        return sum(
+            1 for q in context.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+        )
+
+    return count

@@ -48,7 +48,12 @@ def run(local_dir, *args):
 def test_embedded_servers_start_keep_data_across_restart_and_demo_is_not_duplicated(local_dir):
     run(local_dir, "migrate", "--verbosity", "0")
     run(local_dir, "seed_demo")
-    counts = "from schools.models import Membership; print(Membership.objects.count())"
+    counts = (
+        "from schools.models import District, Membership\n"
+        "from schools.tenancy import tenant_context\n"
+        "with tenant_context(District.objects.get(slug='demo')):\n"
+        "    print(Membership.objects.count())"
+    )
     assert run(local_dir, "shell", "--no-imports", "-c", counts).strip() == "4"
 
     stop = subprocess.run(

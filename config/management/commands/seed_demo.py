@@ -10,7 +10,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from partnerships.models import Partner
 from schools.models import District, Membership, Role, School, User
+from schools.tenancy import tenant_context
 
 DEMO_SLUG = "demo"
 DEMO_SCHOOLS = ["Lincoln High School", "Roosevelt Middle School"]
@@ -48,8 +50,17 @@ class Command(BaseCommand):
             slug=DEMO_SLUG,
             defaults={"name": "Demo Unified School District", "time_zone": "America/Los_Angeles"},
         )
+        with tenant_context(district):
+            self._people(district, password)
+        verb = "Created" if created else "Found"
+        self.stdout.write(f"{verb} the demo district '{district.slug}'.")
+        self.demo_logins = [(role.label, demo_email(role)) for role, _ in DEMO_PEOPLE]
+        self.password = password
+
+    def _people(self, district, password):
         for name in DEMO_SCHOOLS:
             School.objects.get_or_create(district=district, name=name)
+        partner, _ = Partner.objects.get_or_create(district=district, name="Harbor Family Services")
         for role, full_name in DEMO_PEOPLE:
             email = demo_email(role)
             user = User.objects.filter(email__iexact=email).first()
@@ -58,8 +69,7 @@ class Command(BaseCommand):
             EmailAddress.objects.update_or_create(
                 user=user, email=email, defaults={"verified": True, "primary": True}
             )
-            Membership.objects.get_or_create(district=district, user=user, defaults={"role": role})
-        verb = "Created" if created else "Found"
-        self.stdout.write(f"{verb} the demo district '{district.slug}'.")
-        self.demo_logins = [(role.label, demo_email(role)) for role, _ in DEMO_PEOPLE]
-        self.password = password
+            Membership.objects.get_or_create(
+                district=district, user=user,
+                defaults={"role": role, "partner": partner if role == Role.PARTNER else None},
+            )
