@@ -1,10 +1,13 @@
 """factory_boy factories. A second district always exists in fixtures (see fixtures.py)."""
 
+from datetime import timedelta
+
 import factory
+from django.utils import timezone
 from allauth.account.models import EmailAddress
 
 from partnerships.models import Partner
-from schools.models import District, Membership, Role, School, Student, User
+from schools.models import District, Invitation, Membership, Role, School, Student, User
 from schools.tenancy import tenant_context
 
 PASSWORD = "correct horse battery staple"
@@ -91,3 +94,23 @@ class StudentFactory(TenantFactory):
     grade = "09"
     guardian_name = factory.Faker("name")
     guardian_email = factory.Faker("email")
+
+
+class InvitationFactory(TenantFactory):
+    class Meta:
+        model = Invitation
+
+    district = factory.SubFactory(DistrictFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.org")
+    role = Role.COUNSELOR
+    nonce = factory.Faker("sha256")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+def enable_totp(user):
+    """Give a person an authenticator app, as if they had enrolled (admins need one)."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
