@@ -1,7 +1,7 @@
 """Outgoing mail plumbing shared by every app.
 
 Mail is never sent inside a request: a person's action stores an OutgoingEmail row
-(schools.services.email_queue) and a Celery task on the `default` queue sends it.
+(schools.services.email.email_queue) and a Celery task on the `default` queue sends it.
 In development the backend below writes each message to .local/outbox/ as an .eml
 file, which /dev/outbox/ lists (DEBUG only).
 """

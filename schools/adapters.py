@@ -3,7 +3,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 
-from schools.services import email_queue
+from schools.services.email import email_queue
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -134,11 +134,13 @@ class District(TimeStampedModel):
     # Age from which a student may consent to mental health care on their own (state
     # law: e.g. California 12, Washington 13). 18 means no minor consents alone.
     student_self_consent_age = models.PositiveSmallIntegerField(
-        _("student self-consent age"), default=18,
+        _("student self-consent age"),
+        default=18,
         validators=[MinValueValidator(10), MaxValueValidator(18)],
     )
     referral_response_days = models.PositiveSmallIntegerField(
-        _("referral response time (business days)"), default=5,
+        _("referral response time (business days)"),
+        default=5,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
 
@@ -191,10 +193,12 @@ GRADE_ORDER = [value for value, _label in Grade.choices]
 
 class School(TenantModel):
     name = models.CharField(_("name"), max_length=200)
-    lowest_grade = models.CharField(_("lowest grade"), max_length=2, choices=Grade.choices,
-                                    default=Grade.K)
-    highest_grade = models.CharField(_("highest grade"), max_length=2, choices=Grade.choices,
-                                     default=Grade.G12)
+    lowest_grade = models.CharField(
+        _("lowest grade"), max_length=2, choices=Grade.choices, default=Grade.K
+    )
+    highest_grade = models.CharField(
+        _("highest grade"), max_length=2, choices=Grade.choices, default=Grade.G12
+    )
     state_id = models.CharField(_("state school id"), max_length=32, blank=True)
     nces_id = models.CharField(_("NCES id"), max_length=12, blank=True)
 
@@ -242,13 +246,20 @@ class Membership(TenantModel):
     active = models.BooleanField(_("active"), default=True)
     # Empty: every school of the district. Otherwise only these schools' students.
     schools = models.ManyToManyField(
-        School, through="MembershipSchool", blank=True, related_name="+",
+        School,
+        through="MembershipSchool",
+        blank=True,
+        related_name="+",
         verbose_name=_("limited to schools"),
     )
     # Set for the partner role only: the organisation whose referrals this person sees.
     partner = models.ForeignKey(
-        "partnerships.Partner", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="memberships", verbose_name=_("partner organisation"),
+        "partnerships.Partner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("partner organisation"),
     )
     crisis_responder = models.BooleanField(_("crisis responder"), default=False)
     deactivated_at = models.DateTimeField(null=True, blank=True)
@@ -299,8 +310,9 @@ class MembershipSchool(TenantModel):
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Student(TenantModel):
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="students",
-                               verbose_name=_("school"))
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="students", verbose_name=_("school")
+    )
     local_id = models.CharField(_("student id"), max_length=64)
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
@@ -319,7 +331,9 @@ class Student(TenantModel):
         verbose_name_plural = _("students")
         ordering = ["last_name", "first_name"]
         constraints = [
-            models.UniqueConstraint(fields=["district", "local_id"], name="student_local_id_unique"),
+            models.UniqueConstraint(
+                fields=["district", "local_id"], name="student_local_id_unique"
+            ),
         ]
         indexes = [
             models.Index(fields=["district", "school", "last_name"], name="student_school_idx"),
@@ -349,17 +363,20 @@ class Invitation(TenantModel):
     email = models.EmailField(_("email address"))
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     school_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
-    partner = models.ForeignKey("partnerships.Partner", on_delete=models.CASCADE, null=True,
-                                blank=True, related_name="+")
+    partner = models.ForeignKey(
+        "partnerships.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     crisis_responder = models.BooleanField(default=False)
-    invited_by = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True,
-                                   related_name="+")
+    invited_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     # Random part of the link, compared in constant time; the link is also signed.
     nonce = models.CharField(max_length=64)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
-    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                    null=True, blank=True, related_name="+")
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from schools import services
+from schools.services import email as services
 
 
 @shared_task(

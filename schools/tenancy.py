@@ -45,8 +45,12 @@ def tenant_context(district=None, *, user=KEEP):
                 "SELECT current_setting(%(d)s, true), current_setting(%(u)s, true), "
                 "set_config(%(d)s, COALESCE(%(dv)s, current_setting(%(d)s, true), ''), true), "
                 "set_config(%(u)s, COALESCE(%(uv)s, current_setting(%(u)s, true), ''), true)",
-                {"d": DISTRICT_SETTING, "u": USER_SETTING, "dv": _value(district),
-                 "uv": _value(user)},
+                {
+                    "d": DISTRICT_SETTING,
+                    "u": USER_SETTING,
+                    "dv": _value(district),
+                    "uv": _value(user),
+                },
             )
             previous_district, previous_user, _, _ = cursor.fetchone()
         # On an exception the savepoint's rollback undoes the settings by itself.
@@ -55,8 +59,7 @@ def tenant_context(district=None, *, user=KEEP):
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
-                    [DISTRICT_SETTING, previous_district or "", USER_SETTING,
-                     previous_user or ""],
+                    [DISTRICT_SETTING, previous_district or "", USER_SETTING, previous_user or ""],
                 )
 
 

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from schools import views
+from schools.views import home
 
 urlpatterns = [
-    path("", views.district_home, name="district_home"),
+    path("", home.district_home, name="district_home"),
 ]

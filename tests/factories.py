@@ -76,7 +76,9 @@ class MembershipFactory(TenantFactory):
     role = Role.COUNSELOR
     partner = factory.Maybe(
         factory.LazyAttribute(lambda o: o.role == Role.PARTNER),
-        yes_declaration=factory.SubFactory(PartnerFactory, district=factory.SelfAttribute("..district")),
+        yes_declaration=factory.SubFactory(
+            PartnerFactory, district=factory.SelfAttribute("..district")
+        ),
         no_declaration=None,
     )
 

@@ -2,7 +2,7 @@
 
 from django.core import mail
 
-from schools import services
+from schools.services import email as services
 from schools.models import OutgoingEmail
 
 

@@ -44,11 +44,17 @@ def test_every_table_with_district_id_is_forced_under_a_policy(db):
     for table in tables:
         [(enabled, forced)] = rows(
             "SELECT relrowsecurity, relforcerowsecurity FROM pg_class "
-            "WHERE relname = %s AND relnamespace = 'public'::regnamespace", [table])
-        policies = rows("SELECT qual, with_check FROM pg_policies WHERE tablename = %s "
-                        "AND policyname = 'tenant_isolation'", [table])
-        if not (enabled and forced and policies and "district_id" in policies[0][0]
-                and policies[0][1]):
+            "WHERE relname = %s AND relnamespace = 'public'::regnamespace",
+            [table],
+        )
+        policies = rows(
+            "SELECT qual, with_check FROM pg_policies WHERE tablename = %s "
+            "AND policyname = 'tenant_isolation'",
+            [table],
+        )
+        if not (
+            enabled and forced and policies and "district_id" in policies[0][0] and policies[0][1]
+        ):
             unprotected.append(table)
 
     assert unprotected == [], f"tables without row-level security: {unprotected}"
@@ -65,7 +71,9 @@ def test_in_district_a_raw_sql_sees_none_of_district_b(two_districts):
     north, south = two_districts
 
     with tenant_context(north, user=None):
-        seen = {table: rows(f'SELECT DISTINCT district_id FROM "{table}"') for table in tenant_tables()}
+        seen = {
+            table: rows(f'SELECT DISTINCT district_id FROM "{table}"') for table in tenant_tables()
+        }
 
     leaked = {table: ids for table, ids in seen.items() if any(d != north.pk for (d,) in ids)}
     assert leaked == {}
@@ -77,9 +85,12 @@ def test_in_district_a_a_row_for_district_b_cannot_be_written(two_districts):
 
     with tenant_context(north, user=None):
         with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-            rows("INSERT INTO schools_school (created_at, updated_at, district_id, name, "
-                 "lowest_grade, highest_grade, state_id, nces_id) "
-                 "VALUES (now(), now(), %s, 'Planted', 'KG', '12', '', '')", [south.pk])
+            rows(
+                "INSERT INTO schools_school (created_at, updated_at, district_id, name, "
+                "lowest_grade, highest_grade, state_id, nces_id) "
+                "VALUES (now(), now(), %s, 'Planted', 'KG', '12', '', '')",
+                [south.pk],
+            )
         with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
             rows("UPDATE schools_school SET district_id = %s", [south.pk])
         assert rows("SELECT count(*) FROM schools_school WHERE name = 'Planted'") == [(0,)]
@@ -110,8 +121,14 @@ def test_access_log_is_append_only_for_the_runtime_role(two_districts):
     north, _ = two_districts
     membership = MembershipFactory(district=north, role="counselor")
     with tenant_context(north):
-        AccessLog.objects.create(district=north, membership=membership, user=membership.user,
-                                 object_type="student", object_id="1", path="/north/")
+        AccessLog.objects.create(
+            district=north,
+            membership=membership,
+            user=membership.user,
+            object_type="student",
+            object_id="1",
+            path="/north/",
+        )
         with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
             rows("UPDATE schools_accesslog SET path = '/elsewhere/'")
         with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
@@ -125,8 +142,11 @@ def test_change_history_is_kept_and_cannot_be_rewritten(two_districts):
         student = StudentFactory(district=north)
         student.grade = "10"
         student.save(update_fields=["grade"])
-        history = rows("SELECT grade, pgh_label FROM schools_studentevent WHERE pgh_obj_id = %s "
-                       "ORDER BY pgh_id", [student.pk])
+        history = rows(
+            "SELECT grade, pgh_label FROM schools_studentevent WHERE pgh_obj_id = %s "
+            "ORDER BY pgh_id",
+            [student.pk],
+        )
         with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
             rows("DELETE FROM schools_studentevent")
 

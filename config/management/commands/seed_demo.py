@@ -70,6 +70,7 @@ class Command(BaseCommand):
                 user=user, email=email, defaults={"verified": True, "primary": True}
             )
             Membership.objects.get_or_create(
-                district=district, user=user,
+                district=district,
+                user=user,
                 defaults={"role": role, "partner": partner if role == Role.PARTNER else None},
             )

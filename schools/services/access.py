@@ -1,0 +1,39 @@
+"""The access log: who opened, exported or printed which student-identifiable page."""
+
+from __future__ import annotations
+
+from schools.models import AccessLog
+
+_USER_AGENT_MAX = 300
+
+
+def client_ip(request) -> str | None:
+    """The client's address as allauth sees it (honours TRUSTED_PROXY_COUNT)."""
+    from allauth.account.adapter import get_adapter
+
+    try:
+        return get_adapter(request).get_client_ip(request)
+    except Exception:  # a malformed forwarded header must not break the page
+        return request.META.get("REMOTE_ADDR")
+
+
+def access_log_record(
+    *, request, object_type: str, object_id, student=None, action: str = AccessLog.Action.VIEW
+) -> AccessLog:
+    """Append one row for the request's membership; call it from every view, export and print
+    of a student-identifiable page, after the object was authorised and before it is shown.
+    """
+    membership = request.membership
+    return AccessLog.objects.create(
+        district_id=membership.district_id,
+        membership=membership,
+        user_id=membership.user_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        student=student,
+        path=request.get_full_path()[:500],
+        ip_address=client_ip(request),
+        user_agent=request.headers.get("User-Agent", "")[:_USER_AGENT_MAX],
+        request_id=request.headers.get("X-Request-ID", "")[:64],
+    )
