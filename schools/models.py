@@ -10,8 +10,6 @@ from __future__ import annotations
 import zoneinfo
 
 import pghistory
-from guardian.models import UserObjectPermissionBase
-
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -22,6 +20,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from guardian.models import UserObjectPermissionBase
 
 
 class TimeStampedModel(models.Model):
@@ -304,6 +303,9 @@ class MembershipSchool(TenantModel):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.membership_id} → {self.school_id}"
+
 
 # --- Students ----------------------------------------------------------------------------
 
@@ -382,6 +384,9 @@ class Invitation(TenantModel):
     class Meta:
         indexes = [models.Index(fields=["district", "email"], name="invitation_email_idx")]
 
+    def __str__(self):
+        return f"{self.email} ({self.get_role_display()})"
+
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None
@@ -427,6 +432,9 @@ class AccessLog(TenantModel):
             models.Index(fields=["district", "user", "at"], name="accesslog_user_idx"),
             models.Index(fields=["district", "at"], name="accesslog_at_idx"),
         ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.action} {self.object_type} {self.object_id} at {self.at}"
 
 
 # --- Mail --------------------------------------------------------------------------------

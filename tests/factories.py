@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 import factory
-from django.utils import timezone
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
 from partnerships.models import Partner
 from schools.models import District, Invitation, Membership, Role, School, Student, User

@@ -2,8 +2,8 @@
 
 from django.core import mail
 
-from schools.services import email as services
 from schools.models import OutgoingEmail
+from schools.services import email as services
 
 
 def test_password_reset_mail_is_queued_then_sent_by_the_task(
