@@ -1,5 +1,7 @@
 """django-allauth hooks: invitation-only sign-up, and mail through the worker."""
 
+from types import SimpleNamespace
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 
@@ -12,6 +14,12 @@ class AccountAdapter(DefaultAccountAdapter):
         return False
 
     def send_mail(self, template_prefix, email, context):
+        # Without django.contrib.sites allauth's "site name" is empty ("Hello from !").
+        site = context.get("current_site")
+        context = {
+            **context,
+            "current_site": SimpleNamespace(name="Trellis", domain=getattr(site, "domain", "")),
+        }
         message = self.render_mail(template_prefix, email, context)
         html = next(
             (

@@ -21,6 +21,7 @@ def test_password_reset_mail_is_queued_then_sent_by_the_task(
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [counselor.user.email]
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
+    assert "Hello from Trellis!" in mail.outbox[0].body
 
 
 def test_reset_for_an_unknown_address_looks_the_same(
