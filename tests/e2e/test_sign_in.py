@@ -45,5 +45,5 @@ def test_home_page_reads_in_spanish_after_switching_language(page, member):
     page.get_by_label("Contraseña").fill(PASSWORD)
     page.get_by_role("button", name="Iniciar sesión").click()
     page.wait_for_url(f"**/{counselor.district.slug}/")
-    assert page.get_by_role("heading", level=1).inner_text().startswith("Bienvenido")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Le damos la bienvenida")
     assert_accessible(page)
