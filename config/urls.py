@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+from schools.views.invitations import invitation_accept_view
 
 # The admin signs in through allauth: same rate limits, verification and MFA as everyone.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -14,7 +15,11 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dev/outbox/", views.dev_outbox, name="dev_outbox"),
+    # The emailed invitation link: outside any district, the signed token names it.
+    path("invitations/<str:token>/", invitation_accept_view, name="invitation_accept"),
+    path("p/", include("partnerships.public_urls")),
     path("", views.home, name="home"),
     # Everything inside a district; keep last so fixed prefixes above win.
     path("<slug:district_slug>/", include("schools.urls")),
+    path("<slug:district_slug>/", include("partnerships.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Things people do in the partnerships app, one module per area."""
