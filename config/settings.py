@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -114,6 +115,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "schools.middleware.TenantMiddleware",
 ]
@@ -248,6 +250,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "schools.tasks.requeue_stuck_email",
         "schedule": 300.0,
     },
+    # MOU statuses along the calendar and the 60/30-day renewal emails (sent once each).
+    "mou-renewal-sweep": {
+        "task": "partnerships.tasks.mou_renewal_sweep",
+        "schedule": 3600.0,
+    },
+    # MOU PDFs whose message was lost: enqueued again after 10 minutes in "queued".
+    "requeue-stuck-mou-pdfs": {
+        "task": "partnerships.tasks.requeue_stuck_mou_pdfs",
+        "schedule": 300.0,
+    },
 }
 
 # --- Authentication ---------------------------------------------------------------------
@@ -281,6 +293,9 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_PREVENT_ENUMERATION = True
+# allauth would mail unknown addresses an invitation to sign up; sign-up is closed
+# (invitation only), so that mail would mislead and lets anyone send mail from us.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Trellis] "
 ACCOUNT_RATE_LIMITS_ENABLED = env_bool("ACCOUNT_RATE_LIMITS_ENABLED", True)
@@ -297,6 +312,9 @@ ANONYMOUS_USER_NAME = None
 
 # --- Email ------------------------------------------------------------------------------
 
+# Where people reach Trellis, for links in mail sent from background work (sweeps);
+# mail sent during a request links to the address the request came in on.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Trellis <no-reply@trellis.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -327,6 +345,22 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# Only our own files: no inline script or style (htmx's indicator styles are turned
+# off in base.html), images also as data: URIs (the authenticator QR code).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
 SILENCED_SYSTEM_CHECKS = [
     # Joining the browsers' HSTS preload list is a decision for the domain's owner,
     # made with SECURE_HSTS_PRELOAD=true, not a default.

@@ -1,10 +1,13 @@
 """Platform staff's tools: creating districts and fixing accounts. Districts run themselves."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from schools.models import District, Membership, OutgoingEmail, School, User
+from schools.models import District, OutgoingEmail, Role, School, User
+from schools.services.people import invitation_create
+from schools.tenancy import tenant_context
 
 
 @admin.register(User)
@@ -28,21 +31,103 @@ class SchoolInline(admin.TabularInline):
     extra = 0
 
 
+def _product_prefixes() -> set[str]:
+    """First path segments the product's own URLs use (admin, accounts, invitations, ...)."""
+    from django.urls import get_resolver
+
+    prefixes = set()
+    for pattern in get_resolver().url_patterns:
+        first = str(pattern.pattern).lstrip("^").split("/")[0].rstrip("$")
+        if first and "<" not in first:
+            prefixes.add(first.lower())
+    return prefixes
+
+
+class DistrictForm(forms.ModelForm):
+    class Meta:
+        model = District
+        fields = [
+            "name",
+            "slug",
+            "time_zone",
+            "default_language",
+            "mfa_required",
+            "student_self_consent_age",
+            "referral_response_days",
+        ]
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        if slug.lower() in _product_prefixes():
+            raise forms.ValidationError(
+                _("“%(slug)s” is used by Trellis itself; choose another."), params={"slug": slug}
+            )
+        return slug
+
+
+class DistrictAddForm(DistrictForm):
+    first_admin_email = forms.EmailField(
+        label=_("First administrator's email"),
+        max_length=254,
+        help_text=_(
+            "They are emailed an invitation to administer the district, and invite everyone "
+            "else from there."
+        ),
+    )
+
+
 @admin.register(District)
 class DistrictAdmin(admin.ModelAdmin):
+    """Districts and their schools. Schools are tenant rows under row-level security, so
+    the change page runs inside the district's context; creating a district invites its
+    first administrator."""
+
+    form = DistrictForm
     list_display = ["name", "slug", "time_zone", "default_language"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [SchoolInline]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = DistrictAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
 
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "district", "role", "active"]
-    list_filter = ["role", "active"]
-    list_select_related = ["user", "district"]
-    search_fields = ["user__email", "district__name"]
-    autocomplete_fields = ["user"]
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is None and "first_admin_email" in fields:
+            fields.remove("first_admin_email")
+            fields.insert(fields.index("slug") + 1 if "slug" in fields else 0, "first_admin_email")
+        return fields
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Enter the district for reading and writing its schools, and render the page
+        # (the inline formsets query lazily) before leaving it.
+        district_id = None
+        if object_id and str(object_id).isdigit() and int(object_id) < 2**63:
+            district_id = int(object_id)
+        with tenant_context(district_id):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
+
+    def save_related(self, request, form, formsets, change):
+        with tenant_context(form.instance):
+            super().save_related(request, form, formsets, change)
+            if not change:
+                invitation_create(
+                    by=None,
+                    district=form.instance,
+                    email=form.cleaned_data["first_admin_email"],
+                    role=Role.ADMIN,
+                    base_url=request.build_absolute_uri("/"),
+                )
+
+    def has_delete_permission(self, request, obj=None):
+        # A district's rows are hidden from the admin by row-level security, so Django
+        # could not list what a delete would take with it. Districts are not deleted here.
+        return False
 
 
 @admin.register(OutgoingEmail)

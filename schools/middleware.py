@@ -9,6 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
 from schools.selectors import access_membership
 from schools.tenancy import enter_district_for_rest_of_transaction, tenant_context
@@ -40,11 +41,13 @@ class TenantMiddleware:
             return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.user.is_authenticated:
+            _count_activity(request)
         slug = view_kwargs.get("district_slug")
         if slug is None:
             return None
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+            return _full_page(request, redirect_to_login(request.get_full_path()))
         membership = access_membership(request.user, slug)
         # Inside the request's transaction (see __call__): lasts until the response is built.
         enter_district_for_rest_of_transaction(membership.district)
@@ -57,8 +60,26 @@ class TenantMiddleware:
                 request,
                 _("Your district requires two-factor authentication. Set it up to continue."),
             )
-            return redirect("mfa_activate_totp")
+            return _full_page(request, redirect("mfa_activate_totp"))
         if request.user.last_district_slug != slug:
             request.user.last_district_slug = slug
             request.user.save(update_fields=["last_district_slug"])
         return None
+
+
+def _count_activity(request) -> None:
+    """Once a session is on the short idle clock, every request restarts it.
+
+    The clock is started on the district pages of roles that see students; a person
+    who then reads an account page, or a district where they are only a viewer, is
+    still active and still holds a session that can open students.
+    """
+    if request.session.get("_session_expiry") == settings.STUDENT_ROLE_IDLE_SECONDS:
+        request.session.set_expiry(settings.STUDENT_ROLE_IDLE_SECONDS)
+
+
+def _full_page(request, response):
+    """An htmx request is sent on with a full-page redirect, not a page in a fragment."""
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(response["Location"])
+    return response

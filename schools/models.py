@@ -105,7 +105,9 @@ def validate_time_zone(value: str) -> None:
 
 
 # First path segments that belong to the product, never to a district.
-RESERVED_SLUGS = frozenset({"accounts", "admin", "dev", "healthz", "i18n", "static", "media"})
+RESERVED_SLUGS = frozenset(
+    {"accounts", "admin", "dev", "healthz", "i18n", "invitations", "media", "p", "static"}
+)
 
 
 def validate_district_slug(value: str) -> None:
@@ -136,6 +138,12 @@ class District(TimeStampedModel):
         _("student self-consent age"),
         default=18,
         validators=[MinValueValidator(10), MaxValueValidator(18)],
+    )
+    # A partner listing not verified for this many days is flagged as stale.
+    directory_freshness_days = models.PositiveSmallIntegerField(
+        _("directory freshness (days)"),
+        default=180,
+        validators=[MinValueValidator(7), MaxValueValidator(1095)],
     )
     referral_response_days = models.PositiveSmallIntegerField(
         _("referral response time (business days)"),
@@ -200,6 +208,9 @@ class School(TenantModel):
     )
     state_id = models.CharField(_("state school id"), max_length=32, blank=True)
     nces_id = models.CharField(_("NCES id"), max_length=12, blank=True)
+    # The school's id in the student information system (OneRoster orgs.csv sourcedId):
+    # roster imports match users.csv orgSourcedIds against it, then against state_id.
+    sis_id = models.CharField(_("SIS id"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("school")
@@ -319,7 +330,8 @@ class Student(TenantModel):
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
     preferred_name = models.CharField(_("preferred name"), max_length=100, blank=True)
-    date_of_birth = models.DateField(_("date of birth"))
+    # NULL: not recorded (OneRoster 1.1 users.csv carries no birth date).
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     grade = models.CharField(_("grade"), max_length=2, choices=Grade.choices)
     guardian_name = models.CharField(_("parent or guardian"), max_length=200, blank=True)
     guardian_email = models.EmailField(_("guardian email"), blank=True)
@@ -354,6 +366,67 @@ class StudentUserObjectPermission(UserObjectPermissionBase):
     """Object grants on one student (direct foreign key: the generic table does not scale)."""
 
     content_object = models.ForeignKey(Student, on_delete=models.CASCADE)
+
+
+class RosterImport(TenantModel):
+    """An uploaded roster file, parsed and previewed, waiting for confirmation.
+
+    Nothing reaches Student until the uploader confirms; the parsed rows wait here.
+    `rows` is cleared once the import is done or cancelled (no second copy of the roster).
+    """
+
+    class Layout(models.TextChoices):
+        SIMPLE = "simple", _("Trellis roster")
+        ONEROSTER = "oneroster", _("OneRoster 1.1 users.csv")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for confirmation")
+        IMPORTED = "imported", _("Imported")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    uploaded_by = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    layout = models.CharField(_("layout"), max_length=16, choices=Layout.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    # Student fields the file carries; an update leaves the others as they are.
+    fields = models.JSONField(default=list)
+    # Valid rows, each a list in the order of `fields` plus "row" (see services.roster).
+    rows = models.JSONField(default=list)
+    # Every problem: [row number, column, code, value, extra] (see services.roster).
+    errors = models.JSONField(default=list)
+    error_total = models.PositiveIntegerField(default=0)  # errors may be capped; this is not
+    error_rows = models.PositiveIntegerField(default=0)
+    # Columns of the file that are not used, shown as a notice.
+    ignored_columns = models.JSONField(default=list)
+    total_rows = models.PositiveIntegerField(default=0)
+    # OneRoster rows of other roles (teachers, parents...), not imported.
+    skipped_rows = models.PositiveIntegerField(default=0)
+    new_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    # A few rows to be created or updated, shown on the preview.
+    sample = models.JSONField(default=list)
+    imported_at = models.DateTimeField(_("imported"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("roster import")
+        verbose_name_plural = _("roster imports")
+        indexes = [models.Index(fields=["district", "created_at"], name="rosterimport_created_idx")]
+
+    def __str__(self):
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.is_pending and self.error_total == 0 and self.total_rows > 0
 
 
 # --- Invitations -------------------------------------------------------------------------

@@ -41,3 +41,252 @@ def schools_in(district) -> list:
     from schools.models import School
 
     return list(School.objects.for_district(district).order_by("name"))
+
+
+# --- People (the members page) -------------------------------------------------------------
+
+MEMBERS_ORDER = ["-active", "user__full_name", "user__email"]
+
+
+def members_of_district(viewer: Membership, *, query: str = "", role: str = ""):
+    """The viewer's district's memberships, active first, filtered by name/email and role.
+
+    A queryset with its joins (person, partner) and the schools prefetched: a page of it
+    costs the same few queries however many rows there are.
+    """
+    from django.db.models import Q
+
+    members = (
+        Membership.objects.for_district(viewer.district)
+        .select_related("user", "partner")
+        .prefetch_related("schools")
+        .order_by(*MEMBERS_ORDER)
+    )
+    if query:
+        members = members.filter(
+            Q(user__full_name__icontains=query) | Q(user__email__icontains=query)
+        )
+    if role:
+        members = members.filter(role=role)
+    return members
+
+
+def invitations_waiting(viewer: Membership) -> list:
+    """Invitations of the viewer's district not yet accepted or withdrawn (expired ones too,
+    so they can be resent), newest first, with who sent them."""
+    from schools.models import Invitation
+
+    invitations = list(
+        Invitation.objects.for_district(viewer.district)
+        .filter(accepted_at=None, revoked_at=None)
+        .select_related("invited_by__user", "partner")
+        .order_by("-created_at")
+    )
+    if invitations:
+        names = dict(schools_of_district(viewer.district).values_list("pk", "name"))
+        for invitation in invitations:
+            invitation.school_names = [names[i] for i in invitation.school_ids if i in names]
+    return invitations
+
+
+def access_member(viewer: Membership, membership_id: int) -> Membership:
+    """A membership of the viewer's district (active or not), or 404; for people managers."""
+    membership = (
+        Membership.objects.for_district(viewer.district)
+        .select_related("district", "user", "partner")
+        .prefetch_related("schools")
+        .filter(pk=membership_id)
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such member")
+    return membership
+
+
+def access_invitation(viewer: Membership, invitation_id: int):
+    """An invitation of the viewer's district, or 404; for people managers."""
+    from schools.models import Invitation
+
+    invitation = (
+        Invitation.objects.for_district(viewer.district)
+        .select_related("district", "invited_by__user")
+        .filter(pk=invitation_id)
+        .first()
+    )
+    if invitation is None:
+        raise Http404("No such invitation")
+    return invitation
+
+
+def partners_in(district):
+    """The district's partner organisations, by name (a queryset, for form choices).
+
+    Reached through Membership.partner: schools does not import the partnerships app.
+    """
+    partner_model = Membership._meta.get_field("partner").related_model
+    return partner_model.objects.filter(district=district).order_by("name")
+
+
+def schools_of_district(district):
+    """The district's schools, by name (a queryset, for form choices)."""
+    from schools.models import School
+
+    return School.objects.for_district(district).order_by("name")
+
+
+# --- Students --------------------------------------------------------------------------------
+
+
+def limited_school_ids(membership: Membership) -> frozenset | None:
+    """The schools a membership is limited to, or None when it sees every school."""
+    from schools.models import MembershipSchool
+
+    ids = frozenset(
+        MembershipSchool.objects.filter(
+            district_id=membership.district_id, membership_id=membership.pk
+        ).values_list("school_id", flat=True)
+    )
+    return ids or None
+
+
+def students_visible_to(membership: Membership):
+    """The students of the membership's district, limited to its schools when it has any.
+
+    The school limit is a subquery, so looking up and authorising stay one query.
+    """
+    from django.db.models import Exists, OuterRef, Q
+
+    from schools.models import MembershipSchool, Student
+
+    limits = MembershipSchool.objects.filter(
+        district_id=membership.district_id, membership_id=membership.pk
+    )
+    return Student.objects.filter(district_id=membership.district_id).filter(
+        ~Exists(limits) | Q(Exists(limits.filter(school_id=OuterRef("school_id"))))
+    )
+
+
+def student_search(membership: Membership, *, query: str = "", school_id=None, grade: str = ""):
+    """The students the membership may see, filtered, by name, with their schools.
+
+    Every word of `query` must match the first, last or preferred name or the student id.
+    """
+    from django.db.models import Q
+
+    students = students_visible_to(membership).select_related("school")
+    for word in query.split()[:8]:
+        students = students.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(preferred_name__icontains=word)
+            | Q(local_id__icontains=word)
+        )
+    if school_id:
+        students = students.filter(school_id=school_id)
+    if grade:
+        students = students.filter(grade=grade)
+    return students.order_by("last_name", "first_name", "pk")
+
+
+def student_schools(membership: Membership) -> list:
+    """The schools whose students the membership may see (for the school filter)."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from schools.models import MembershipSchool, School
+
+    limits = MembershipSchool.objects.filter(
+        district_id=membership.district_id, membership_id=membership.pk
+    )
+    return list(
+        School.objects.filter(district_id=membership.district_id)
+        .filter(~Exists(limits) | Q(Exists(limits.filter(school_id=OuterRef("pk")))))
+        .order_by("name")
+    )
+
+
+def access_student(membership: Membership, pk: int):
+    """A student the membership may see, with its school, or 404.
+
+    One query: district, and for a school-limited membership its schools. 404 both
+    when there is no such student and when it is not the viewer's to see.
+    """
+    student = students_visible_to(membership).select_related("school").filter(pk=pk).first()
+    if student is None:
+        raise Http404("No such student")
+    return student
+
+
+def roster_imports_visible_to(membership: Membership):
+    """The district's roster imports; a school-limited membership sees only its own."""
+    from schools.models import RosterImport
+
+    imports = RosterImport.objects.filter(district_id=membership.district_id)
+    if limited_school_ids(membership) is not None:
+        imports = imports.filter(uploaded_by_id=membership.pk)
+    return imports
+
+
+def access_roster_import(membership: Membership, pk: int):
+    """A roster import the membership may see, with its uploader, or 404."""
+    roster_import = (
+        roster_imports_visible_to(membership)
+        .select_related("uploaded_by__user")
+        .defer("rows")  # megabytes; only the confirmation reads them
+        .filter(pk=pk)
+        .first()
+    )
+    if roster_import is None:
+        raise Http404("No such import")
+    return roster_import
+
+
+def recent_roster_imports(membership: Membership, limit: int = 5) -> list:
+    """The latest imports, without their rows (which can be many megabytes)."""
+    return list(
+        roster_imports_visible_to(membership)
+        .select_related("uploaded_by__user")
+        .defer("rows", "errors", "sample")
+        .order_by("-created_at")[:limit]
+    )
+
+
+# --- Access log ------------------------------------------------------------------------------
+
+
+def access_log_search(
+    membership: Membership, *, student: str = "", person: str = "", since=None, until=None
+):
+    """The district's access log, newest first, with who and which student.
+
+    `student` matches a student id exactly or a name in part; `person` an email address
+    in part; `since`/`until` are aware datetimes (until exclusive). A school-limited
+    viewer sees the rows about its schools' students and rows about no student.
+    """
+    from django.db.models import Q
+
+    from schools.models import AccessLog
+
+    entries = AccessLog.objects.filter(district_id=membership.district_id).select_related(
+        "user", "student", "membership"
+    )
+    allowed = limited_school_ids(membership)
+    if allowed is not None:
+        entries = entries.filter(Q(student=None) | Q(student__school_id__in=allowed))
+    if student:
+        words = student.split()[:8]
+        match = Q(student__local_id__iexact=student.strip())
+        by_name = Q()
+        for word in words:
+            by_name &= (
+                Q(student__first_name__icontains=word)
+                | Q(student__last_name__icontains=word)
+                | Q(student__preferred_name__icontains=word)
+            )
+        entries = entries.filter(match | by_name)
+    if person:
+        entries = entries.filter(user__email__icontains=person.strip())
+    if since is not None:
+        entries = entries.filter(at__gte=since)
+    if until is not None:
+        entries = entries.filter(at__lt=until)
+    return entries.order_by("-at", "-pk")

@@ -1,7 +1,44 @@
 from django.urls import path
 
-from schools.views import home
+from schools.views import access_log, home, invitations, people, students
 
 urlpatterns = [
     path("", home.district_home, name="district_home"),
+    path("people/", people.people_list, name="people_list"),
+    path("people/invite/", people.people_invite, name="people_invite"),
+    path("people/<int:membership_id>/", people.person_change, name="person_change"),
+    path(
+        "people/<int:membership_id>/deactivate/",
+        people.person_deactivate,
+        name="person_deactivate",
+    ),
+    path(
+        "people/<int:membership_id>/reactivate/",
+        people.person_reactivate,
+        name="person_reactivate",
+    ),
+    path(
+        "people/invitations/<int:invitation_id>/resend/",
+        invitations.invitation_resend_view,
+        name="invitation_resend",
+    ),
+    path(
+        "people/invitations/<int:invitation_id>/revoke/",
+        invitations.invitation_revoke_view,
+        name="invitation_revoke",
+    ),
+    path("students/", students.student_list, name="student_list"),
+    path("students/<int:student_id>/", students.student_detail, name="student_detail"),
+    path("students/import/", students.roster_import, name="roster_import"),
+    path(
+        "students/import/template.csv",
+        students.roster_import_template,
+        name="roster_import_template",
+    ),
+    path(
+        "students/import/<int:import_id>/",
+        students.roster_import_detail,
+        name="roster_import_detail",
+    ),
+    path("access-log/", access_log.access_log, name="access_log"),
 ]

@@ -8,6 +8,7 @@ run as the runtime role, exactly as the web process and workers do.
 from __future__ import annotations
 
 import os
+import zlib
 
 import pytest
 
@@ -32,7 +33,12 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.CACHES["default"]["LOCATION"] = _redis_db(settings.REDIS_URL, 1)
+    # A Redis database of its own per test database name: the suite empties its cache
+    # before each test, which must not empty the cache of a suite running beside it.
+    test_name = settings.DATABASES["default"]["TEST"]["NAME"]
+    settings.CACHES["default"]["LOCATION"] = _redis_db(
+        settings.REDIS_URL, 1 + zlib.crc32(test_name.encode()) % 15
+    )
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from config.celery import app
 

@@ -116,3 +116,98 @@ def enable_totp(user):
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     return secret
+
+
+# --- Partnerships (issue 4): MOUs, versions, signatures, documents, funding, stories --------
+# Models named as "app.Model" strings: no import of partnerships here beyond Partner.
+
+
+class ContactFactory(TenantFactory):
+    class Meta:
+        model = "partnerships.Contact"
+
+    district = factory.SubFactory(DistrictFactory)
+    partner = factory.SubFactory(PartnerFactory, district=factory.SelfAttribute("..district"))
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"contact{n}@partner.example.org")
+    roles = factory.LazyFunction(lambda: ["leadership"])
+
+
+class MOUFactory(TenantFactory):
+    class Meta:
+        model = "partnerships.MOU"
+
+    district = factory.SubFactory(DistrictFactory)
+    partner = factory.SubFactory(PartnerFactory, district=factory.SelfAttribute("..district"))
+    title = factory.Sequence(lambda n: f"School-based counselling agreement {n}")
+    status = "active"
+    start_date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=200))
+    end_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=165))
+
+
+def _sections():
+    from partnerships.models import MOU_SECTIONS
+
+    return {key: f"Agreed text about {key}." for key, _label in MOU_SECTIONS}
+
+
+class MOUVersionFactory(TenantFactory):
+    class Meta:
+        model = "partnerships.MOUVersion"
+
+    district = factory.SubFactory(DistrictFactory)
+    mou = factory.SubFactory(MOUFactory, district=factory.SelfAttribute("..district"))
+    number = factory.Sequence(lambda n: n + 1)
+    sections = factory.LazyFunction(_sections)
+    terms = factory.LazyFunction(dict)
+
+
+class MOUSignatureFactory(TenantFactory):
+    class Meta:
+        model = "partnerships.MOUSignature"
+
+    district = factory.SubFactory(DistrictFactory)
+    version = factory.SubFactory(MOUVersionFactory, district=factory.SelfAttribute("..district"))
+    party = "partner"
+    name = factory.Faker("name")
+    title = "Executive Director"
+    ip_address = "192.0.2.10"
+
+
+class MOUDocumentFactory(TenantFactory):
+    class Meta:
+        model = "partnerships.MOUDocument"
+
+    district = factory.SubFactory(DistrictFactory)
+    version = factory.SubFactory(MOUVersionFactory, district=factory.SelfAttribute("..district"))
+    status = "queued"
+
+
+class FundingSourceFactory(TenantFactory):
+    class Meta:
+        model = "partnerships.FundingSource"
+
+    district = factory.SubFactory(DistrictFactory)
+    kind = "grant"
+    funder = factory.Sequence(lambda n: f"Foundation {n}")
+    amount = 10000
+    start_date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=100))
+    end_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=265))
+
+
+class SuccessStoryFactory(TenantFactory):
+    class Meta:
+        model = "partnerships.SuccessStory"
+
+    district = factory.SubFactory(DistrictFactory)
+    title = factory.Sequence(lambda n: f"A better year {n}")
+    story = "A student found their footing with weekly sessions."
+    date = factory.LazyFunction(timezone.localdate)
+
+    class Params:
+        # ready=True records consent and review: what publishable=True needs (check constraint).
+        ready = factory.Trait(
+            consent_given_by="The student's mother",
+            consent_at=factory.LazyFunction(timezone.now),
+            reviewed_at=factory.LazyFunction(timezone.now),
+        )

@@ -1,5 +1,464 @@
-"""Views: directory (see partnerships/urls.py)."""
+"""The partner directory: search, a partner's page, create and edit, the district's service
+categories, the coverage map, HSDS export and import, and the emailed link with which a
+partner's contact confirms the listing (served under /p/, no account needed)."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+import re
+import secrets
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from partnerships.forms.directory import (
+    ContactFormSet,
+    DirectoryFilterForm,
+    HSDSUploadForm,
+    PartnerForm,
+    PublicListingForm,
+    ServiceCategoryForm,
+    ServiceFormSet,
+    VerificationRequestForm,
+    contact_initial,
+    service_initial,
+)
+from partnerships.models import SERVICE_TAXONOMY, Intake, PartnerKind
+from partnerships.selectors import (
+    access_partner,
+    access_service_category,
+    coverage_map,
+    directory_languages,
+    directory_search,
+    directory_stale_before,
+    district_service_categories,
+    freshness_days,
+    partner_contacts_with_email,
+    partner_edit_rows,
+    partner_page,
+    service_categories,
+)
+from partnerships.services.directory import (
+    ListingAlreadyVerified,
+    ListingLinkExpired,
+    ListingLinkInvalid,
+    listing_claim_read,
+    listing_confirm,
+    listing_for_claim,
+    listing_link_spent,
+    listing_verification_send,
+    partner_mark_verified,
+    partner_save,
+    service_category_create,
+    service_category_delete,
+)
+from partnerships.services.hsds import (
+    HSDSFileError,
+    HSDSImportFailed,
+    hsds_export,
+    hsds_export_filename,
+    hsds_import,
+    hsds_plan,
+    hsds_read,
+)
+from partnerships.services.hsds_format import MAX_UPLOAD_BYTES
+from schools.capabilities import can, requires
+from schools.selectors import schools_of_district
+from schools.tenancy import tenant_context
+
+PAGE_SIZE = 50
+IMPORT_KEEP_SECONDS = 60 * 60
+
+
+def _posted(request):
+    return request.POST if request.method == "POST" else None
+
+
+def _base_url(request) -> str:
+    return request.build_absolute_uri("/")
+
+
+# --- The directory ------------------------------------------------------------------------------
+
+
+@requires("partners.view")
+def partner_list(request, district_slug):
+    """Partners, filtered as you type (htmx asks for the results fragment)."""
+    district = request.district
+    categories = service_categories(district)
+    form = DirectoryFilterForm(
+        request.GET or None,
+        categories=categories,
+        languages=directory_languages(district),
+        schools=schools_of_district(district),
+    )
+    page = Paginator(directory_search(request.membership, **form.filters()), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    labels, stale_before = dict(categories), directory_stale_before(district)
+    rows = [
+        {
+            "partner": partner,
+            "services": sorted(
+                {labels.get(s.category, s.category) for s in partner.services.all()}
+            ),
+            "stale": partner.last_verified_at is None or partner.last_verified_at < stale_before,
+        }
+        for partner in page.object_list
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    fragment = bool(request.htmx) and not request.htmx.history_restore_request
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "fragment": fragment,
+        "can_manage": can(request.membership, "partners.manage"),
+        "freshness_days": freshness_days(district),
+    }
+    template = "partnerships/directory/list.html" + ("#results" if fragment else "")
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _partner_page(request, partner, *, own=False):
+    context = partner_page(request.membership, partner)
+    context["own"] = own
+    context["can_manage"] = not own and can(request.membership, "partners.manage")
+    if context["can_manage"]:
+        contacts = partner_contacts_with_email(request.membership, partner)
+        context["verification_form"] = VerificationRequestForm(contacts=contacts)
+        context["has_email_contacts"] = any(c.email for c in context["contacts"])
+    return render(request, "partnerships/directory/detail.html", context)
+
+
+@requires("partners.view")
+def partner_detail(request, district_slug, partner_id):
+    return _partner_page(request, access_partner(request.membership, partner_id))
+
+
+@requires("partner.own")
+def partner_own(request, district_slug):
+    """A partner's own organisation, as the district lists it."""
+    partner = access_partner(request.membership, request.membership.partner_id)
+    return _partner_page(request, partner, own=True)
+
+
+def _partner_form(request, partner=None):
+    """Create (partner=None) or edit a partner with its services and contacts, all at once."""
+    district, data = request.district, _posted(request)
+    categories = service_categories(district)
+    if partner is None:
+        initial = {"intake": Intake.ACCEPTING, "kind": PartnerKind.OTHER}
+        services, contacts = [], []
+    else:
+        rows = partner_edit_rows(request.membership, partner)
+        initial = PartnerForm.initial_for(partner, rows["school_ids"])
+        services, contacts = service_initial(rows["services"]), contact_initial(rows["contacts"])
+    form = PartnerForm(
+        data, initial=initial, schools=schools_of_district(district), creating=partner is None
+    )
+    service_rows = ServiceFormSet(
+        data, initial=services, prefix="services", form_kwargs={"categories": categories}
+    )
+    contact_rows = ContactFormSet(data, initial=contacts, prefix="contacts")
+    if data is not None:
+        valid = all([form.is_valid(), service_rows.is_valid(), contact_rows.is_valid()])
+        if valid:
+            try:
+                saved = partner_save(
+                    by=request.membership,
+                    partner=partner,
+                    services=service_rows.rows(),
+                    contacts=contact_rows.rows(),
+                    **form.service_arguments(),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("%(name)s is saved.") % {"name": saved.name})
+                if "continue" in data:
+                    return redirect("partner_edit", district.slug, saved.pk)
+                return redirect("partner_detail", district.slug, saved.pk)
+    context = {
+        "form": form,
+        "service_rows": service_rows,
+        "contact_rows": contact_rows,
+        "partner": partner,
+        "has_errors": bool(
+            data is not None
+            and (
+                form.errors or service_rows.total_error_count() or contact_rows.total_error_count()
+            )
+        ),
+    }
+    return render(request, "partnerships/directory/form.html", context)
+
+
+@requires("partners.manage")
+def partner_create(request, district_slug):
+    return _partner_form(request)
+
+
+@requires("partners.manage")
+def partner_edit(request, district_slug, partner_id):
+    return _partner_form(request, access_partner(request.membership, partner_id))
+
+
+@requires("partners.manage")
+def partner_verification_send(request, district_slug, partner_id):
+    """Email a contact the link that confirms the listing."""
+    partner = access_partner(request.membership, partner_id)
+    if request.method == "POST":
+        contacts = partner_contacts_with_email(request.membership, partner)
+        form = VerificationRequestForm(request.POST, contacts=contacts)
+        if form.is_valid():
+            contact = form.cleaned_data["contact"]
+            listing_verification_send(
+                by=request.membership, partner=partner, contact=contact, base_url=_base_url(request)
+            )
+            messages.success(
+                request,
+                _("The link to confirm the listing was sent to %(name)s.") % {"name": contact.name},
+            )
+        else:
+            messages.error(request, _("Choose a contact with an email address."))
+    return redirect("partner_detail", district_slug, partner.pk)
+
+
+@requires("partners.manage")
+def partner_verified(request, district_slug, partner_id):
+    """The coordinator checked the listing themselves."""
+    partner = access_partner(request.membership, partner_id)
+    if request.method == "POST":
+        partner_mark_verified(by=request.membership, partner=partner)
+        messages.success(
+            request, _("%(name)s is marked as verified today.") % {"name": partner.name}
+        )
+    return redirect("partner_detail", district_slug, partner.pk)
+
+
+@requires("partners.view")
+def partner_coverage(request, district_slug):
+    """Schools x service categories, with the gaps marked."""
+    return render(request, "partnerships/directory/coverage.html", coverage_map(request.membership))
+
+
+# --- The district's service categories ------------------------------------------------------
+
+
+@requires("partners.manage")
+def service_category_list(request, district_slug):
+    form = ServiceCategoryForm(_posted(request))
+    if form.is_bound and form.is_valid():
+        try:
+            category = service_category_create(
+                by=request.membership, name=form.cleaned_data["name"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("“%(name)s” was added.") % {"name": category.name})
+            return redirect("service_category_list", district_slug)
+    context = {
+        "form": form,
+        "shipped": SERVICE_TAXONOMY,
+        "own": district_service_categories(request.district),
+    }
+    return render(request, "partnerships/directory/categories.html", context)
+
+
+@requires("partners.manage")
+def service_category_delete_view(request, district_slug, category_id):
+    category = access_service_category(request.membership, category_id)
+    if request.method == "POST":
+        try:
+            service_category_delete(by=request.membership, category=category)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("“%(name)s” was removed.") % {"name": category.name})
+    return redirect("service_category_list", district_slug)
+
+
+# --- HSDS export and import -----------------------------------------------------------------
+
+
+@requires("partners.view")
+def partner_export(request, district_slug):
+    """The directory as an HSDS 3 tabular data package (zip)."""
+    response = HttpResponse(hsds_export(request.district), content_type="application/zip")
+    filename = hsds_export_filename(request.district)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class _CappedUpload(FileUploadHandler):
+    """Skips a file past the size cap instead of storing all of it first."""
+
+    too_large = False
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > MAX_UPLOAD_BYTES:
+            self.too_large = True
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def _import_key(membership, key: str) -> str:
+    return f"partnerships:hsds-import:{membership.district_id}:{membership.pk}:{key}"
+
+
+@requires("partners.manage")
+@csrf_exempt  # checked in _partner_import, once the size cap is installed
+def partner_import(request, district_slug):
+    """Upload a package; a readable one is shown as a preview to confirm."""
+    capped = _CappedUpload(request)
+    if request.method == "POST":
+        request.upload_handlers.insert(0, capped)
+    return _partner_import(request, district_slug, capped)
+
+
+@csrf_protect
+def _partner_import(request, district_slug, capped):
+    form = HSDSUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if capped.too_large:
+            form = HSDSUploadForm()
+            form.cleaned_data = {}  # an unbound form that still carries the error
+            form.add_error(
+                "file",
+                _("The file is larger than %(limit)s MB.")
+                % {"limit": MAX_UPLOAD_BYTES // (1024 * 1024)},
+            )
+        elif form.is_valid():
+            data = form.cleaned_data["file"].read(MAX_UPLOAD_BYTES + 1)
+            try:
+                plan = hsds_plan(request.district, hsds_read(data))
+            except HSDSFileError as error:
+                form.add_error("file", error.message)
+            else:
+                key = secrets.token_urlsafe(16)
+                cache.set(_import_key(request.membership, key), data, IMPORT_KEEP_SECONDS)
+                context = {"plan": plan, "key": key, "filename": form.cleaned_data["file"].name}
+                return render(request, "partnerships/directory/import_preview.html", context)
+    return render(request, "partnerships/directory/import.html", {"form": form})
+
+
+@requires("partners.manage")
+def partner_import_confirm(request, district_slug):
+    """Import the previewed package, all in one transaction."""
+    if request.method != "POST":
+        return redirect("partner_import", district_slug)
+    key = request.POST.get("key", "")
+    data = None
+    if re.fullmatch(r"[A-Za-z0-9_-]{10,64}", key):
+        data = cache.get(_import_key(request.membership, key))
+    if data is None:
+        messages.error(request, _("This preview is no longer available. Upload the file again."))
+        return redirect("partner_import", district_slug)
+    try:
+        plan = hsds_import(by=request.membership, data=data)
+    except (HSDSFileError, HSDSImportFailed) as error:
+        messages.error(request, error.message)
+        return redirect("partner_import", district_slug)
+    cache.delete(_import_key(request.membership, key))
+    messages.success(
+        request,
+        _("Imported: %(created)s new partners, %(updated)s updated.")
+        % {"created": plan.created, "updated": plan.updated},
+    )
+    return redirect("partner_list", district_slug)
+
+
+# --- The emailed link (no account: the signed token names the district) -------------------
+
+
+def _listing_invalid(request):
+    return render(request, "partnerships/directory/verify_invalid.html", status=404)
+
+
+@never_cache
+def listing_verify(request, token):
+    """A partner's contact confirms or corrects the listing."""
+    try:
+        claim = listing_claim_read(token)
+    except ListingLinkInvalid:
+        return _listing_invalid(request)
+    except ListingLinkExpired as expired:
+        with tenant_context(expired.claim.district_id):
+            try:
+                partner, _contact = listing_for_claim(expired.claim)
+            except ListingLinkInvalid:
+                return _listing_invalid(request)
+            context = {"partner_name": partner.name, "district_name": partner.district.name}
+        return render(request, "partnerships/directory/verify_expired.html", context, status=410)
+    with tenant_context(claim.district_id):
+        try:
+            partner, contact = listing_for_claim(claim)
+        except ListingLinkInvalid:
+            return _listing_invalid(request)
+        context = {"partner": partner, "district_name": partner.district.name}
+        if listing_link_spent(claim, partner):
+            return render(request, "partnerships/directory/verify_used.html", context, status=410)
+        initial = {**PublicListingForm.listing_initial(partner), "verifier_name": contact.name}
+        form = PublicListingForm(_posted(request), initial=initial)
+        if form.is_bound and form.is_valid():
+            try:
+                listing_confirm(
+                    claim=claim,
+                    name=form.cleaned_data["verifier_name"],
+                    changes=form.listing_values(),
+                )
+            except ListingAlreadyVerified:
+                return render(
+                    request, "partnerships/directory/verify_used.html", context, status=410
+                )
+            context["corrected"] = form.has_changed() and form.changed_data != ["verifier_name"]
+            return render(request, "partnerships/directory/verify_done.html", context)
+        context["form"] = form
+        return render(request, "partnerships/directory/verify.html", context)
+
+
+urlpatterns = [
+    path("partners/", partner_list, name="partner_list"),
+    path("partners/new/", partner_create, name="partner_create"),
+    path("partners/coverage/", partner_coverage, name="partner_coverage"),
+    path("partners/categories/", service_category_list, name="service_category_list"),
+    path(
+        "partners/categories/<int:category_id>/delete/",
+        service_category_delete_view,
+        name="service_category_delete",
+    ),
+    path("partners/export/", partner_export, name="partner_export"),
+    path("partners/import/", partner_import, name="partner_import"),
+    path("partners/import/confirm/", partner_import_confirm, name="partner_import_confirm"),
+    path("partners/<int:partner_id>/", partner_detail, name="partner_detail"),
+    path("partners/<int:partner_id>/edit/", partner_edit, name="partner_edit"),
+    path(
+        "partners/<int:partner_id>/verification/",
+        partner_verification_send,
+        name="partner_verification_send",
+    ),
+    path("partners/<int:partner_id>/verified/", partner_verified, name="partner_verified"),
+    path("organisation/", partner_own, name="partner_own"),
+]
 # Links that leave the product (signed, no account): served under /p/ by config/urls.py.
-public_urlpatterns: list = []
+public_urlpatterns = [
+    path("verify/<str:token>/", listing_verify, name="listing_verify"),
+]

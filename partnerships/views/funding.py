@@ -1,5 +1,209 @@
-"""Views: funding (see partnerships/urls.py)."""
+"""Funding: the sources, the mix per year (a chart with a table beside it), what ends soon."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from partnerships.forms.funding import FundingSourceForm, MixBasisForm
+from partnerships.selectors import (
+    access_funding,
+    funding_expiring,
+    funding_mix,
+    funding_mou_choices,
+    funding_partner_choices,
+    funding_sources,
+)
+from partnerships.services.funding import funding_create, funding_update
+from schools.capabilities import can, requires
+
+# One colour per kind (3:1 or more against white, WCAG 1.4.11); the table and the legend
+# carry the same figures in words.
+KIND_COLOURS = {
+    "grant": "#0f5e57",
+    "district_budget": "#1a4f78",
+    "donation": "#8a5300",
+    "in_kind": "#6b3fa0",
+    "billing": "#a4231c",
+    "other": "#4f5b58",
+}
+
+
+def _today(district):
+    import zoneinfo
+
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(district.time_zone))
+
+
+def _money(amount: Decimal) -> str:
+    return "$" + number_format(amount, decimal_pos=0, use_l10n=True, force_grouping=True)
+
+
+def _nice_ceiling(value: Decimal) -> Decimal:
+    """The smallest 1, 2 or 5 times a power of ten at or above `value` (the axis top)."""
+    if value <= 0:
+        return Decimal(1)
+    power = Decimal(10) ** int(math.floor(math.log10(float(value))))
+    for step in (1, 2, 5, 10):
+        if value <= step * power:
+            return step * power
+    return 10 * power
+
+
+def bar_chart(mix: dict) -> dict | None:
+    """Geometry of the stacked bar chart (SVG user units): one bar per year, one segment
+    per kind. Presentation only; the numbers come from the funding_mix selector."""
+    years = mix["years"]
+    if not years:
+        return None
+    width, height = 720, 300
+    left, right, top, bottom = 84, 16, 16, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    top_value = _nice_ceiling(max(y["total"] for y in years))
+    slot = plot_w / len(years)
+    bar_w = min(72.0, slot * 0.6)
+    bars = []
+    for index, year in enumerate(years):
+        x = left + slot * index + (slot - bar_w) / 2
+        y_cursor = top + plot_h
+        segments = []
+        for part in year["parts"]:
+            if part["amount"] <= 0:
+                continue
+            h = float(part["amount"] / top_value) * plot_h
+            y_cursor -= h
+            segments.append(
+                {
+                    "x": round(x, 1),
+                    "y": round(y_cursor, 1),
+                    "width": round(bar_w, 1),
+                    "height": round(max(h, 0.5), 1),
+                    "colour": KIND_COLOURS.get(part["kind"], "#4f5b58"),
+                    "title": f"{part['label']}, {year['label']}: {_money(part['amount'])}",
+                }
+            )
+        bars.append(
+            {
+                "label": year["label"],
+                "label_x": round(x + bar_w / 2, 1),
+                "segments": segments,
+                "current": year["current"],
+            }
+        )
+    ticks = []
+    for i in range(5):
+        value = top_value * i / 4
+        ticks.append({"y": round(top + plot_h - plot_h * i / 4, 1), "label": _money(value)})
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right_edge": width - right,
+        "baseline": top + plot_h,
+        "label_y": top + plot_h + 24,
+        "bars": bars,
+        "ticks": ticks,
+        "legend": [
+            {"label": label, "colour": KIND_COLOURS.get(code, "#4f5b58")}
+            for code, label in mix["kinds"]
+        ],
+    }
+
+
+@requires("funding.view")
+@require_GET
+def funding_list(request, district_slug):
+    """Every funding source, the mix per year, and what ends within 90 days."""
+    basis = MixBasisForm(request.GET)
+    sources = list(funding_sources(request.membership))
+    today = _today(request.district)
+    mix = funding_mix(sources, basis=basis.basis_value(), today=today)
+    context = {
+        "basis_form": basis,
+        "sources": sources,
+        "mix": mix,
+        "chart": bar_chart(mix),
+        "expiring": funding_expiring(sources, today=today),
+        "today": today,
+        "can_manage": can(request.membership, "funding.manage"),
+    }
+    return render(request, "partnerships/funding/list.html", context)
+
+
+@requires("funding.view")
+def funding_detail(request, district_slug, funding_id):
+    funding = access_funding(request.membership, funding_id)
+    context = {
+        "funding": funding,
+        "today": _today(request.district),
+        "can_manage": can(request.membership, "funding.manage"),
+    }
+    return render(request, "partnerships/funding/detail.html", context)
+
+
+def _form(request, *, initial=None):
+    membership = request.membership
+    return FundingSourceForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        partners=funding_partner_choices(membership),
+        mous=funding_mou_choices(membership),
+    )
+
+
+@requires("funding.manage")
+def funding_new(request, district_slug):
+    form = _form(request)
+    if form.is_bound and form.is_valid():
+        try:
+            funding = funding_create(by=request.membership, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Funding source added."))
+            return redirect("funding_detail", district_slug, funding.pk)
+    return render(request, "partnerships/funding/form.html", {"form": form, "funding": None})
+
+
+@requires("funding.manage")
+def funding_edit(request, district_slug, funding_id):
+    funding = access_funding(request.membership, funding_id)
+    initial = {
+        "kind": funding.kind,
+        "funder": funding.funder,
+        "amount": funding.amount,
+        "start_date": funding.start_date,
+        "end_date": funding.end_date,
+        "restrictions": funding.restrictions,
+        "partners": list(funding.partners.all()),
+        "mous": list(funding.mous.all()),
+    }
+    form = _form(request, initial=initial)
+    if form.is_bound and form.is_valid():
+        try:
+            funding_update(by=request.membership, funding=funding, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Funding source saved."))
+            return redirect("funding_detail", district_slug, funding.pk)
+    return render(request, "partnerships/funding/form.html", {"form": form, "funding": funding})
+
+
+urlpatterns = [
+    path("funding/", funding_list, name="funding_list"),
+    path("funding/new/", funding_new, name="funding_new"),
+    path("funding/<int:funding_id>/", funding_detail, name="funding_detail"),
+    path("funding/<int:funding_id>/edit/", funding_edit, name="funding_edit"),
+]
 # Links that leave the product (signed, no account): served under /p/ by config/urls.py.
 public_urlpatterns: list = []

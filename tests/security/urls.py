@@ -19,6 +19,105 @@ from tests.factories import (
     StudentFactory,
 )
 
+
+def _roster_import(district) -> int:
+    from schools.models import RosterImport
+    from schools.tenancy import tenant_context
+
+    uploader = MembershipFactory(district=district, role="coordinator")
+    with tenant_context(district):
+        return RosterImport.objects.create(
+            district=district, uploaded_by=uploader, filename="roster.csv", layout="simple"
+        ).pk
+
+
+def _viewers_partner(district):
+    """The organisation of the district's partner-role member, if there is one, else a new
+    partner: the role walk signs in a partner member first, and a partner may open only its
+    own organisation's MOUs and stories (anything else is a 404, not the 200 it expects)."""
+    from schools.models import Membership, Role
+    from schools.tenancy import tenant_context
+
+    with tenant_context(district):
+        member = (
+            Membership.objects.filter(district=district, role=Role.PARTNER)
+            .select_related("partner")
+            .order_by("-pk")
+            .first()
+        )
+    return member.partner if member is not None else PartnerFactory(district=district)
+
+
+def _shared_mou_version(district):
+    """A version of an active MOU (partners see MOUs once sent; drafts stay internal)."""
+    from tests.factories import MOUVersionFactory
+
+    return MOUVersionFactory(
+        district=district, mou__district=district, mou__partner=_viewers_partner(district)
+    )
+
+
+def _mou_document(district) -> int:
+    from tests.factories import MOUDocumentFactory
+
+    return MOUDocumentFactory(district=district, version=_shared_mou_version(district)).pk
+
+
+def _funding(district) -> int:
+    from tests.factories import FundingSourceFactory
+
+    return FundingSourceFactory(district=district).pk
+
+
+def _story(district) -> int:
+    """A publishable story of the viewing partner's organisation: every role that may see
+    stories sees this one (viewers see publishable stories only)."""
+    from tests.factories import SuccessStoryFactory
+
+    return SuccessStoryFactory(
+        district=district, partner=_viewers_partner(district), ready=True, publishable=True
+    ).pk
+
+
+def _mou_template(district) -> int:
+    from partnerships.models import MOUTemplate
+    from schools.tenancy import tenant_context
+
+    with tenant_context(district):
+        count = MOUTemplate.objects.filter(district=district).count()
+        return MOUTemplate.objects.create(
+            district=district, name=f"Template {count + 1}", sections={}
+        ).pk
+
+
+def _goal(district) -> int:
+    from partnerships.models import Goal
+    from schools.tenancy import tenant_context
+
+    mou_id = _shared_mou_version(district).mou_id
+    with tenant_context(district):
+        return Goal.objects.create(
+            district=district,
+            mou_id=mou_id,
+            description="Students seen",
+            target=100,
+            unit="students",
+            period="2025-26",
+        ).pk
+
+
+def _service_category(district) -> int:
+    """One of the district's own service categories (a directory extension)."""
+    from partnerships.models import ServiceCategory
+    from schools.tenancy import tenant_context
+
+    with tenant_context(district):
+        count = ServiceCategory.objects.filter(district=district).count()
+        return ServiceCategory.objects.create(
+            district=district, code=f"local_{count + 1}", name=f"Local service {count + 1}"
+        ).pk
+
+
 # URL argument -> function(district) returning the value for an object of that district.
 OBJECT_MAKERS = {
     "student_id": lambda district: StudentFactory(district=district).pk,
@@ -26,6 +125,16 @@ OBJECT_MAKERS = {
     "invitation_id": lambda district: InvitationFactory(district=district).pk,
     "school_id": lambda district: SchoolFactory(district=district).pk,
     "partner_id": lambda district: PartnerFactory(district=district).pk,
+    "import_id": _roster_import,
+    "version_id": lambda district: _shared_mou_version(district).pk,
+    "document_id": _mou_document,
+    "funding_id": _funding,
+    "story_id": _story,
+    "mou_id": lambda district: _shared_mou_version(district).mou_id,
+    "template_id": _mou_template,
+    "goal_id": _goal,
+    "category_id": lambda district: _service_category(district),
+    "section": lambda district: "purpose",  # an MOU section key (MOU_SECTIONS), not a row
 }
 
 

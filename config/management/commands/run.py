@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -77,14 +78,15 @@ class Command(BaseCommand):
             ],
             "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"],
         }
+        url = f"http://{options['host']}:{port}/"
+        env = {**os.environ, "SITE_URL": url.rstrip("/")}
         children = {}
         try:
             for name, command in commands.items():
                 # Own session: Ctrl-C reaches only us, and we stop the children in order.
                 children[name] = subprocess.Popen(
-                    command, cwd=settings.BASE_DIR, start_new_session=True
+                    command, cwd=settings.BASE_DIR, env=env, start_new_session=True
                 )
-            url = f"http://{options['host']}:{port}/"
             self._banner(url, seed)
             stopping = False
 

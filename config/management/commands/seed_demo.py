@@ -11,11 +11,91 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from partnerships.models import Partner
-from schools.models import District, Membership, Role, School, User
+from schools.models import District, Membership, Role, School, Student, User
 from schools.tenancy import tenant_context
 
 DEMO_SLUG = "demo"
 DEMO_SCHOOLS = ["Lincoln High School", "Roosevelt Middle School"]
+# (local id, first, last, preferred, birth date, grade, school index, guardian, language)
+DEMO_STUDENTS = [
+    ("D1001", "Ana", "Morales", "", "2009-04-12", "10", 0, "Lucía Morales", "Spanish"),
+    ("D1002", "Benjamin", "Okafor", "Ben", "2008-11-02", "11", 0, "Grace Okafor", "English"),
+    ("D1003", "Chloe", "Nguyen", "", "2010-01-23", "09", 0, "Minh Nguyen", "Vietnamese"),
+    ("D1004", "Daniel", "Kowalski", "Dan", "2007-06-30", "12", 0, "Ewa Kowalski", "Polish"),
+    ("D1005", "Emily", "Johnson", "Em", "2009-09-15", "10", 0, "Sarah Johnson", "English"),
+    ("D1006", "Farah", "Haddad", "", "2008-03-08", "11", 0, "Omar Haddad", "Arabic"),
+    ("D1007", "Gabriel", "Silva", "Gabe", "2010-07-19", "09", 0, "Marta Silva", "Portuguese"),
+    ("D1008", "Hana", "Tanaka", "", "2007-12-01", "12", 0, "Kenji Tanaka", "Japanese"),
+    ("D1009", "Isaiah", "Brooks", "", "2009-05-27", "10", 0, "Tanya Brooks", "English"),
+    ("D1010", "Jasmine", "Patel", "Jas", "2008-08-14", "11", 0, "Ravi Patel", "Gujarati"),
+    ("D2001", "Kevin", "Lopez", "", "2012-02-03", "07", 1, "Rosa Lopez", "Spanish"),
+    ("D2002", "Layla", "Ahmed", "", "2011-10-21", "08", 1, "Yusuf Ahmed", "Somali"),
+    ("D2003", "Mateo", "García", "", "2013-05-09", "06", 1, "Elena García", "Spanish"),
+    ("D2004", "Noah", "Williams", "", "2012-07-25", "07", 1, "Kim Williams", "English"),
+    ("D2005", "Olivia", "Chen", "Liv", "2011-03-17", "08", 1, "Wei Chen", "Mandarin"),
+    ("D2006", "Priya", "Sharma", "", "2013-09-04", "06", 1, "Anil Sharma", "Hindi"),
+    ("D2007", "Quinn", "Murphy", "", "2012-12-12", "07", 1, "Siobhan Murphy", "English"),
+    ("D2008", "Rafael", "Díaz", "Rafa", "2011-06-06", "08", 1, "Carmen Díaz", "Spanish"),
+]
+# The partner directory: (name, fields, services, contacts, schools, active MOU services).
+DEMO_PARTNERS = [
+    (
+        "Harbor Family Services",
+        {
+            "kind": "mental_health",
+            "description": "Licensed therapists for children, teens and their families.",
+            "website": "https://harbor.example.org",
+            "phone": "555-0140",
+            "city": "Springfield",
+            "state": "CA",
+            "languages": ["English", "Spanish"],
+            "delivery_modes": ["on_site", "telehealth"],
+            "payments": ["medicaid", "sliding_scale"],
+            "min_age": 5,
+            "max_age": 18,
+            "intake": "accepting",
+        },
+        [("counselling_individual", "School-based counselling"), ("family_support", "")],
+        [("Rosa Jimenez", "Intake coordinator", "intake@harbor.example.org", ["intake"])],
+        DEMO_SCHOOLS,
+        [],
+    ),
+    (
+        "Bright Futures Mentoring",
+        {
+            "kind": "youth",
+            "description": "Volunteer mentors who meet students weekly after school.",
+            "languages": ["English"],
+            "delivery_modes": ["on_site"],
+            "payments": ["free"],
+            "min_age": 11,
+            "max_age": 18,
+            "intake": "waitlist",
+            "capacity": 3,
+            "verified_days_ago": 20,
+        },
+        [("mentoring", "One-to-one mentoring"), ("after_school", "")],
+        [("Devon Price", "Program director", "devon@brightfutures.example.org", ["leadership"])],
+        ["Roosevelt Middle School"],
+        ["mentoring", "after_school"],
+    ),
+    (
+        "Valley Food Network",
+        {
+            "kind": "social_services",
+            "description": "Weekend food bags and a family pantry.",
+            "languages": ["English", "Spanish", "Vietnamese"],
+            "delivery_modes": ["at_partner"],
+            "payments": ["free"],
+            "intake": "accepting",
+            "verified_days_ago": 400,
+        },
+        [("food_assistance", "Weekend food bags")],
+        [("Minh Tran", "Pantry manager", "", ["intake"])],
+        DEMO_SCHOOLS,
+        ["food_assistance"],
+    ),
+]
 DEMO_PEOPLE = [
     (Role.ADMIN, "Alex Admin"),
     (Role.COORDINATOR, "Casey Coordinator"),
@@ -52,6 +132,8 @@ class Command(BaseCommand):
         )
         with tenant_context(district):
             self._people(district, password)
+            self._students(district)
+            self._directory(district)
         verb = "Created" if created else "Found"
         self.stdout.write(f"{verb} the demo district '{district.slug}'.")
         self.demo_logins = [(role.label, demo_email(role)) for role, _ in DEMO_PEOPLE]
@@ -74,3 +156,95 @@ class Command(BaseCommand):
                 user=user,
                 defaults={"role": role, "partner": partner if role == Role.PARTNER else None},
             )
+
+    def _students(self, district):
+        """A few made-up students in each demo school (never real people)."""
+        from datetime import date
+
+        schools = list(School.objects.filter(district=district, name__in=DEMO_SCHOOLS))
+        by_name = {school.name: school for school in schools}
+        for (
+            local_id,
+            first,
+            last,
+            preferred,
+            born,
+            grade,
+            school,
+            guardian,
+            language,
+        ) in DEMO_STUDENTS:
+            slug = f"{first}.{last}".lower().replace("í", "i")
+            Student.objects.get_or_create(
+                district=district,
+                local_id=local_id,
+                defaults={
+                    "school": by_name[DEMO_SCHOOLS[school]],
+                    "first_name": first,
+                    "last_name": last,
+                    "preferred_name": preferred,
+                    "date_of_birth": date.fromisoformat(born),
+                    "grade": grade,
+                    "guardian_name": guardian,
+                    "guardian_email": f"family.{slug}@example.org",
+                    "guardian_phone": "555-0100",
+                    "family_language": language,
+                },
+            )
+
+    def _directory(self, district):
+        """Partners with services and contacts; two with an active MOU (the coverage map).
+
+        A partner that already has services is left as it is: a rerun keeps what people changed.
+        """
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from partnerships.models import MOU, Contact, MOUSchool, PartnerSchool, Service
+
+        schools = {school.name: school for school in School.objects.filter(district=district)}
+        for name, fields, services, contacts, school_names, mou_services in DEMO_PARTNERS:
+            partner, _ = Partner.objects.get_or_create(district=district, name=name)
+            if Service.objects.filter(district=district, partner=partner).exists():
+                continue
+            fields = dict(fields)
+            days = fields.pop("verified_days_ago", None)
+            if days is not None:
+                fields["last_verified_at"] = timezone.now() - timedelta(days=days)
+                fields["last_verified_by"] = contacts[0][0]
+            for key, value in fields.items():
+                setattr(partner, key, value)
+            partner.save()
+            for category, service_name in services:
+                Service.objects.create(
+                    district=district, partner=partner, category=category, name=service_name
+                )
+            for contact_name, title, email, roles in contacts:
+                Contact.objects.create(
+                    district=district,
+                    partner=partner,
+                    name=contact_name,
+                    title=title,
+                    email=email,
+                    roles=roles,
+                )
+            for school_name in school_names:
+                PartnerSchool.objects.get_or_create(
+                    district=district, partner=partner, school=schools[school_name]
+                )
+            if mou_services and not MOU.objects.filter(district=district, partner=partner).exists():
+                today = timezone.localdate()
+                mou = MOU.objects.create(
+                    district=district,
+                    partner=partner,
+                    title=f"{name} services agreement",
+                    status="active",
+                    services=mou_services,
+                    start_date=today - timedelta(days=90),
+                    end_date=today + timedelta(days=275),
+                )
+                for school_name in school_names:
+                    MOUSchool.objects.create(
+                        district=district, mou=mou, school=schools[school_name]
+                    )

@@ -1,0 +1,443 @@
+"""Forms of the partner directory: filters, a partner with its services and contacts, the
+district's categories, the emailed confirmation link, the HSDS upload."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from partnerships.models import ContactRole, DeliveryMode, Intake, Partner, PartnerKind, Payment
+
+LANGUAGE_MAX = 40
+LANGUAGES_MAX = 30
+
+
+def _label(name: str) -> str:
+    return capfirst(Partner._meta.get_field(name).verbose_name)
+
+
+def _text(name: str, **kwargs) -> forms.CharField:
+    field = Partner._meta.get_field(name)
+    kwargs.setdefault("required", False)
+    return forms.CharField(label=_label(name), max_length=field.max_length, **kwargs)
+
+
+# --- The directory's filters ------------------------------------------------------------------
+
+
+class DirectoryFilterForm(forms.Form):
+    """Search and filters of the directory; a bad value is dropped and shown, never a 500."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        help_text=_("Name, description or service."),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    category = forms.ChoiceField(label=_("Service"), required=False)
+    language = forms.ChoiceField(label=_("Language spoken"), required=False)
+    school = forms.TypedChoiceField(label=_("School served"), required=False, coerce=int)
+    delivery = forms.ChoiceField(label=_("Delivery"), required=False)
+    payment = forms.ChoiceField(label=_("Fees and insurance"), required=False)
+    accepting = forms.BooleanField(label=_("Accepting referrals now"), required=False)
+    stale = forms.BooleanField(label=_("Needs verification"), required=False)
+
+    def __init__(self, *args, categories=(), languages=(), schools=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", _("Any service")), *categories]
+        self.fields["language"].choices = [("", _("Any language"))] + [(x, x) for x in languages]
+        self.fields["school"].choices = [("", _("Any school"))] + [(s.pk, s.name) for s in schools]
+        self.fields["delivery"].choices = [("", _("Any way")), *DeliveryMode.choices]
+        self.fields["payment"].choices = [("", _("Any")), *Payment.choices]
+
+    def filters(self) -> dict:
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "query": data.get("q") or "",
+            "category": data.get("category") or "",
+            "language": data.get("language") or "",
+            "school_id": data.get("school") or None,
+            "delivery_mode": data.get("delivery") or "",
+            "payment": data.get("payment") or "",
+            "accepting": bool(data.get("accepting")),
+            "stale": bool(data.get("stale")),
+        }
+
+    @property
+    def active(self) -> bool:
+        return any(self.filters().values())
+
+
+# --- A partner's listing ------------------------------------------------------------------------
+
+
+def parse_languages(value: str) -> list[str]:
+    """ "English, Spanish; Vietnamese" -> ["English", "Spanish", "Vietnamese"] (no repeats)."""
+    seen, languages = set(), []
+    for part in re.split(r"[,;\n]", value or ""):
+        name = " ".join(part.split())
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            languages.append(name)
+    return languages
+
+
+class _ListingForm(forms.Form):
+    """The public part of a listing: what the partner's contact may also correct."""
+
+    description = _text("description", widget=forms.Textarea(attrs={"rows": 4}))
+    website = forms.URLField(
+        label=_label("website"),
+        required=False,
+        max_length=200,
+        assume_scheme="https",
+        help_text=_("For example https://example.org"),
+    )
+    email = forms.EmailField(label=_label("email"), required=False, max_length=254)
+    phone = _text("phone", widget=forms.TextInput(attrs={"autocomplete": "off", "type": "tel"}))
+    address = _text("address")
+    city = _text("city")
+    state = _text("state")
+    postal_code = _text("postal_code")
+    languages = forms.CharField(
+        label=_label("languages"),
+        required=False,
+        max_length=1000,
+        help_text=_("Separate them with commas, for example: English, Spanish, Vietnamese."),
+    )
+    delivery_modes = forms.MultipleChoiceField(
+        label=_("How services are delivered"),
+        required=False,
+        choices=DeliveryMode.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    payments = forms.MultipleChoiceField(
+        label=_label("payments"),
+        required=False,
+        choices=Payment.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    min_age = forms.IntegerField(
+        label=_label("min_age"), required=False, min_value=0, max_value=120
+    )
+    max_age = forms.IntegerField(
+        label=_label("max_age"), required=False, min_value=0, max_value=120
+    )
+    eligibility = _text(
+        "eligibility",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Grades, insurance or residency requirements, anything else that decides who can come."
+        ),
+    )
+    intake = forms.ChoiceField(
+        label=_("New referrals"), choices=Intake.choices, widget=forms.RadioSelect
+    )
+    capacity = forms.IntegerField(
+        label=_("Open places"),
+        required=False,
+        min_value=0,
+        max_value=100000,
+        help_text=_("How many more students they can take now. Leave empty if unknown."),
+    )
+
+    def clean_languages(self):
+        languages = parse_languages(self.cleaned_data.get("languages", ""))
+        if len(languages) > LANGUAGES_MAX:
+            raise forms.ValidationError(
+                _("List at most %(count)s languages.") % {"count": LANGUAGES_MAX}
+            )
+        for name in languages:
+            if len(name) > LANGUAGE_MAX:
+                raise forms.ValidationError(
+                    _("“%(name)s” is longer than %(count)s characters.")
+                    % {"name": name[:50], "count": LANGUAGE_MAX}
+                )
+        return languages
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("min_age"), data.get("max_age")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_age", _("The oldest age served cannot be below the youngest."))
+        return data
+
+    def listing_values(self) -> dict:
+        data = self.cleaned_data
+        values = {name: data[name] for name in _ListingForm.base_fields}
+        for name in ("description", "phone", "address", "city", "state", "postal_code"):
+            values[name] = values[name].strip()
+        return values
+
+    @staticmethod
+    def listing_initial(partner: Partner) -> dict:
+        initial = {name: getattr(partner, name) for name in _ListingForm.base_fields}
+        initial["languages"] = ", ".join(partner.languages)
+        return initial
+
+
+class PartnerForm(_ListingForm):
+    name = _text("name", required=True)
+    kind = forms.ChoiceField(label=_label("kind"), choices=PartnerKind.choices)
+    schools = forms.ModelMultipleChoiceField(
+        label=_("Schools served"),
+        required=False,
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    active = forms.BooleanField(
+        label=_("Active partner"),
+        required=False,
+        help_text=_("Untick when the district no longer works with them; the listing is kept."),
+    )
+
+    field_order = [
+        "name",
+        "kind",
+        "description",
+        "website",
+        "email",
+        "phone",
+        "address",
+        "city",
+        "state",
+        "postal_code",
+        "schools",
+        "languages",
+        "delivery_modes",
+        "payments",
+        "min_age",
+        "max_age",
+        "eligibility",
+        "intake",
+        "capacity",
+        "active",
+    ]
+
+    def __init__(self, *args, schools, creating: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["schools"].queryset = schools
+        if creating:
+            del self.fields["active"]
+
+    ORGANISATION = ("name", "kind", "description", "website", "email", "phone", "address")
+    ORGANISATION += ("city", "state", "postal_code")
+
+    def organisation_fields(self):
+        return [self[name] for name in self.fields if name in self.ORGANISATION]
+
+    def offer_fields(self):
+        return [self[name] for name in self.fields if name not in self.ORGANISATION]
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def service_arguments(self) -> dict:
+        fields = self.listing_values()
+        fields["name"] = self.cleaned_data["name"]
+        fields["kind"] = self.cleaned_data["kind"]
+        if "active" in self.fields:
+            fields["active"] = self.cleaned_data["active"]
+        return {"fields": fields, "school_ids": [s.pk for s in self.cleaned_data["schools"]]}
+
+    @staticmethod
+    def initial_for(partner: Partner, school_ids) -> dict:
+        initial = _ListingForm.listing_initial(partner)
+        initial.update(name=partner.name, kind=partner.kind, active=partner.active)
+        initial["schools"] = list(school_ids)
+        return initial
+
+
+class ServiceForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    category = forms.ChoiceField(label=_("Category"))
+    name = forms.CharField(
+        label=_("Name"),
+        required=False,
+        max_length=200,
+        help_text=_("Leave empty to use the category's name."),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", _("Choose a category")), *categories]
+
+    def row(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "id": data.get("id"),
+            "delete": bool(data.get("DELETE")),
+            "category": data.get("category", ""),
+            "name": (data.get("name") or "").strip(),
+            "description": (data.get("description") or "").strip(),
+        }
+
+
+class ContactForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    title = forms.CharField(label=_("Job title"), required=False, max_length=200)
+    email = forms.EmailField(label=_("Email"), required=False, max_length=254)
+    phone = forms.CharField(
+        label=_("Phone"),
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )
+    preferred_language = forms.CharField(
+        label=_("Preferred language"), required=False, max_length=40
+    )
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"),
+        required=False,
+        choices=ContactRole.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    reminders = forms.BooleanField(label=_("Send this person meeting reminders"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("reminders") and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", _("Add an email address to send this person reminders."))
+        return data
+
+    def row(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "id": data.get("id"),
+            "delete": bool(data.get("DELETE")),
+            "name": (data.get("name") or "").strip(),
+            "title": (data.get("title") or "").strip(),
+            "email": data.get("email") or "",
+            "phone": (data.get("phone") or "").strip(),
+            "preferred_language": (data.get("preferred_language") or "").strip(),
+            "roles": list(data.get("roles") or []),
+            "reminders": bool(data.get("reminders")),
+        }
+
+
+class _RowFormSet(forms.BaseFormSet):
+    """Rows of a partner's services or contacts. Blank extra rows are ignored."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = self.delete_label
+
+    def rows(self) -> list[dict]:
+        rows = []
+        for form in self.forms:
+            if not form.has_changed() and not form.initial:
+                continue
+            row = form.row()
+            if row["id"] is None and row["delete"]:
+                continue
+            rows.append(row)
+        return rows
+
+
+class _ServiceRows(_RowFormSet):
+    delete_label = _("Remove this service")
+
+
+class _ContactRows(_RowFormSet):
+    delete_label = _("Remove this contact")
+
+
+ServiceFormSet = forms.formset_factory(
+    ServiceForm, formset=_ServiceRows, extra=2, can_delete=True, max_num=100, absolute_max=100
+)
+ContactFormSet = forms.formset_factory(
+    ContactForm, formset=_ContactRows, extra=1, can_delete=True, max_num=100, absolute_max=100
+)
+
+
+def service_initial(services) -> list[dict]:
+    return [
+        {"id": s.pk, "category": s.category, "name": s.name, "description": s.description}
+        for s in services
+    ]
+
+
+def contact_initial(contacts) -> list[dict]:
+    return [
+        {
+            "id": c.pk,
+            "name": c.name,
+            "title": c.title,
+            "email": c.email,
+            "phone": c.phone,
+            "preferred_language": c.preferred_language,
+            "roles": list(c.roles),
+            "reminders": c.reminders,
+        }
+        for c in contacts
+    ]
+
+
+# --- Categories, the confirmation link, the public listing, the import ---------------------------
+
+
+class ServiceCategoryForm(forms.Form):
+    name = forms.CharField(
+        label=_("New category"),
+        max_length=100,
+        help_text=_("For example: Tutoring, Legal aid, Transportation."),
+    )
+
+
+class VerificationRequestForm(forms.Form):
+    contact = forms.ModelChoiceField(
+        label=_("Send the link to"),
+        queryset=None,
+        empty_label=None,
+        help_text=_(
+            "They can confirm or correct the listing without an account. "
+            "The link works for 30 days."
+        ),
+    )
+
+    def __init__(self, *args, contacts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = contacts
+        self.fields["contact"].label_from_instance = lambda c: f"{c.name} <{c.email}>"
+
+
+class PublicListingForm(_ListingForm):
+    """The listing as the partner's contact sees it through the emailed link."""
+
+    verifier_name = forms.CharField(
+        label=_("Your name"),
+        max_length=200,
+        help_text=_("Recorded as the person who confirmed the listing."),
+    )
+
+    field_order = ["verifier_name"]
+
+
+class HSDSUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Directory file"),
+        help_text=_(
+            "A zip file in the HSDS 3 format (CSV files and datapackage.json), up to 10 MB."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
+        error_messages={
+            "required": _("Choose the zip file to upload."),
+            "empty": _("The file is empty."),
+            "invalid": _("No file was received. Choose the file again."),
+        },
+    )

@@ -1,0 +1,328 @@
+"""MOU PDFs: asking for one, rendering it in the `reports` queue, re-enqueuing lost ones.
+
+The MOUDocument row is the source of truth (DESIGN.md, Background work): a request makes a
+queued row and enqueues `partnerships.tasks.render_mou_pdf` once the row is committed; the
+task renders with WeasyPrint, stores the bytes and marks the row ready (or failed with a
+short reason). A sweep re-enqueues rows left in "queued" by a lost message.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import mimetypes
+import posixpath
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.exceptions import PermissionDenied, SuspiciousFileOperation
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from partnerships.models import MOUDocument, MOUSignature, MOUVersion
+from partnerships.services.mous import service_labels, version_sections
+from schools.capabilities import can
+from schools.models import District, Membership
+
+logger = logging.getLogger(__name__)
+
+# A longer MOU is a mistake (pasted attachments), and would tie up a worker.
+MAX_PAGES = 100
+# Time limits of the render task (seconds): well under the broker's visibility timeout.
+SOFT_TIME_LIMIT = 120
+TIME_LIMIT = 150
+# A queued row not touched for this long lost its message: the sweep enqueues it again.
+STUCK_AFTER = timedelta(minutes=10)
+# ...and one still queued after this long keeps failing (a worker dying on it): give up.
+GIVE_UP_AFTER = timedelta(hours=2)
+
+# Documents resolve relative URLs against this address; the fetcher serves only our own
+# static files under it and refuses everything else, so rendering never touches a network.
+PDF_BASE_URL = "https://trellis.pdf.invalid/"
+
+# Reasons stored on a failed document, translated where they are shown.
+ERROR_TOO_LONG = gettext_noop("The document would be longer than 100 pages.")
+ERROR_TOO_SLOW = gettext_noop("Preparing the document took too long.")
+ERROR_RENDER = gettext_noop("The document could not be prepared.")
+ERROR_GAVE_UP = gettext_noop("The document was not prepared in time. Try again.")
+
+
+class DocumentTooLong(Exception):
+    pass
+
+
+# --- Asking for a PDF ------------------------------------------------------------------------
+
+
+def mou_pdf_request(*, by: Membership, version: MOUVersion) -> MOUDocument:
+    """Queue a PDF of one version and enqueue its rendering once committed.
+
+    `version` comes from an access helper (the viewer may see its MOU). While a PDF of the
+    version is still being prepared, asking again returns that one instead of a second.
+    """
+    if not can(by, "mous.view"):
+        raise PermissionDenied
+    with transaction.atomic():
+        document = (
+            MOUDocument.objects.for_district(by.district)
+            .filter(version=version, status=MOUDocument.Status.QUEUED)
+            .defer("pdf")
+            .first()
+        )
+        if document is not None:
+            return document
+        document = MOUDocument.objects.create(
+            district_id=by.district_id, version=version, requested_by=by
+        )
+        _enqueue_on_commit(document)
+    return document
+
+
+def _enqueue_on_commit(document: MOUDocument) -> None:
+    from partnerships.tasks import render_mou_pdf
+
+    district_id, document_id = document.district_id, document.pk
+    transaction.on_commit(lambda: render_mou_pdf.delay(district_id, document_id))
+
+
+# --- Rendering -------------------------------------------------------------------------------
+
+
+def mou_pdf_render(*, document_id: int) -> bool:
+    """Render a queued document (inside its district's context); True if this call did it.
+
+    Idempotent: a document already ready or failed is left alone, and one being rendered
+    by another worker (row locked) is skipped. Once ready, older PDFs of the same version
+    are deleted (the newest carries the latest signatures).
+    """
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    with transaction.atomic():
+        document = (
+            MOUDocument.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("version__mou__partner", "district", "requested_by__user")
+            .filter(pk=document_id, status=MOUDocument.Status.QUEUED)
+            .first()
+        )
+        if document is None:
+            return False
+        language = _document_language(document)
+        try:
+            pdf = mou_version_pdf(document.version, district=document.district, language=language)
+        except DocumentTooLong:
+            document.error = ERROR_TOO_LONG
+        except SoftTimeLimitExceeded:
+            document.error = ERROR_TOO_SLOW
+        except Exception:  # a rendering bug must fail the document, not loop in the queue
+            logger.exception("MOU PDF rendering failed document=%s", document.pk)
+            document.error = ERROR_RENDER
+        else:
+            document.pdf = pdf
+            document.error = ""
+        document.status = MOUDocument.Status.FAILED if document.error else MOUDocument.Status.READY
+        document.save(update_fields=["pdf", "error", "status", "updated_at"])
+        if document.status == MOUDocument.Status.READY:
+            (
+                MOUDocument.objects.for_district(document.district)
+                .filter(version=document.version_id, created_at__lt=document.created_at)
+                .exclude(status=MOUDocument.Status.QUEUED)
+                .delete()
+            )
+    return True
+
+
+def _document_language(document: MOUDocument) -> str:
+    requester = document.requested_by
+    if requester is not None and requester.user.preferred_language:
+        return requester.user.preferred_language
+    return document.district.default_language or settings.LANGUAGE_CODE
+
+
+def mou_version_pdf(version: MOUVersion, *, district: District, language: str) -> bytes:
+    """The PDF of one version: letterhead, sections, terms, signatures, page numbers.
+
+    Raises DocumentTooLong past MAX_PAGES. Rendered with a fetcher that serves only our
+    static files.
+    """
+    from weasyprint import HTML
+
+    # Times (signatures, "prepared on") read in the district's zone, in the reader's language.
+    with translation.override(language), timezone.override(district.time_zone):
+        context = _pdf_context(version, district=district)
+        html = render_to_string("partnerships/pdf/mou.html", context)
+    document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=static_only_fetcher()).render()
+    if len(document.pages) > MAX_PAGES:
+        raise DocumentTooLong
+    return document.write_pdf()
+
+
+def _pdf_context(version: MOUVersion, *, district: District) -> dict:
+    mou = version.mou
+    signatures = list(
+        MOUSignature.objects.for_district(district).filter(version=version).order_by("signed_at")
+    )
+    by_party = {signature.party: signature for signature in signatures}
+    labels = service_labels(district)
+    return {
+        "district": district,
+        "mou": mou,
+        "partner": mou.partner,
+        "version": version,
+        "sections": version_sections(version, labels),
+        "terms": _terms(version, district=district, labels=labels),
+        "signature_slots": [
+            {
+                "label": _("For %(name)s") % {"name": mou.partner.name},
+                "signature": by_party.get(MOUSignature.Party.PARTNER),
+            },
+            {
+                "label": _("For %(name)s") % {"name": district.name},
+                "signature": by_party.get(MOUSignature.Party.DISTRICT),
+            },
+        ],
+        "signed": {MOUSignature.Party.PARTNER, MOUSignature.Party.DISTRICT} <= set(by_party),
+        "time_zone": district.time_zone,
+        "generated_at": timezone.now(),
+        "page_counter": page_counter_css(),
+    }
+
+
+# Terms shown elsewhere in the document (letterhead, title, the partner row).
+_TERMS_SHOWN_ELSEWHERE = {"title", "district", "partner"}
+
+
+def _terms(version: MOUVersion, *, district: District, labels: dict[str, str]) -> list:
+    """The structured terms of the version as (label, value) rows, as people read them."""
+    from partnerships.services.mous import SHARED_FIELD_LABELS
+
+    names = {
+        "start_date": _("Start date"),
+        "end_date": _("End date"),
+        "schools": _("Schools covered"),
+        "services": _("Services"),
+        "response_days": _("Referral response time (business days)"),
+        "shared_fields": _("Data fields the partner may receive"),
+        "self_consent_age": _("Age from which students may consent alone"),
+    }
+    terms = version.terms or {}
+    # jsonb keeps no key order: known terms first, in reading order, then any others.
+    keys = [k for k in names if k in terms] + sorted(set(terms) - set(names))
+    rows = []
+    for key in keys:
+        value = terms[key]
+        if key in _TERMS_SHOWN_ELSEWHERE:
+            continue
+        if key == "schools" and isinstance(value, list):
+            value = [v.get("name", "") if isinstance(v, dict) else v for v in value]
+        elif key == "services" and isinstance(value, list):
+            value = [labels.get(v, v) for v in value]
+        elif key == "shared_fields" and isinstance(value, list):
+            value = [str(SHARED_FIELD_LABELS.get(v, v)) for v in value]
+        rows.append((str(names.get(key, key.replace("_", " ").capitalize())), _display(value)))
+    return rows
+
+
+def _display(value) -> str:
+    if value in (None, "", []):
+        return "—"
+    if isinstance(value, date):
+        return date_format(value, "DATE_FORMAT")
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return date_format(date.fromisoformat(value), "DATE_FORMAT")
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
+
+
+def page_counter_css() -> str:
+    """CSS `content` for "Page X of Y" in the current language, with WeasyPrint's counters."""
+    text = _("Page %(page)s of %(pages)s")
+    parts = []
+    for piece in re.split(r"(%\(pages?\)s)", text):
+        if piece == "%(page)s":
+            parts.append("counter(page)")
+        elif piece == "%(pages)s":
+            parts.append("counter(pages)")
+        elif piece:
+            escaped = piece.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ")
+            parts.append(f'"{escaped}"')
+    return " ".join(parts)
+
+
+@functools.cache
+def _static_only_fetcher_class():
+    # Built on first use: importing WeasyPrint slows down every process that never renders.
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticOnlyFetcher(URLFetcher):
+        """Serves only our own static files; any other URL (network, file:, data:) is refused."""
+
+        def fetch(self, url, headers=None):
+            prefix = PDF_BASE_URL.rstrip("/") + settings.STATIC_URL
+            if not url.startswith(prefix):
+                raise ValueError("only Trellis static files may be fetched")
+            relative = unquote(url[len(prefix) :].split("?", 1)[0].split("#", 1)[0])
+            relative = posixpath.normpath(relative)
+            if relative.startswith(("..", "/")):
+                raise ValueError("only Trellis static files may be fetched")
+            try:
+                path = finders.find(relative)
+            except SuspiciousFileOperation:
+                path = None
+            if not path:
+                collected = Path(settings.STATIC_ROOT) / relative
+                path = str(collected) if collected.is_file() else None
+            if not path:
+                raise ValueError("no such static file")
+            content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+            return URLFetcherResponse(
+                url, body=Path(path).read_bytes(), headers={"Content-Type": content_type}
+            )
+
+    return StaticOnlyFetcher
+
+
+def static_only_fetcher():
+    """A WeasyPrint URL fetcher that serves only our own static files."""
+    return _static_only_fetcher_class()()
+
+
+# --- Lost messages ---------------------------------------------------------------------------
+
+
+def mou_pdf_requeue_stuck(*, district: District) -> int:
+    """Enqueue again this district's documents still queued after STUCK_AFTER (run inside
+    the district's context); give up on those queued past GIVE_UP_AFTER.
+
+    Rows being rendered are locked and skipped. Finding nothing costs one indexed query.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        stuck = list(
+            MOUDocument.objects.for_district(district)
+            .select_for_update(skip_locked=True)
+            .filter(status=MOUDocument.Status.QUEUED, updated_at__lt=now - STUCK_AFTER)
+            .only("pk", "district_id", "created_at", "status")[:200]
+        )
+        for document in stuck:
+            if document.created_at < now - GIVE_UP_AFTER:
+                document.status = MOUDocument.Status.FAILED
+                document.error = ERROR_GAVE_UP
+                document.save(update_fields=["status", "error", "updated_at"])
+            else:
+                document.save(update_fields=["updated_at"])  # not again before STUCK_AFTER
+                _enqueue_on_commit(document)
+    return len(stuck)

@@ -1,0 +1,43 @@
+"""The access log page: who opened which student-identifiable page, and when (read-only)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, time, timedelta
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from schools.capabilities import requires
+from schools.forms.students import AccessLogFilterForm
+from schools.selectors import access_log_search
+
+PAGE_SIZE = 50
+
+
+def _day_start(day, zone):
+    return datetime.combine(day, time.min, tzinfo=zone) if day else None
+
+
+@requires("access_log.view")
+@require_GET
+def access_log(request, district_slug):
+    """Newest first; dates are the district's days (from the start of `since` to the end of
+    `until`)."""
+    form = AccessLogFilterForm(request.GET or None)
+    filters = form.filters()
+    zone = zoneinfo.ZoneInfo(request.district.time_zone)
+    until = filters["until"]
+    entries = access_log_search(
+        request.membership,
+        student=filters["student"],
+        person=filters["person"],
+        since=_day_start(filters["since"], zone),
+        until=_day_start(until + timedelta(days=1), zone) if until else None,
+    )
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode(), "zone": zone}
+    return render(request, "schools/access_log/list.html", context)

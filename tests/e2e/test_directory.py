@@ -1,0 +1,198 @@
+"""The partner directory in the browser: search as you type, creating a partner, the
+partner page, the coverage map at phone width, the import preview, the emailed link."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import expect
+
+from partnerships.models import Partner, Service
+from partnerships.services.directory import listing_token
+from schools.models import School
+from schools.tenancy import tenant_context
+from tests.e2e.axe import assert_accessible
+from tests.factories import SchoolFactory, enable_totp
+from tests.partnerships.directory_setup import make_mou, make_partner, read
+
+pytestmark = pytest.mark.browser
+
+
+def browse_as(page, live_server, membership):
+    """Sign the browser in as the membership's person (the sign-in form has its own tests)."""
+    if membership.needs_mfa:
+        enable_totp(membership.user)
+    client = Client()
+    client.force_login(membership.user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+    )
+
+
+@pytest.fixture
+def three_partners(district):
+    north = read(district, lambda: School.objects.get(district=district))
+    make_partner(
+        district,
+        name="Harbor Counseling",
+        services=[("therapy", "Teen therapy")],
+        languages=["Spanish"],
+        intake="accepting",
+        schools=[north],
+    )
+    make_partner(district, name="Food Bridge", services=["food_assistance"], intake="waitlist")
+    make_partner(district, name="Mentor Circle", services=["mentoring"], intake="accepting")
+    return north
+
+
+def test_directory_search_filters_as_you_type(page, live_server, district, member, three_partners):
+    browse_as(page, live_server, member("counselor"))
+
+    page.goto(f"/{district.slug}/partners/")
+    rows = page.locator("#partner-results tbody tr")
+    expect(rows).to_have_count(3)
+    assert_accessible(page)
+
+    page.get_by_role("searchbox", name="Search").press_sequentially("harb", delay=40)
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Harbor Counseling")
+    expect(page.locator("#partner-count")).to_have_text("1 partner")
+    assert re.search(r"[?&]q=harb", page.url)
+
+    page.get_by_role("searchbox", name="Search").fill("")
+    page.get_by_label("Service", exact=True).select_option("mentoring")
+    expect(rows.first).to_contain_text("Mentor Circle")
+    expect(rows).to_have_count(1)
+
+    page.get_by_label("Service", exact=True).select_option("")
+    page.get_by_label("Accepting referrals now").check()
+    expect(rows).to_have_count(2)
+    expect(page.locator("#partner-results")).not_to_contain_text("Food Bridge")
+    page.get_by_label("Language spoken").select_option("Spanish")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Harbor Counseling")
+    assert_accessible(page)
+
+    page.get_by_label("Language spoken").select_option("")
+    page.get_by_role("searchbox", name="Search").fill("nobody at all")
+    page.get_by_text("No partners match").wait_for()
+    assert_accessible(page)
+
+    page.reload()  # the full page for the same address
+    assert page.get_by_role("searchbox", name="Search").input_value() == "nobody at all"
+
+
+def test_a_coordinator_creates_a_partner(page, live_server, district, member):
+    browse_as(page, live_server, member("coordinator"))
+
+    page.goto(f"/{district.slug}/partners/")
+    page.get_by_text("No partners yet").wait_for()
+    assert_accessible(page)
+    page.get_by_role("link", name="Add a partner").first.click()
+    page.wait_for_url(f"**/{district.slug}/partners/new/")
+    assert_accessible(page)
+
+    page.locator("#id_name").fill("Harbor Counseling")
+    page.get_by_label("Kind").select_option("mental_health")
+    page.get_by_label("Telehealth").check()
+    page.get_by_label("Medicaid").check()
+    page.locator("#id_services-0-category").select_option("therapy")
+    page.locator("#id_services-0-name").fill("Teen therapy")
+    page.locator("#id_contacts-0-name").fill("Ana Ruiz")
+    page.locator("#id_contacts-0-reminders").check()  # without an email: refused
+    page.get_by_role("button", name="Add the partner").click()
+
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert page.locator("#id_services-0-name").input_value() == "Teen therapy"  # kept
+    assert_accessible(page)
+    page.locator("#id_contacts-0-email").fill("ana@harbor.example.org")
+    page.get_by_role("button", name="Add the partner").click()
+
+    page.get_by_role("heading", name="Harbor Counseling", level=1).wait_for()
+    assert "Teen therapy" in page.content() and "Ana Ruiz" in page.content()
+    assert_accessible(page)
+    partner = read(district, lambda: Partner.objects.get(district=district))
+    assert partner.delivery_modes == ["telehealth"] and partner.payments == ["medicaid"]
+    assert read(district, lambda: Service.objects.get().name) == "Teen therapy"
+
+
+def test_the_partner_page_and_the_coverage_map_at_phone_width(
+    page, live_server, district, member, three_partners
+):
+    east = SchoolFactory(district=district, name="East Middle School")
+    harbor = read(district, lambda: Partner.objects.get(name="Harbor Counseling"))
+    make_mou(district, harbor, schools=[three_partners, east], services=["therapy"])
+    browse_as(page, live_server, member("coordinator"))
+
+    page.goto(f"/{district.slug}/partners/{harbor.pk}/")
+    page.get_by_role("heading", name="MOUs").wait_for()
+    assert_accessible(page)
+
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"/{district.slug}/partners/coverage/")
+    assert page.locator(".coverage-cell--gap").first.inner_text() == "Gap"
+    assert "Harbor Counseling" in page.locator(".coverage-table").inner_text()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0  # the table scrolls inside its box, not the page
+    assert_accessible(page)
+
+
+def test_categories_import_preview_and_a_partners_own_page(
+    page, live_server, district, member, three_partners
+):
+    browse_as(page, live_server, member("coordinator"))
+    page.goto(f"/{district.slug}/partners/categories/")
+    page.get_by_label("New category").fill("Legal aid")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.get_by_text("“Legal aid” was added.").wait_for()
+    assert_accessible(page)
+
+    page.goto(f"/{district.slug}/partners/import/")
+    assert_accessible(page)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("organizations.csv", "id,name\norg-1,County Food Bank\norg-2,\n")
+        archive.writestr("services.csv", "id,organization_id,name\ns-1,org-1,Bags\ns-2,org-9,X\n")
+    page.get_by_label("Directory file").set_input_files(
+        files=[{"name": "211.zip", "mimeType": "application/zip", "buffer": buffer.getvalue()}]
+    )
+    page.get_by_role("button", name="Check the file").click()
+    page.get_by_role("heading", name="Check the import").wait_for()
+    assert "No row of organizations.csv has the id “org-9”" in page.content()
+    assert_accessible(page)
+
+    partner_member = member("partner")
+    page.context.clear_cookies()
+    browse_as(page, live_server, partner_member)
+    page.goto(f"/{district.slug}/organisation/")
+    page.get_by_role("heading", name=partner_member.partner.name).wait_for()
+    assert_accessible(page)
+
+
+def test_a_partner_contact_confirms_the_listing_through_the_link(page, district):
+    harbor = make_partner(
+        district, name="Harbor Counseling", contacts=[{"name": "Ana Ruiz", "email": "a@h.org"}]
+    )
+    with tenant_context(district):
+        contact = harbor.contacts.get()
+    page.goto(f"/p/verify/{listing_token(harbor, contact)}/")
+    page.get_by_role("heading", name="Is the listing of Harbor Counseling still right?").wait_for()
+    assert_accessible(page)
+
+    page.get_by_label("Phone").fill("555-0199")
+    page.get_by_role("button", name="Confirm the listing").click()
+
+    page.get_by_role("heading", name="Thank you").wait_for()
+    assert_accessible(page)
+    harbor = read(district, lambda: Partner.objects.get(pk=harbor.pk))
+    assert harbor.phone == "555-0199" and harbor.last_verified_by == "Ana Ruiz"
+
+    page.goto("/p/verify/not-a-real-token/")
+    page.get_by_role("heading", name="This link is not valid").wait_for()
+    assert_accessible(page)

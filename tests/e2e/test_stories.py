@@ -1,0 +1,101 @@
+"""Success stories in the browser: write one, record consent, export what is publishable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.e2e.axe import assert_accessible
+from tests.factories import MembershipFactory, PartnerFactory, SuccessStoryFactory
+
+pytestmark = pytest.mark.browser
+
+SHOTS = os.environ.get("PARTNERSHIP_SCREENSHOTS")
+
+
+def shot(page, name):
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def signed_in_page(browser, base_url, user):
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}])
+    return context.new_page()
+
+
+def test_coordinator_writes_a_story_records_consent_and_exports(
+    browser, live_server, transactional_db, district
+):
+    partner = PartnerFactory(district=district, name="Riverbend Family Services")
+    SuccessStoryFactory(
+        district=district,
+        partner=partner,
+        title="Back on the team",
+        story="After a hard winter, weekly sessions helped a student return to practice.",
+        ready=True,
+        publishable=True,
+    )
+    coordinator = MembershipFactory(district=district, role="coordinator")
+    page = signed_in_page(browser, live_server.url, coordinator.user)
+
+    page.goto(f"/{district.slug}/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Stories").click()
+    page.wait_for_url(f"**/{district.slug}/stories/")
+    assert_accessible(page)
+    page.get_by_role("link", name="Write a story").click()
+    page.get_by_label("Title").fill("A calmer spring")
+    page.get_by_label("Story").fill("A fourth grader who dreaded mornings now leads the circle.")
+    page.get_by_label("Partner").select_option(label="Riverbend Family Services")
+    page.get_by_label("School").select_option(label="North High School")
+    assert_accessible(page)
+    page.get_by_role("button", name="Save story").click()
+
+    assert page.get_by_role("heading", level=1).inner_text() == "A calmer spring"
+    assert page.get_by_text("Needs consent").is_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Record consent").click()
+    page.get_by_label("Who consented").fill("The student's mother")
+    assert_accessible(page)
+    page.get_by_role("button", name="Record consent").click()
+    assert page.get_by_text("Given by The student's mother").is_visible()
+    assert page.get_by_text("Needs review").is_visible()  # an administrator reviews next
+    shot(page, "story-detail")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Success stories").click()
+    assert page.get_by_role("row", name="A calmer spring").is_visible()
+    shot(page, "stories")
+    page.get_by_role("link", name="Export for a newsletter").click()
+    snippet = page.get_by_label("HTML of 1 publishable story").input_value()
+    assert "Back on the team" in snippet and "A calmer spring" not in snippet
+    assert page.get_by_role("button", name="Copy HTML").is_visible()  # shown by its script
+    shot(page, "stories-export")
+    assert_accessible(page)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download HTML file").click()
+    assert Path(info.value.path()).read_text().count("<article") == 1
+
+
+def test_partner_sees_its_own_stories(browser, live_server, transactional_db, district):
+    own = PartnerFactory(district=district)
+    SuccessStoryFactory(district=district, partner=own, title="Ours")
+    SuccessStoryFactory(district=district, title="Someone else's")
+    partner_member = MembershipFactory(district=district, role="partner", partner=own)
+    page = signed_in_page(browser, live_server.url, partner_member.user)
+
+    page.goto(f"/{district.slug}/stories/")
+
+    assert page.get_by_role("link", name="Ours").is_visible()
+    assert page.get_by_text("Someone else's").count() == 0
+    assert page.get_by_role("link", name="Write a story").count() == 0
+    assert_accessible(page)

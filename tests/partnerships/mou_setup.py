@@ -1,0 +1,105 @@
+"""Setting up MOUs for the MOU tests, through the services (as people would)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django.core import mail
+
+from partnerships.models import MOU, MOUStatus
+from partnerships.services import mous as services
+from schools.models import OutgoingEmail
+from schools.tenancy import tenant_context
+from tests.factories import ContactFactory, MembershipFactory, PartnerFactory, enable_totp
+
+BASE_URL = "http://testserver/"
+LINK = re.compile(r"https?://[^\s\"<>]+/p/mous/review/[^\s\"<>/]+/")
+
+
+def person(district, role, **kwargs):
+    """A member of `district` in `role`; administrators get an authenticator (MFA)."""
+    membership = MembershipFactory(district=district, role=role, **kwargs)
+    if role == "admin":
+        enable_totp(membership.user)
+    return membership
+
+
+def draft(by, *, partner=None, title="Counselling at North High", **terms) -> MOU:
+    """A draft MOU (version 1 from the shipped template), drafted by `by`."""
+    district = by.district
+    partner = partner or PartnerFactory(district=district)
+    values = {
+        "start_date": datetime.date(2025, 8, 1),
+        "end_date": datetime.date(2026, 7, 31),
+        "response_days": 5,
+        "services": ["counselling_individual"],
+        "shared_fields": ["name", "grade"],
+    }
+    values.update(terms)
+    with tenant_context(district):
+        return services.mou_create(by=by, partner=partner, title=title, **values)
+
+
+class Cast:
+    """The people of one MOU's workflow in one district."""
+
+    def __init__(self, district, partner=None):
+        self.district = district
+        self.partner = partner or PartnerFactory(district=district)
+        self.coordinator = person(district, "coordinator")
+        self.admin = person(district, "admin")
+        self.partner_member = person(district, "partner", partner=self.partner)
+        self.contact = ContactFactory(district=district, partner=self.partner, roles=["leadership"])
+
+
+def advance(mou: MOU, cast: Cast, to: str) -> MOU:
+    """Drive the MOU through the workflow, as the right people, up to status `to`."""
+    order = [
+        MOUStatus.DRAFT,
+        MOUStatus.INTERNAL_REVIEW,
+        MOUStatus.SENT,
+        MOUStatus.PARTNER_SIGNED,
+        MOUStatus.ACTIVE,
+    ]
+    with tenant_context(mou.district_id):
+        while order.index(mou.status) < order.index(to):
+            version = services.current_version(mou).number
+            if mou.status == MOUStatus.DRAFT:
+                services.mou_submit(by=cast.coordinator, mou=mou)
+            elif mou.status == MOUStatus.INTERNAL_REVIEW:
+                services.mou_approve(by=cast.admin, mou=mou, base_url=BASE_URL)
+            elif mou.status == MOUStatus.SENT:
+                services.mou_sign(
+                    by=cast.partner_member,
+                    mou=mou,
+                    version_number=version,
+                    name="Pat Partner",
+                    title="Director",
+                    ip_address="192.0.2.1",
+                )
+            elif mou.status == MOUStatus.PARTNER_SIGNED:
+                services.mou_sign(
+                    by=cast.admin,
+                    mou=mou,
+                    version_number=version,
+                    name="Ada Admin",
+                    title="Superintendent",
+                    ip_address="192.0.2.2",
+                )
+    return mou
+
+
+def force_status(mou: MOU, status: str) -> MOU:
+    """Put an MOU straight into a status (test set-up only; people go through services)."""
+    with tenant_context(mou.district_id):
+        MOU.objects.filter(pk=mou.pk).update(status=status)
+        mou.refresh_from_db()
+    return mou
+
+
+def review_links() -> list[str]:
+    """The partner review links mailed so far (stored rows, or sent mail)."""
+    bodies = [m.body_text for m in OutgoingEmail.objects.order_by("pk")]
+    bodies += [m.body for m in mail.outbox]
+    return [link for body in bodies for link in LINK.findall(body)]

@@ -1,0 +1,308 @@
+"""Funding sources: who may see and change them, the mix per year, what ends soon."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from partnerships.models import FundingMOU, FundingPartner, FundingSource
+from partnerships.selectors import funding_expiring, funding_mix
+from schools.tenancy import tenant_context
+from tests.factories import (
+    FundingSourceFactory,
+    MembershipFactory,
+    MOUFactory,
+    PartnerFactory,
+    enable_totp,
+)
+
+TODAY = datetime.date(2025, 9, 15)
+
+
+def signed_in(client, membership):
+    if membership.role == "admin":
+        enable_totp(membership.user)
+    client.force_login(membership.user)
+    return membership
+
+
+@pytest.fixture
+def known(district):
+    """A grant over the 2024-25 school year, a budget line over 2025-26, a donation over
+    calendar 2025, and a small grant ending in 47 days."""
+    return [
+        FundingSourceFactory(
+            district=district,
+            kind="grant",
+            funder="State mental health grant",
+            amount=Decimal("120000"),
+            start_date=datetime.date(2024, 7, 1),
+            end_date=datetime.date(2025, 6, 30),
+        ),
+        FundingSourceFactory(
+            district=district,
+            kind="district_budget",
+            funder="Student services budget",
+            amount=Decimal("50000"),
+            start_date=datetime.date(2025, 7, 1),
+            end_date=datetime.date(2026, 6, 30),
+        ),
+        FundingSourceFactory(
+            district=district,
+            kind="donation",
+            funder="Rotary Club",
+            amount=Decimal("3650"),
+            start_date=datetime.date(2025, 1, 1),
+            end_date=datetime.date(2025, 12, 31),
+        ),
+        FundingSourceFactory(
+            district=district,
+            kind="grant",
+            funder="Community foundation",
+            amount=Decimal("5000"),
+            start_date=datetime.date(2025, 3, 1),
+            end_date=datetime.date(2025, 11, 1),
+        ),
+    ]
+
+
+def table(mix):
+    return {
+        year["label"]: {part["kind"]: part["amount"] for part in year["parts"]}
+        | {"total": year["total"]}
+        for year in mix["years"]
+    }
+
+
+def test_mix_by_school_year_spreads_each_amount_over_its_days(known):
+    mix = funding_mix(known, basis="school", today=TODAY)
+
+    # The donation: 181 of its 365 days fall in 2024-25, 184 in 2025-26. The small grant:
+    # 122 of 246 days in 2024-25 (March to June), 124 in 2025-26.
+    assert table(mix) == {
+        "2024–25": {
+            "grant": Decimal("122479.67"),
+            "district_budget": Decimal("0"),
+            "donation": Decimal("1810.00"),
+            "total": Decimal("124289.67"),
+        },
+        "2025–26": {
+            "grant": Decimal("2520.33"),
+            "district_budget": Decimal("50000"),
+            "donation": Decimal("1840.00"),
+            "total": Decimal("54360.33"),
+        },
+    }
+    assert mix["grand_total"] == Decimal("178650")  # every amount counted once, exactly
+    assert [y["current"] for y in mix["years"]] == [False, True]
+
+
+def test_mix_by_calendar_year(known):
+    mix = funding_mix(known, basis="calendar", today=TODAY)
+
+    rows = table(mix)
+    assert list(rows) == ["2024", "2025", "2026"]
+    # The grant: 184 of 365 days in 2024.
+    assert rows["2024"]["grant"] == Decimal("60493.15")
+    assert rows["2025"]["grant"] == Decimal("120000") - Decimal("60493.15") + Decimal("5000")
+    assert rows["2025"]["donation"] == Decimal("3650")
+    # The budget line: 181 of its 365 days in 2026.
+    assert rows["2026"]["district_budget"] == Decimal("24794.52")
+    assert mix["grand_total"] == Decimal("178650")
+
+
+def test_mix_of_nothing_is_empty():
+    mix = funding_mix([], basis="school", today=TODAY)
+
+    assert mix["years"] == [] and mix["grand_total"] == 0
+
+
+def test_expiring_lists_what_ends_within_ninety_days(known):
+    ending = funding_expiring(known, today=TODAY)
+
+    # The donation ends in 107 days, the school-year grant ended in June.
+    assert [(s.funder, s.days_left) for s in ending] == [("Community foundation", 47)]
+
+
+def test_funding_page_shows_the_mix_and_what_ends_soon(
+    client, district, member, known, time_machine
+):
+    time_machine.move_to(datetime.datetime(2025, 9, 15, 16, tzinfo=datetime.UTC), tick=False)
+    signed_in(client, member("viewer"))
+
+    response = client.get(f"/{district.slug}/funding/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "1 funding source ends within 90 days" in html
+    assert "Community foundation" in html
+    assert "<svg" in html and 'role="img"' in html
+    assert "$124,290" in html  # 2024-25 total in the table alternative
+    assert "$54,360" in html
+    assert "Add a funding source" not in html  # a viewer reads only
+
+    calendar = client.get(f"/{district.slug}/funding/", {"basis": "calendar"}).content.decode()
+    assert "calendar year" in calendar and "$60,493" in calendar
+    assert client.get(f"/{district.slug}/funding/", {"basis": "nonsense"}).status_code == 200
+
+
+def test_coordinator_adds_a_funding_source_linked_to_partners_and_mous(client, district, member):
+    signed_in(client, member("coordinator"))
+    partner = PartnerFactory(district=district)
+    mou = MOUFactory(district=district, partner=partner)
+
+    response = client.post(
+        f"/{district.slug}/funding/new/",
+        {
+            "kind": "grant",
+            "funder": "  SAMHSA Project AWARE ",
+            "amount": "250000.00",
+            "start_date": "2025-10-01",
+            "end_date": "2028-09-30",
+            "restrictions": "Only direct services.",
+            "partners": [partner.pk],
+            "mous": [mou.pk],
+        },
+    )
+
+    assert response.status_code == 302
+    with tenant_context(district):
+        funding = FundingSource.objects.get()
+        assert funding.funder == "SAMHSA Project AWARE"
+        assert list(FundingPartner.objects.values_list("partner_id", flat=True)) == [partner.pk]
+        assert list(FundingMOU.objects.values_list("mou_id", flat=True)) == [mou.pk]
+    assert response["Location"] == f"/{district.slug}/funding/{funding.pk}/"
+    assert "SAMHSA Project AWARE" in client.get(response["Location"]).content.decode()
+
+
+def test_editing_changes_the_links(client, district, member):
+    signed_in(client, member("coordinator"))
+    first, second = PartnerFactory(district=district), PartnerFactory(district=district)
+    funding = FundingSourceFactory(district=district)
+    with tenant_context(district):
+        FundingPartner.objects.create(district=district, funding=funding, partner=first)
+
+    response = client.post(
+        f"/{district.slug}/funding/{funding.pk}/edit/",
+        {
+            "kind": "donation",
+            "funder": "Rotary",
+            "amount": "10",
+            "start_date": "2025-01-01",
+            "end_date": "2025-01-01",
+            "partners": [second.pk],
+        },
+    )
+
+    assert response.status_code == 302
+    with tenant_context(district):
+        funding.refresh_from_db()
+        links = list(FundingPartner.objects.values_list("partner_id", flat=True))
+    assert (funding.kind, funding.amount, links) == ("donation", Decimal("10"), [second.pk])
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"end_date": "2024-12-31"}, "end_date", "on or after the start date"),
+        ({"amount": "-5"}, "amount", "greater than or equal to 0"),
+        ({"amount": "1e40"}, "amount", ""),
+        ({"kind": "lottery"}, "kind", "valid choice"),
+        ({"start_date": "31/31/2025"}, "start_date", "valid date"),
+        ({"funder": ""}, "funder", "required"),
+    ],
+)
+def test_bad_input_is_refused_next_to_the_field_and_kept(
+    client, district, member, changes, field, message
+):
+    signed_in(client, member("coordinator"))
+    data = {
+        "kind": "grant",
+        "funder": "Typed funder",
+        "amount": "100",
+        "start_date": "2025-01-01",
+        "end_date": "2025-12-31",
+    } | changes
+
+    response = client.post(f"/{district.slug}/funding/new/", data)
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert field in form.errors
+    assert message in " ".join(form.errors[field])
+    assert 'value="Typed funder"' in response.content.decode() or field == "funder"
+    with tenant_context(district):
+        assert not FundingSource.objects.exists()
+
+
+def test_another_districts_partner_cannot_be_linked(client, district, other_district, member):
+    signed_in(client, member("coordinator"))
+    theirs = PartnerFactory(district=other_district)
+
+    response = client.post(
+        f"/{district.slug}/funding/new/",
+        {
+            "kind": "grant",
+            "funder": "X",
+            "amount": "1",
+            "start_date": "2025-01-01",
+            "end_date": "2025-01-02",
+            "partners": [theirs.pk],
+        },
+    )
+
+    assert response.status_code == 200
+    assert "partners" in response.context["form"].errors
+
+
+@pytest.mark.parametrize("role", ["counselor", "partner"])
+def test_roles_without_funding_view_are_refused(client, district, member, role):
+    funding = FundingSourceFactory(district=district)
+    signed_in(client, member(role))
+
+    for path in ("funding/", f"funding/{funding.pk}/", "funding/new/"):
+        assert client.get(f"/{district.slug}/{path}").status_code == 403
+
+
+def test_viewer_reads_but_cannot_change(client, district, member):
+    funding = FundingSourceFactory(district=district)
+    signed_in(client, member("viewer"))
+
+    assert client.get(f"/{district.slug}/funding/{funding.pk}/").status_code == 200
+    assert client.get(f"/{district.slug}/funding/new/").status_code == 403
+    assert client.post(f"/{district.slug}/funding/{funding.pk}/edit/", {}).status_code == 403
+
+
+def test_another_districts_admin_gets_404(client, district, other_district):
+    funding = FundingSourceFactory(district=district)
+    signed_in(client, MembershipFactory(district=other_district, role="admin"))
+
+    assert client.get(f"/{district.slug}/funding/").status_code == 404
+    assert client.get(f"/{other_district.slug}/funding/{funding.pk}/").status_code == 404
+    assert client.post(f"/{other_district.slug}/funding/{funding.pk}/edit/", {}).status_code == 404
+
+
+def test_funding_page_costs_the_same_queries_with_few_or_many_sources(
+    client, district, member, count_queries
+):
+    signed_in(client, member("coordinator"))
+    url = f"/{district.slug}/funding/"
+
+    def add(n):
+        for _ in range(n):
+            funding = FundingSourceFactory(district=district)
+            partner = PartnerFactory(district=district)
+            mou = MOUFactory(district=district, partner=partner)
+            with tenant_context(district):
+                FundingPartner.objects.create(district=district, funding=funding, partner=partner)
+                FundingMOU.objects.create(district=district, funding=funding, mou=mou)
+
+    add(1)
+    client.get(url)
+    few = count_queries(lambda: client.get(url))
+    add(15)
+    many = count_queries(lambda: client.get(url))
+
+    assert few == many

@@ -1,0 +1,202 @@
+"""The access log page: administrators search who opened which student's page."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import DatabaseError, transaction
+
+from schools.models import AccessLog, MembershipSchool
+from schools.tenancy import tenant_context
+from tests.factories import SchoolFactory, StudentFactory, enable_totp
+
+
+def log_url(district, query=""):
+    return f"/{district.slug}/access-log/{query}"
+
+
+def record(membership, student=None, *, at=None, object_type="student"):
+    with tenant_context(membership.district):
+        return AccessLog.objects.create(
+            district=membership.district,
+            membership=membership,
+            user=membership.user,
+            object_type=object_type,
+            object_id=str(student.pk if student else 0),
+            student=student,
+            path="/somewhere/",
+            ip_address="192.0.2.7",
+            **({"at": at} if at else {}),
+        )
+
+
+@pytest.fixture
+def admin(client, member):
+    membership = member("admin")
+    enable_totp(membership.user)
+    client.force_login(membership.user)
+    return membership
+
+
+def text_of(response) -> str:
+    return response.content.decode()
+
+
+def test_admin_sees_who_opened_which_student(client, district, admin, member):
+    counselor = member("counselor")
+    student = StudentFactory(district=district, first_name="Ana", last_name="Morales")
+    record(counselor, student)
+
+    response = client.get(log_url(district))
+
+    text = text_of(response)
+    assert response.status_code == 200
+    assert counselor.user.email in text and "Ana Morales" in text and "192.0.2.7" in text
+    assert "1 entry" in text
+
+
+@pytest.mark.parametrize("role", ["coordinator", "counselor", "viewer", "partner"])
+def test_other_roles_may_not_read_the_log(client, district, member, role):
+    membership = member(role)
+    client.force_login(membership.user)
+
+    assert client.get(log_url(district)).status_code == 403
+
+
+def test_another_districts_admin_gets_404(client, district, other_district, member):
+    outsider = member("admin", in_district=other_district)
+    enable_totp(outsider.user)
+    client.force_login(outsider.user)
+
+    assert client.get(log_url(district)).status_code == 404
+
+
+def test_own_log_never_shows_another_districts_rows(
+    client, district, other_district, admin, member
+):
+    theirs = member("counselor", in_district=other_district)
+    record(theirs, StudentFactory(district=other_district, last_name="Elsewhere"))
+
+    text = text_of(client.get(log_url(district)))
+
+    assert "Elsewhere" not in text and "0 entries" in text
+
+
+def test_search_by_student_id_name_and_person(client, district, admin, member):
+    alice, bob = member("counselor"), member("coordinator")
+    ana = StudentFactory(district=district, first_name="Ana", last_name="Morales", local_id="A1")
+    ben = StudentFactory(district=district, first_name="Ben", last_name="Okafor", local_id="B2")
+    record(alice, ana)
+    record(bob, ben)
+
+    def count(query):
+        return len(client.get(log_url(district, query)).context["page"].object_list)
+
+    assert count("?student=a1") == 1
+    assert count("?student=okafor") == 1
+    assert count("?student=ben+okafor") == 1
+    assert count("?student=nobody") == 0
+    assert count(f"?person={alice.user.email.split('@')[0]}@") == 1
+    assert count(f"?person={bob.user.email}&student=A1") == 0
+
+
+def test_dates_are_the_districts_days_and_newest_come_first(client, district, admin, member):
+    counselor = member("counselor")
+    zone = ZoneInfo(district.time_zone)
+    student = StudentFactory(district=district)
+    late_evening = datetime(2026, 3, 10, 23, 30, tzinfo=zone)  # already the 11th in UTC
+    record(counselor, student, at=late_evening)
+    record(counselor, student, at=late_evening + timedelta(days=2))
+    record(counselor, student, at=late_evening - timedelta(days=5))
+
+    def ats(query):
+        return [e.at for e in client.get(log_url(district, query)).context["page"].object_list]
+
+    assert ats("?since=2026-03-10&until=2026-03-10") == [late_evening]
+    assert ats("?since=2026-03-10") == [late_evening + timedelta(days=2), late_evening]
+    assert ats("?until=2026-03-09") == [late_evening - timedelta(days=5)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?since=yesterday",
+        "?until=2026-02-30",
+        "?since=2026-05-01&until=2026-04-01",
+        "?since=9999-12-31&until=9999-12-31",
+        "?since=0001-01-01",
+        "?page=zzz",
+        "?person=" + "x" * 400,
+    ],
+)
+def test_garbage_searches_are_messages_not_500s(client, district, admin, query):
+    response = client.get(log_url(district, query))
+
+    assert response.status_code == 200
+
+
+def test_backwards_dates_say_so(client, district, admin):
+    text = text_of(client.get(log_url(district, "?since=2026-05-01&until=2026-04-01")))
+
+    assert "The end date is before the start date." in text
+
+
+def test_log_page_costs_the_same_queries_for_one_or_sixty_rows(
+    client, district, admin, member, count_queries
+):
+    counselor = member("counselor")
+    record(counselor, StudentFactory(district=district))
+    client.get(log_url(district))
+
+    one = count_queries(lambda: client.get(log_url(district)))
+    for _ in range(59):
+        record(member("counselor"), StudentFactory(district=district))
+    sixty = count_queries(lambda: client.get(log_url(district)))
+
+    assert one == sixty
+
+
+def test_log_is_paginated_fifty_a_page(client, district, admin, member):
+    counselor = member("counselor")
+    student = StudentFactory(district=district)
+    for _ in range(51):
+        record(counselor, student)
+
+    second = client.get(log_url(district, "?page=2"))
+
+    assert len(second.context["page"].object_list) == 1
+    assert "Page 2 of 2" in text_of(second)
+
+
+def test_school_limited_admin_sees_only_their_schools_students(client, district, admin, member):
+    mine, theirs = SchoolFactory(district=district), SchoolFactory(district=district)
+    with tenant_context(district):
+        MembershipSchool.objects.create(district=district, membership=admin, school=mine)
+    counselor = member("counselor")
+    record(counselor, StudentFactory(district=district, school=mine, last_name="Mine"))
+    record(counselor, StudentFactory(district=district, school=theirs, last_name="Theirs"))
+
+    text = text_of(client.get(log_url(district)))
+
+    assert "Mine" in text and "Theirs" not in text
+
+
+def test_the_log_is_read_only_in_the_database(district, member):
+    entry = record(member("counselor"), StudentFactory(district=district))
+
+    with tenant_context(district), pytest.raises(DatabaseError), transaction.atomic():
+        AccessLog.objects.filter(pk=entry.pk).update(path="/rewritten/")
+
+
+def test_empty_log_explains_itself(client, district, admin):
+    assert "Nobody has opened a student" in text_of(client.get(log_url(district)))
+
+
+def test_navigation_shows_the_access_log_to_admins_only(client, district, admin, member):
+    assert f'href="/{district.slug}/access-log/"' in text_of(client.get(f"/{district.slug}/"))
+
+    coordinator = member("coordinator")
+    client.force_login(coordinator.user)
+    assert f'href="/{district.slug}/access-log/"' not in text_of(client.get(f"/{district.slug}/"))
