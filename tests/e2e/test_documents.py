@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from pypdf import PdfReader
 
 from partnerships.services.mous import default_template_sections
 from tests.e2e.axe import assert_accessible
+from tests.e2e.helpers import shot, signed_in_page
 from tests.factories import MembershipFactory, MOUFactory, MOUVersionFactory, PartnerFactory
 
 pytestmark = pytest.mark.browser
-
-# Screenshots for people to look at (set PARTNERSHIP_SCREENSHOTS=/some/dir to keep them).
-SHOTS = os.environ.get("PARTNERSHIP_SCREENSHOTS")
-
-
-def shot(page, name):
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
-
-
-def signed_in_page(browser, base_url, user):
-    """A page with a session for `user` (the sign-in form is tested elsewhere)."""
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}])
-    return context.new_page()
 
 
 def test_coordinator_prepares_and_downloads_the_pdf_from_the_mou_page(

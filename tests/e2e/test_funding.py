@@ -3,37 +3,16 @@
 from __future__ import annotations
 
 import datetime
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from tests.e2e.axe import assert_accessible
+from tests.e2e.helpers import shot, signed_in_page
 from tests.factories import FundingSourceFactory, MembershipFactory, PartnerFactory
 
 pytestmark = pytest.mark.browser
-
-SHOTS = os.environ.get("PARTNERSHIP_SCREENSHOTS")
-
-
-def shot(page, name):
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
-
-
-def signed_in_page(browser, base_url, user):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}])
-    return context.new_page()
 
 
 def test_coordinator_adds_funding_and_sees_the_mix(
