@@ -246,6 +246,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
+    "expire-roster-previews": {
+        "task": "schools.tasks.expire_roster_previews",
+        "schedule": 3600.0,
+    },
     "requeue-stuck-email": {
         "task": "schools.tasks.requeue_stuck_email",
         "schedule": 300.0,

@@ -18,3 +18,17 @@ def send_email(email_id: int) -> bool:
 @shared_task
 def requeue_stuck_email() -> int:
     return services.email_requeue_stuck()
+
+
+@shared_task
+def expire_roster_previews() -> int:
+    """Sweep: every district's unconfirmed roster previews past their lifetime."""
+    from schools.models import District
+    from schools.services.students import roster_imports_expire
+    from schools.tenancy import tenant_context
+
+    expired = 0
+    for district_id in District.objects.values_list("pk", flat=True):
+        with tenant_context(district_id):
+            expired += roster_imports_expire()
+    return expired

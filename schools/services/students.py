@@ -9,7 +9,7 @@ transaction, by bulk upserts on (district, local_id), or nothing at all.
 from __future__ import annotations
 
 import contextlib
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -28,6 +28,10 @@ from schools.services.roster import (
 UPSERT_BATCH = 5000
 LOOKUP_BATCH = 10000
 SAMPLE_SIZE = 10
+
+
+# An unconfirmed preview (a copy of the roster) is dropped after this long.
+ROSTER_PREVIEW_LIFETIME = timedelta(days=2)
 
 
 class RosterImportRefused(Exception):
@@ -334,3 +338,15 @@ def _history_triggers_off():
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('pgtrigger.ignore', %s, true)", [previous or "{}"])
+
+
+def roster_imports_expire(*, older_than: timedelta = ROSTER_PREVIEW_LIFETIME) -> int:
+    """Cancel previews nobody confirmed within `older_than` and drop their parsed rows.
+
+    A preview holds a copy of the roster (student data): it must not wait forever.
+    Runs inside one district's context (see schools.tasks.expire_roster_previews).
+    """
+    cutoff = timezone.now() - older_than
+    return RosterImport.objects.filter(
+        status=RosterImport.Status.PENDING, created_at__lt=cutoff
+    ).update(status=RosterImport.Status.CANCELLED, rows=[], errors=[], updated_at=timezone.now())

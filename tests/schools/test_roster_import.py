@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
+from django.utils import timezone
 
 from schools.models import MembershipSchool, RosterImport, Student
 from schools.services import roster
@@ -660,3 +662,27 @@ def test_the_upload_still_checks_the_csrf_token(district, member):
     assert response.status_code == 403
     with tenant_context(district):
         assert not RosterImport.objects.filter(district=district).exists()
+
+
+# --- Previews nobody confirms ------------------------------------------------------------------
+
+
+def test_an_unconfirmed_preview_is_dropped_after_two_days(
+    client, district, other_district, coordinator, time_machine
+):
+    from schools.tasks import expire_roster_previews
+
+    upload(client, district, csv_bytes([simple_row("S1"), simple_row("S2", "Ben")]))
+    waiting = latest_import(district)
+    assert waiting.status == RosterImport.Status.PENDING and waiting.rows
+
+    time_machine.move_to(timezone.now() + datetime.timedelta(days=1))
+    assert expire_roster_previews() == 0
+    time_machine.move_to(timezone.now() + datetime.timedelta(days=1, hours=1))
+    assert expire_roster_previews() == 1
+
+    expired = latest_import(district)
+    assert (expired.status, expired.rows, expired.errors) == (RosterImport.Status.CANCELLED, [], [])
+    assert students(district) == {}
+    assert confirm(client, district, expired).status_code in (200, 302)
+    assert students(district) == {}  # a cancelled preview can no longer be confirmed
