@@ -45,3 +45,17 @@ def email_is_delivered(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def site_url_is_set(app_configs, **kwargs):
+    if not settings.SITE_URL.startswith("https://"):
+        return [
+            Warning(
+                "SITE_URL is not an https:// address: links in mail sent by background "
+                "sweeps (renewals, unsubscribe) would not work.",
+                hint="Set SITE_URL, for example https://trellis.example.org.",
+                id="trellis.W004",
+            )
+        ]
+    return []

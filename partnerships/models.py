@@ -221,6 +221,8 @@ class Contact(TenantModel):
         verbose_name=_("roles"),
     )
     reminders = models.BooleanField(_("receives meeting reminders"), default=False)
+    # Set by the signed unsubscribe link in our mail; such a contact gets no more mail.
+    unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("contact")

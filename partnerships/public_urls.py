@@ -1,8 +1,8 @@
 """Signed links for people without an account (a partner contact confirming a listing,
 reviewing or signing an MOU). Each view verifies its token and enters the district itself."""
 
-from partnerships.views import directory, documents, funding, mous, stories
+from partnerships.views import directory, documents, funding, mous, stories, unsubscribe
 
-_AREAS = (directory, mous, documents, funding, stories)
+_AREAS = (directory, mous, documents, funding, stories, unsubscribe)
 
 urlpatterns = [pattern for area in _AREAS for pattern in area.public_urlpatterns]

@@ -1,9 +1,9 @@
 """Partnerships URLs: each area's module lists its own patterns (kept apart so areas grow
 independently)."""
 
-from partnerships.views import directory, documents, funding, mous, stories
+from partnerships.views import directory, documents, funding, mous, stories, unsubscribe
 
-_AREAS = (directory, mous, documents, funding, stories)
+_AREAS = (directory, mous, documents, funding, stories, unsubscribe)
 
 # Under /<district_slug>/ (config/urls.py).
 urlpatterns = [pattern for area in _AREAS for pattern in area.urlpatterns]

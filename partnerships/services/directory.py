@@ -31,6 +31,7 @@ from partnerships.models import (
     Service,
     ServiceCategory,
 )
+from partnerships.services.unsubscribe import unsubscribe_url
 from schools.capabilities import can
 from schools.models import Membership
 from schools.services.email import email_queue
@@ -323,6 +324,8 @@ def listing_verification_send(
         raise PermissionDenied
     if not contact.email:
         raise ValidationError(_("This contact has no email address."))
+    if contact.unsubscribed_at is not None:
+        raise ValidationError(_("This contact unsubscribed from Trellis email."))
     district = by.district
     link = base_url.rstrip("/") + reverse("listing_verify", args=[listing_token(partner, contact)])
     context = {
@@ -332,6 +335,7 @@ def listing_verification_send(
         "sender_name": by.user.get_full_name() or by.user.email,
         "link": link,
         "expires_at": timezone.now() + LISTING_LINK_VALID_FOR,
+        "unsubscribe_url": unsubscribe_url(contact, base_url),
     }
     with translation.override(district.default_language), timezone.override(district.time_zone):
         subject = render_to_string("partnerships/email/listing-verify-subject.txt", context)

@@ -51,6 +51,7 @@ from partnerships.models import (
     MOUVersion,
     Partner,
 )
+from partnerships.services.unsubscribe import mailable, unsubscribe_url
 from schools.capabilities import can
 from schools.models import Membership, Role, School
 from schools.services.email import email_queue
@@ -1110,16 +1111,24 @@ def _send_to_partner(mou: MOU, *, base_url: str) -> list[str]:
         "version": version.number,
         "valid_days": MOU_LINK_VALID_FOR.days,
     }
-    contacts = (
+    contacts = mailable(
         Contact.objects.filter(district_id=mou.district_id, partner_id=mou.partner_id)
         .filter(roles__overlap=[ContactRole.LEADERSHIP, ContactRole.INTAKE])
-        .exclude(email="")
         .order_by("pk")
     )
     mailed: list[str] = []
     link = mou_link(mou, version, base_url=base_url)
-    for email in dict.fromkeys(c.email.lower() for c in contacts):
-        _send([email], "mou-sent", {**context, "link": link, "by_link": True}, mou.district)
+    for contact in contacts:
+        email = contact.email.lower()
+        if email in mailed:
+            continue
+        unsubscribe = unsubscribe_url(contact, base_url)
+        _send(
+            [email],
+            "mou-sent",
+            {**context, "link": link, "by_link": True, "unsubscribe_url": unsubscribe},
+            mou.district,
+        )
         mailed.append(email)
     members = Membership.objects.filter(
         district_id=mou.district_id, partner_id=mou.partner_id, role=Role.PARTNER, active=True

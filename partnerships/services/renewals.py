@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from partnerships.models import MOU, Contact, ContactRole, MOURenewalNotice, MOUStatus
 from partnerships.selectors import mou_url
 from partnerships.services import mous
+from partnerships.services.unsubscribe import mailable, unsubscribe_url
 from schools.models import District, Membership, Role
 from schools.services.email import email_queue
 from schools.tenancy import tenant_context
@@ -122,8 +123,16 @@ def _send_notices(district: District, ending: list[MOU], *, today: date) -> int:
         days_left = (end_date - today).days
         for email, language in coordinators:
             _queue_email(district, mou, email, language, days_left=days_left, audience="district")
-        for email, language in contacts.get(mou.partner_id, []):
-            _queue_email(district, mou, email, language, days_left=days_left, audience="partner")
+        for email, language, unsubscribe in contacts.get(mou.partner_id, []):
+            _queue_email(
+                district,
+                mou,
+                email,
+                language,
+                days_left=days_left,
+                audience="partner",
+                unsubscribe_url=unsubscribe,
+            )
         sent += 1
     return sent
 
@@ -153,16 +162,18 @@ def _coordinators(district: District) -> list[tuple[str, str]]:
 
 def _leadership_contacts(district: District, partner_ids: set[int]) -> dict:
     contacts: dict[int, list[tuple[str, str]]] = {}
-    rows = (
-        Contact.objects.for_district(district)
-        .filter(partner_id__in=partner_ids, roles__contains=[ContactRole.LEADERSHIP])
-        .exclude(email="")
-        .values_list("partner_id", "email", "preferred_language")
-        .order_by("name")
-    )
-    for partner_id, email, language in rows:
-        contacts.setdefault(partner_id, []).append(
-            (email, language_code(language) or district.default_language)
+    rows = mailable(
+        Contact.objects.for_district(district).filter(
+            partner_id__in=partner_ids, roles__contains=[ContactRole.LEADERSHIP]
+        )
+    ).order_by("name")
+    for contact in rows:
+        contacts.setdefault(contact.partner_id, []).append(
+            (
+                contact.email,
+                language_code(contact.preferred_language) or district.default_language,
+                unsubscribe_url(contact),
+            )
         )
     return contacts
 
@@ -186,7 +197,14 @@ def language_code(value: str) -> str | None:
 
 
 def _queue_email(
-    district: District, mou: MOU, to: str, language: str, *, days_left: int, audience: str
+    district: District,
+    mou: MOU,
+    to: str,
+    language: str,
+    *,
+    days_left: int,
+    audience: str,
+    unsubscribe_url: str = "",
 ) -> None:
     link = ""
     site = getattr(settings, "SITE_URL", "")
@@ -200,6 +218,7 @@ def _queue_email(
         "days_left": days_left,
         "audience": audience,
         "link": link,
+        "unsubscribe_url": unsubscribe_url,
     }
     with translation.override(language):
         subject = render_to_string("partnerships/email/renewal-subject.txt", context)

@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "DATABASE_OWNER_URL": "postgres://trellis_owner@db.example.org:5432/trellis",
     "REDIS_URL": "redis://redis.example.org:6379/0",
     "EMAIL_URL": "smtp://mail.example.org:587",
+    "SITE_URL": "https://trellis.example.org",
 }
 
 

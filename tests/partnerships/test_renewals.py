@@ -305,3 +305,28 @@ def test_two_whole_sweeps_at_once_move_the_status_once_and_send_once():
     with tenant_context(district):
         mou.refresh_from_db()
         assert mou.status == MOUStatus.EXPIRING
+
+
+def test_a_contact_who_unsubscribed_gets_no_more_notices(
+    client, district, setting, time_machine, django_capture_on_commit_callbacks, settings
+):
+    import re
+
+    from django.core import mail
+
+    settings.SITE_URL = "https://trellis.example.org"
+
+    capture = django_capture_on_commit_callbacks
+    time_machine.move_to(at(END - datetime.timedelta(days=60)), tick=False)
+    sweep(capture)
+    to_contact = next(m for m in mail.outbox if m.to == ["director@riverbend.example.org"])
+    to_staff = next(m for m in mail.outbox if m.to == ["ana@north.example.org"])
+    assert "/p/unsubscribe/" not in to_staff.body  # staff have accounts, not links
+    link = re.search(r"https://trellis.example.org(/p/unsubscribe/\S+/)", to_contact.body).group(1)
+
+    assert b"Unsubscribe" in client.get(link).content  # a GET alone changes nothing
+    assert client.post(link).status_code == 200
+
+    time_machine.move_to(at(END - datetime.timedelta(days=30)), tick=False)
+    assert sweep(capture) == 1
+    assert emails() == sorted(RECIPIENTS + [["ana@north.example.org"], ["luis@north.example.org"]])

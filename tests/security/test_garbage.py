@@ -104,6 +104,19 @@ def _listing_verify_path(client, user):
     return reverse("listing_verify", args=[listing_token(contact.partner, contact)])
 
 
+def _unsubscribe_path(client, user):
+    """A live unsubscribe link of a partner contact in the person's district."""
+    from partnerships.services.unsubscribe import unsubscribe_token
+    from schools.models import Membership
+    from schools.tenancy import tenant_context
+    from tests.factories import ContactFactory
+
+    with tenant_context(user=user):
+        district = Membership.objects.select_related("district").filter(user=user).first().district
+    contact = ContactFactory(district=district)
+    return reverse("contact_unsubscribe", args=[unsubscribe_token(contact)])
+
+
 def _invitation_path(client, user):
     """A live invitation link (schools people): a fresh invitation in the person's district."""
     from schools.models import Membership
@@ -144,6 +157,7 @@ PATH_MAKERS = {
     "account_reset_password_from_key": _reset_password_path,
     "account_confirm_email": _confirm_email_path,
     "listing_verify": _listing_verify_path,
+    "contact_unsubscribe": _unsubscribe_path,
     "mou_review_link": _mou_review_path("mou_review_link"),
     "mou_review_link_sign": _mou_review_path("mou_review_link_sign"),
     "mou_review_link_comment": _mou_review_path("mou_review_link_comment"),

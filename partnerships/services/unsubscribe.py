@@ -1,0 +1,69 @@
+"""One-click unsubscribe for partner contacts, who receive our mail without an account.
+
+Every email to a contact carries a signed link; following it (and pressing the button,
+or a mail client's one-click POST) stops all further mail to that contact. The link
+does not expire: an old email must still be able to stop the mail.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from partnerships.models import Contact
+from schools.tenancy import tenant_context
+
+_SALT = "trellis.partnerships.contact-unsubscribe"
+
+
+def unsubscribe_token(contact: Contact) -> str:
+    return signing.dumps({"d": contact.district_id, "c": contact.pk}, salt=_SALT, compress=True)
+
+
+def unsubscribe_url(contact: Contact, base_url: str = "") -> str:
+    base = (base_url or settings.SITE_URL).rstrip("/")
+    return base + reverse("contact_unsubscribe", args=[unsubscribe_token(contact)])
+
+
+def mailable(contacts):
+    """Contacts with an address who have not unsubscribed (a queryset filter)."""
+    return contacts.exclude(email="").filter(unsubscribed_at__isnull=True)
+
+
+def contact_for_token(token: str) -> tuple[int, int]:
+    """(district id, contact id) from a link; raises signing.BadSignature if tampered."""
+    data = signing.loads(token, salt=_SALT)
+    try:
+        return int(data["d"]), int(data["c"])
+    except (KeyError, TypeError, ValueError):
+        raise signing.BadSignature("malformed unsubscribe token") from None
+
+
+def contact_unsubscribe(*, token: str) -> Contact | None:
+    """Stop mail to the contact the link names; None when that contact no longer exists.
+
+    Idempotent: unsubscribing twice keeps the first time.
+    """
+    district_id, contact_id = contact_for_token(token)
+    with tenant_context(district_id):
+        Contact.objects.filter(
+            Q(unsubscribed_at__isnull=True), district_id=district_id, pk=contact_id
+        ).update(unsubscribed_at=timezone.now())
+        return (
+            Contact.objects.select_related("partner")
+            .filter(district_id=district_id, pk=contact_id)
+            .first()
+        )
+
+
+def contact_lookup(*, token: str) -> Contact | None:
+    district_id, contact_id = contact_for_token(token)
+    with tenant_context(district_id):
+        return (
+            Contact.objects.select_related("partner")
+            .filter(district_id=district_id, pk=contact_id)
+            .first()
+        )

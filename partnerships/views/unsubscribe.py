@@ -1,0 +1,35 @@
+"""The signed unsubscribe link in mail to partner contacts (no account needed)."""
+
+from django.core import signing
+from django.shortcuts import render
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from partnerships.services.unsubscribe import contact_lookup, contact_unsubscribe
+
+
+# The signed token is the credential, not a session; mail clients' one-click
+# unsubscribe (RFC 8058) POSTs without a CSRF token.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def contact_unsubscribe_view(request, token):
+    """GET asks to confirm (link scanners must not unsubscribe anyone); POST does it."""
+    try:
+        if request.method == "POST":
+            contact = contact_unsubscribe(token=token)
+            done = True
+        else:
+            contact = contact_lookup(token=token)
+            done = contact is not None and contact.unsubscribed_at is not None
+    except signing.BadSignature:
+        contact = None
+    if contact is None:
+        return render(request, "partnerships/unsubscribe/invalid.html", status=404)
+    return render(request, "partnerships/unsubscribe/page.html", {"contact": contact, "done": done})
+
+
+urlpatterns: list = []
+public_urlpatterns = [
+    path("unsubscribe/<str:token>/", contact_unsubscribe_view, name="contact_unsubscribe"),
+]
