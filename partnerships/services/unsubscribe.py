@@ -1,7 +1,7 @@
 """One-click unsubscribe for partner contacts, who receive our mail without an account.
 
-Every email to a contact carries a signed link; following it (and pressing the button,
-or a mail client's one-click POST) stops all further mail to that contact. The link
+Every email to a contact carries a signed link; following it and pressing the button
+stops all further mail to that contact. The link
 does not expire: an old email must still be able to stop the mail.
 """
 

@@ -3,15 +3,11 @@
 from django.core import signing
 from django.shortcuts import render
 from django.urls import path
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from partnerships.services.unsubscribe import contact_lookup, contact_unsubscribe
 
 
-# The signed token is the credential, not a session; mail clients' one-click
-# unsubscribe (RFC 8058) POSTs without a CSRF token.
-@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def contact_unsubscribe_view(request, token):
     """GET asks to confirm (link scanners must not unsubscribe anyone); POST does it."""
