@@ -626,67 +626,68 @@ def mou_review_link_view(request, token):
     return _with_link(request, token, handle)
 
 
-@never_cache
-def mou_review_link_sign_view(request, token):
+def _link_post(request, token, *, form_class, act, done):
+    """The partner's answer through the link: validate, `act(mou, claim, form)`, confirm.
+
+    The form must be for the version the link names; a refusal from the service is
+    shown on the form, and the page comes back with both forms (the other one empty).
+    """
+
     def handle(mou, claim):
         if request.method != "POST":
             return redirect("mou_review_link", token)
-        form = SignForm(request.POST)
+        form = form_class(request.POST)
         if form.is_valid():
             if form.cleaned_data["version"] != claim.version_number:
                 form.add_error(None, _("This link is for another version of the MOU."))
             else:
                 try:
-                    services.mou_sign(
-                        by=None,
-                        mou=mou,
-                        version_number=claim.version_number,
-                        name=form.cleaned_data["name"],
-                        title=form.cleaned_data["title"],
-                        ip_address=client_ip(request),
-                        base_url=_base_url(request),
-                    )
+                    act(mou, claim, form.cleaned_data)
                 except ValidationError as error:
                     form.add_error(None, error)
                 else:
-                    context = {"mou": mou, "token_district": mou.district, "done": "signed"}
+                    context = {"mou": mou, "token_district": mou.district, "done": done}
                     return render(request, "partnerships/mous/link_done.html", context)
-        comment_form = PartnerCommentForm(initial={"version": claim.version_number})
-        context = _link_context(mou, claim, token=token, sign_form=form, comment_form=comment_form)
+        forms = {
+            "sign_form": SignForm(initial={"version": claim.version_number}),
+            "comment_form": PartnerCommentForm(initial={"version": claim.version_number}),
+        }
+        forms["sign_form" if form_class is SignForm else "comment_form"] = form
+        context = _link_context(mou, claim, token=token, **forms)
         return render(request, "partnerships/mous/link.html", context, status=400)
 
     return _with_link(request, token, handle)
+
+
+@never_cache
+def mou_review_link_sign_view(request, token):
+    def sign(mou, claim, data):
+        services.mou_sign(
+            by=None,
+            mou=mou,
+            version_number=claim.version_number,
+            name=data["name"],
+            title=data["title"],
+            ip_address=client_ip(request),
+            base_url=_base_url(request),
+        )
+
+    return _link_post(request, token, form_class=SignForm, act=sign, done="signed")
 
 
 @never_cache
 def mou_review_link_comment_view(request, token):
-    def handle(mou, claim):
-        if request.method != "POST":
-            return redirect("mou_review_link", token)
-        form = PartnerCommentForm(request.POST)
-        if form.is_valid():
-            if form.cleaned_data["version"] != claim.version_number:
-                form.add_error(None, _("This link is for another version of the MOU."))
-            else:
-                try:
-                    services.mou_partner_comment(
-                        by=None,
-                        mou=mou,
-                        version_number=claim.version_number,
-                        author_name=form.cleaned_data["name"],
-                        comment=form.cleaned_data["comment"],
-                        base_url=_base_url(request),
-                    )
-                except ValidationError as error:
-                    form.add_error(None, error)
-                else:
-                    context = {"mou": mou, "token_district": mou.district, "done": "commented"}
-                    return render(request, "partnerships/mous/link_done.html", context)
-        sign_form = SignForm(initial={"version": claim.version_number})
-        context = _link_context(mou, claim, token=token, sign_form=sign_form, comment_form=form)
-        return render(request, "partnerships/mous/link.html", context, status=400)
+    def comment(mou, claim, data):
+        services.mou_partner_comment(
+            by=None,
+            mou=mou,
+            version_number=claim.version_number,
+            author_name=data["name"],
+            comment=data["comment"],
+            base_url=_base_url(request),
+        )
 
-    return _with_link(request, token, handle)
+    return _link_post(request, token, form_class=PartnerCommentForm, act=comment, done="commented")
 
 
 urlpatterns = [
