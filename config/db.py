@@ -62,8 +62,10 @@ def grant_runtime_privileges(connection) -> None:
 
 
 def append_only_tables() -> list[str]:
-    """Tables nobody may rewrite: models with `append_only = True`, and change history."""
+    """Tables nobody may rewrite: models with `append_only = True`, change history, and
+    Django's admin log (what platform staff did that concerns no district)."""
     from django.apps import apps
+    from django.contrib.admin.models import LogEntry
     from pghistory.models import Event
 
     return sorted(
@@ -71,5 +73,5 @@ def append_only_tables() -> list[str]:
         for model in apps.get_models()
         if model._meta.managed
         and not model._meta.proxy
-        and (getattr(model, "append_only", False) or issubclass(model, Event))
+        and (getattr(model, "append_only", False) or issubclass(model, (Event, LogEntry)))
     )

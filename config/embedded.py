@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.localfiles import open_private, private_dir, write_private
+
 OWNER_ROLE = "trellis_owner"
 RUNTIME_ROLE = "trellis_app"
 MAINTENANCE_ROLE = "trellis_maint"
@@ -49,7 +51,7 @@ class EmbeddedPostgres:
 @contextlib.contextmanager
 def _file_lock(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
+    with os.fdopen(open_private(path, os.O_RDWR | os.O_CREAT), "r+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -68,6 +70,9 @@ def _quiet_platformdirs() -> None:
 def postgres(local_dir: Path) -> EmbeddedPostgres:
     """Start (or find running) the checkout's PostgreSQL and make sure the roles exist."""
     _quiet_platformdirs()
+    # Not made owner-only itself: run as root, pgserver runs PostgreSQL as its own user,
+    # which must pass through. What is inside is private: pgdata (0700, by PostgreSQL),
+    # redis/, outbox/ and secret_key.
     local_dir.mkdir(parents=True, exist_ok=True)
     pgdata = local_dir / "pgdata"
     with _file_lock(local_dir / "pg.lock"):
@@ -189,8 +194,7 @@ def _redis_answers(sock: Path) -> bool:
 
 def redis_server(local_dir: Path) -> str:
     """Start (or find running) the checkout's Redis; return its `unix://` URL."""
-    data = local_dir / "redis"
-    data.mkdir(parents=True, exist_ok=True)
+    data = private_dir(local_dir / "redis")
     sock = _redis_socket(local_dir)
     url = f"unix://{sock}"
     if _redis_answers(sock):
@@ -217,9 +221,14 @@ def redis_server(local_dir: Path) -> str:
                 f"logfile {data / 'redis.log'}",
             ]
         )
-        (data / "redis.conf").write_text(config + "\n")
+        write_private(data / "redis.conf", config + "\n")
+        # Redis (which daemonizes) keeps the umask: its data, log and pid files are 0600.
         result = subprocess.run(
-            [executable, str(data / "redis.conf")], capture_output=True, text=True, check=False
+            [executable, str(data / "redis.conf")],
+            capture_output=True,
+            text=True,
+            check=False,
+            umask=0o077,
         )
         if result.returncode != 0:
             raise EmbeddedServerError(

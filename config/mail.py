@@ -18,17 +18,21 @@ from pathlib import Path
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 
+from config.localfiles import private_dir, write_private
+
 
 class OutboxBackend(BaseEmailBackend):
-    """Writes every message to EMAIL_OUTBOX_DIR, one .eml file each."""
+    """Writes every message to EMAIL_OUTBOX_DIR, one .eml file each, owner-only.
+
+    The messages carry sign-in, reset and invitation links: folder 0700, files 0600.
+    """
 
     def send_messages(self, email_messages):
-        outbox = Path(settings.EMAIL_OUTBOX_DIR)
-        outbox.mkdir(parents=True, exist_ok=True)
+        outbox = private_dir(Path(settings.EMAIL_OUTBOX_DIR))
         for message in email_messages:
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
             name = f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
-            (outbox / name).write_bytes(message.message().as_bytes())
+            write_private(outbox / name, message.message().as_bytes())
         return len(email_messages)
 
 

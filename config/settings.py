@@ -15,7 +15,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config import embedded
+from config import embedded, localfiles
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -70,8 +70,17 @@ SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
-    # Development only: a fixed key is fine because nothing it signs leaves the machine.
-    SECRET_KEY = "django-insecure-trellis-development-key-never-used-in-production"  # noqa: S105
+    # Development only: a random key of this installation's own, kept in .local/. A fixed
+    # key would be public, and anyone could forge a link against a `./trellis run` demo.
+    try:
+        SECRET_KEY = localfiles.development_secret_key(LOCAL_DIR)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is not set and no development key can be kept in {LOCAL_DIR}: "
+            f"{exc.strerror}"
+        ) from None
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"SECRET_KEY is not set and {exc}") from None
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -86,7 +95,8 @@ INSTALLED_APPS = [
     "referrals",
     "screening",
     "evaluation",
-    "django.contrib.admin",
+    # django.contrib.admin with our site: MFA required, changes audited (schools/admin_site.py).
+    "schools.admin_config.TrellisAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -106,6 +116,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "schools.request_id.RequestIdMiddleware",  # early, so every later layer sees the id
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -113,6 +124,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After sign-in is known: no-store on signed-in pages, Clear-Site-Data on sign-out.
+    "config.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -303,8 +316,11 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Trellis] "
 ACCOUNT_RATE_LIMITS_ENABLED = env_bool("ACCOUNT_RATE_LIMITS_ENABLED", True)
-if not ACCOUNT_RATE_LIMITS_ENABLED:
-    ACCOUNT_RATE_LIMITS = False
+# Failed sign-ins are limited per address only, and strictly, so an attacker's address is
+# what gets stopped. allauth's per-account ("key") limit would let anyone lock a person
+# out with five wrong passwords; schools.adapters adds a short, growing per-account delay
+# instead (OWASP: slow down, do not lock out). Merged over allauth's other defaults.
+ACCOUNT_RATE_LIMITS = {"login_failed": "5/15m/ip"} if ACCOUNT_RATE_LIMITS_ENABLED else False
 # Behind N proxies the client address is the Nth from the right of X-Forwarded-For;
 # without this every user shares the proxy's address and one rate limit.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
@@ -348,6 +364,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# A Trellis page in the reader's language that says what to do, not Django's English one.
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 # Only our own files: no inline script or style (htmx's indicator styles are turned
 # off in base.html), images also as data: URIs (the authenticator QR code).

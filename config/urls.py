@@ -5,9 +5,13 @@ from django.urls import include, path
 from config import views
 from schools.views.invitations import invitation_accept_view
 
-# The admin signs in through allauth: same rate limits, verification and MFA as everyone.
+# The admin signs in through allauth: same rate limits, verification and MFA as everyone;
+# the site (schools/admin_site.py) sends staff without an authenticator to set one up.
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Trellis platform administration"
+
+# 400, 404 and 500 use Django's handlers with templates/400.html, 404.html, 500.html.
+handler403 = "config.views.permission_denied"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

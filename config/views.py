@@ -1,13 +1,17 @@
-"""Views that belong to no app: health, the landing redirect, the development outbox."""
+"""Views that belong to no app: health, the landing redirect, error pages, the dev outbox."""
 
 from __future__ import annotations
+
+import ipaddress
 
 import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db import connections
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -63,12 +67,54 @@ def home(request):
     return render(request, "choose_district.html", {"memberships": memberships})
 
 
+def _from_this_computer(request) -> bool:
+    """True for a loopback peer. REMOTE_ADDR only: X-Forwarded-For is whatever the client says."""
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    # A dual-stack server reports IPv4 peers as ::ffff:a.b.c.d.
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
+
+
 @never_cache
 def dev_outbox(request):
-    """The demo's outgoing mail (DEBUG only: in production mail goes to EMAIL_URL)."""
-    if not settings.DEBUG:
+    """The demo's outgoing mail: reset and invitation links, so guarded three ways.
+
+    DEBUG only (in production mail goes to EMAIL_URL), only to a request from this
+    computer (a demo served on a network shows nobody else's links), and only to a
+    signed-in person (any demo user).
+    """
+    if not settings.DEBUG or not _from_this_computer(request):
         raise Http404
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
     messages = read_outbox()
     selected = request.GET.get("message")
     current = next((m for m in messages if m.name == selected), messages[0] if messages else None)
     return render(request, "dev/outbox.html", {"messages_list": messages, "current": current})
+
+
+# --- Error pages -----------------------------------------------------------------------------
+# 400, 404 and 500 are Django's own handlers with our templates (500.html needs no request
+# context); the 403 and the CSRF failure need a view of their own.
+
+
+def _either(labels: list[str]) -> str:
+    if len(labels) == 1:
+        return labels[0]
+    # Translators: the roles that may do something, e.g. "Coordinator or Administrator".
+    return _("%(some)s or %(last)s") % {"some": ", ".join(labels[:-1]), "last": labels[-1]}
+
+
+def permission_denied(request, exception=None):
+    """403 in the reader's language; names the roles that may do it when the refusal knows."""
+    roles = getattr(exception, "roles", None) or []
+    context = {"roles": _either([str(role.label) for role in roles]) if roles else ""}
+    return render(request, "403.html", context, status=403)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the form could not be trusted (expired, other tab, no cookies)."""
+    return render(request, "403_csrf.html", status=403)

@@ -378,6 +378,9 @@ class MOUVersion(TenantModel):
         Membership, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     locked_at = models.DateTimeField(null=True, blank=True)  # set at the first signature
+    # When this version was first sent to the partner; NULL: never sent (still internal to
+    # the district). Partners read only versions sent to them (or signed).
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["mou", "number"]
@@ -455,6 +458,9 @@ class MOUDocument(TenantModel):
     requested_by = models.ForeignKey(
         Membership, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # The language the PDF is written in: a render is reused for the same version and
+    # language. Blank on rows made before it was recorded (they are not reused).
+    language = models.CharField(max_length=16, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "updated_at"], name="mou_document_status_idx")]

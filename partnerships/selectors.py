@@ -80,11 +80,14 @@ def access_partner(membership, partner_id: int):
 
 
 def partner_contacts_with_email(membership, partner):
-    """The partner's contacts who can receive email (a queryset, for form choices)."""
+    """The partner's contacts who can receive email (a queryset, for form choices): with an
+    address, and not unsubscribed (the same rule as services.unsubscribe.mailable)."""
     from partnerships.models import Contact
 
     return (
-        Contact.objects.filter(district_id=membership.district_id, partner=partner)
+        Contact.objects.filter(
+            district_id=membership.district_id, partner=partner, unsubscribed_at__isnull=True
+        )
         .exclude(email="")
         .order_by("name", "pk")
     )
@@ -171,7 +174,6 @@ def partner_page(membership, partner) -> dict:
     from django.db.models import Prefetch
 
     from partnerships.models import (
-        MOU,
         Contact,
         ContactRole,
         DeliveryMode,
@@ -199,7 +201,8 @@ def partner_page(membership, partner) -> dict:
         School.objects.filter(district_id=district_id, pk__in=school_ids).order_by("name")
     )
     mous = list(
-        MOU.objects.filter(district_id=district_id, partner=partner)
+        mous_visible_to(membership)  # a partner's own, and not drafts (still internal)
+        .filter(partner=partner)
         .prefetch_related(
             "goals",
             Prefetch(
@@ -399,13 +402,48 @@ def access_mou(membership, mou_id):
     return mou
 
 
-def mou_versions(mou) -> list:
-    """Every version of the MOU, newest first, with author and signatures."""
+def reads_as_partner(membership) -> bool:
+    """True for a partner's member, and for nobody signed in (the partner's emailed link)."""
+    from schools.models import Role
+
+    return membership is None or membership.role == Role.PARTNER
+
+
+def partner_may_read_version():
+    """A filter on MOUVersion: the versions a partner may read.
+
+    Those sent to it (sent_at), those signed (locked_at: only a sent version is signed),
+    and the current version of an MOU past internal review: an MOU leaves the district only
+    by being sent, and any change after that makes it a draft again, so its current
+    version is the one sent. Versions saved between two sends stay internal.
+    """
+    from django.db.models import Exists, OuterRef, Q
+
+    from partnerships.models import MOUVersion
+    from partnerships.services.mous import PARTNER_VISIBLE_STATUSES
+
+    newer = MOUVersion.objects.filter(
+        district_id=OuterRef("district_id"),
+        mou_id=OuterRef("mou_id"),
+        number__gt=OuterRef("number"),
+    )
+    return (
+        Q(sent_at__isnull=False)
+        | Q(locked_at__isnull=False)
+        | (Q(mou__status__in=list(PARTNER_VISIBLE_STATUSES)) & ~Exists(newer))
+    )
+
+
+def mou_versions(mou, *, for_partner: bool = False) -> list:
+    """Every version of the MOU, newest first, with author and signatures; for a partner,
+    only the versions it may read (partner_may_read_version)."""
     from partnerships.models import MOUVersion
 
+    versions = MOUVersion.objects.filter(district_id=mou.district_id, mou_id=mou.pk)
+    if for_partner:
+        versions = versions.filter(partner_may_read_version())
     return list(
-        MOUVersion.objects.filter(district_id=mou.district_id, mou_id=mou.pk)
-        .select_related("created_by__user")
+        versions.select_related("created_by__user")
         .prefetch_related("signatures")
         .order_by("-number")
     )
@@ -467,10 +505,13 @@ def _iso_date(value):
 def mou_page(membership, mou, *, version_number=None) -> dict:
     """Everything the MOU page shows, in a fixed number of queries.
 
-    `version_number` picks an older version to read (404 if there is none).
+    `version_number` picks an older version to read (404 if there is none, or if a
+    partner may not read it: see partner_may_read_version). `membership` None is the
+    partner's emailed link.
     """
     from django.http import Http404
 
+    from partnerships.models import MOUVersion
     from partnerships.services.mous import (
         SHARED_FIELD_LABELS,
         current_version,
@@ -478,10 +519,15 @@ def mou_page(membership, mou, *, version_number=None) -> dict:
         terms_of,
         version_sections,
     )
-    from schools.models import Role
 
-    versions = mou_versions(mou)
-    latest = versions[0] if versions else current_version(mou)  # (an empty "version 0")
+    for_partner = reads_as_partner(membership)
+    versions = mou_versions(mou, for_partner=for_partner)
+    if versions:
+        latest = versions[0]
+    elif for_partner:  # nothing sent yet: show nothing of the district's drafts
+        latest = MOUVersion(district_id=mou.district_id, mou=mou, number=0, sections={}, terms={})
+    else:
+        latest = current_version(mou)  # (an empty "version 0")
     shown = latest
     if version_number is not None:
         shown = next((v for v in versions if str(v.number) == str(version_number)), None)
@@ -503,9 +549,7 @@ def mou_page(membership, mou, *, version_number=None) -> dict:
         "shared_field_names": [
             str(SHARED_FIELD_LABELS.get(c, c)) for c in terms.get("shared_fields", [])
         ],
-        "comments": mou_comments(
-            mou, for_partner=membership is None or membership.role == Role.PARTNER
-        ),
+        "comments": mou_comments(mou, for_partner=for_partner),
         "goals": mou_goals(mou),
     }
 
@@ -551,11 +595,11 @@ def access_goal(membership, goal_id):
     return goal
 
 
-def mou_compare(mou, first: int, second: int) -> dict:
+def mou_compare(mou, first: int, second: int, *, for_partner: bool = False) -> dict:
     """Two versions side by side: each section's words removed and added, and the terms.
 
     Compares the text as people read it (placeholders filled from each version's terms).
-    404 when either version does not exist.
+    404 when either version does not exist, or is one a partner may not read.
     """
     from django.http import Http404
     from django.utils import formats
@@ -569,12 +613,12 @@ def mou_compare(mou, first: int, second: int) -> dict:
         version_sections,
     )
 
-    versions = {
-        v.number: v
-        for v in MOUVersion.objects.filter(
-            district_id=mou.district_id, mou_id=mou.pk, number__in=[first, second]
-        ).select_related("created_by__user")
-    }
+    found = MOUVersion.objects.filter(
+        district_id=mou.district_id, mou_id=mou.pk, number__in=[first, second]
+    )
+    if for_partner:
+        found = found.filter(partner_may_read_version())
+    versions = {v.number: v for v in found.select_related("created_by__user")}
     if first not in versions or second not in versions:
         raise Http404("No such version")
     old, new = versions[first], versions[second]
@@ -630,30 +674,53 @@ def mou_compare(mou, first: int, second: int) -> dict:
 # === Documents (MOU PDFs) ====================================================================
 
 
+def pdf_language_for(membership) -> str:
+    """The language a PDF asked for by this person is written in: theirs, else the
+    district's, else the site's."""
+    from django.conf import settings
+
+    return (
+        membership.user.preferred_language
+        or membership.district.default_language
+        or settings.LANGUAGE_CODE
+    )
+
+
 def mou_pdf_panel(membership, mou) -> dict:
     """The PDF panel of an MOU: every version (newest first) with its latest PDF, if any.
 
     Two queries, whatever the number of versions; the PDF bytes are never loaded here.
     `preparing` is true while a PDF is queued (the panel then polls); `outdated` marks a
     ready PDF made before the version's latest signature (prepare it again to show it).
+    A partner sees only the versions sent to it; each version's PDF is the newest in the
+    viewer's `language` if there is one.
     """
-    from django.db.models import Count, Max
+    from django.db.models import Case, Count, Max, When
 
     from partnerships.models import MOUDocument, MOUVersion
 
+    versions = MOUVersion.objects.filter(district_id=mou.district_id, mou_id=mou.pk)
+    if reads_as_partner(membership):
+        versions = versions.filter(partner_may_read_version())
     versions = list(
-        MOUVersion.objects.filter(district_id=mou.district_id, mou_id=mou.pk)
-        .annotate(signature_count=Count("signatures"), last_signed_at=Max("signatures__signed_at"))
+        versions.annotate(
+            signature_count=Count("signatures"),
+            # when the last signature was recorded: a PDF made before it lacks it
+            last_signed_at=Max("signatures__created_at"),
+        )
         .only("pk", "number", "created_at", "locked_at")
         .order_by("-number")
     )
+    # Per version, the newest PDF in the viewer's language, else the newest in any.
+    language = pdf_language_for(membership) if membership is not None else ""
     latest = {
         document.version_id: document
         for document in MOUDocument.objects.filter(
             district_id=mou.district_id, version__mou_id=mou.pk
         )
         .defer("pdf")
-        .order_by("version_id", "-created_at", "-pk")
+        .annotate(other_language=Case(When(language=language, then=0), default=1))
+        .order_by("version_id", "other_language", "-created_at", "-pk")
         .distinct("version_id")
     }
     rows = []
@@ -677,41 +744,44 @@ def mou_pdf_panel(membership, mou) -> dict:
         row["document"] is not None and row["document"].status == MOUDocument.Status.QUEUED
         for row in rows
     )
-    return {"mou": mou, "rows": rows, "preparing": preparing}
+    return {"mou": mou, "rows": rows, "preparing": preparing, "language": language}
 
 
 def access_mou_version(membership, version_id):
-    """A version of an MOU the viewer may see (partners: their own, not drafts), with its
-    MOU, or 404 (one query)."""
+    """A version of an MOU the viewer may see (partners: their own, not drafts, and only
+    versions sent to them), with its MOU, or 404 (one query)."""
     from django.http import Http404
 
     from partnerships.models import MOUVersion
 
-    version = (
-        MOUVersion.objects.filter(
-            district_id=membership.district_id,
-            pk=version_id,
-            mou__in=mous_visible_to(membership),
-        )
-        .select_related("mou")
-        .first()
+    versions = MOUVersion.objects.filter(
+        district_id=membership.district_id,
+        pk=version_id,
+        mou__in=mous_visible_to(membership),
     )
+    if reads_as_partner(membership):
+        versions = versions.filter(partner_may_read_version())
+    version = versions.select_related("mou").first()
     if version is None:
         raise Http404("No such version")
     return version
 
 
 def access_mou_document(membership, document_id):
-    """A PDF of an MOU the viewer may see, with its version and MOU, or 404 (one query)."""
+    """A PDF of an MOU version the viewer may see (access_mou_version's rule), with its
+    version and MOU, or 404 (one query)."""
     from django.http import Http404
 
-    from partnerships.models import MOUDocument
+    from partnerships.models import MOUDocument, MOUVersion
 
+    versions = MOUVersion.objects.filter(
+        district_id=membership.district_id, mou__in=mous_visible_to(membership)
+    )
+    if reads_as_partner(membership):
+        versions = versions.filter(partner_may_read_version())
     document = (
         MOUDocument.objects.filter(
-            district_id=membership.district_id,
-            pk=document_id,
-            version__mou__in=mous_visible_to(membership),
+            district_id=membership.district_id, pk=document_id, version__in=versions
         )
         .select_related("version__mou")
         .first()
@@ -922,8 +992,8 @@ def funding_expiring(sources, *, today, within_days: int = 90) -> list:
 def stories_visible_to(membership):
     """Success stories the membership may see.
 
-    A partner sees only its own organisation's; a role that sees no students (viewer)
-    only publishable ones, since a story not yet reviewed may identify a student; a
+    A partner sees only its own organisation's, and a role that sees no students (viewer)
+    any, only once publishable, since a story not yet reviewed may identify a student; a
     membership limited to some schools, those schools' stories and stories of no school.
     School limits are a subquery: looking up and authorising stay one query.
     """
@@ -934,7 +1004,9 @@ def stories_visible_to(membership):
 
     stories = SuccessStory.objects.filter(district_id=membership.district_id)
     if membership.role == Role.PARTNER:
-        return stories.filter(partner_id=membership.partner_id)
+        # Before consent and review a story is still the district's (it may identify a
+        # student); the partner sees it once it is publishable.
+        return stories.filter(partner_id=membership.partner_id, publishable=True)
     if not membership.sees_students:
         stories = stories.filter(publishable=True)
     limits = MembershipSchool.objects.filter(

@@ -1,5 +1,10 @@
-"""Platform staff's tools: creating districts and fixing accounts. Districts run themselves."""
+"""Platform staff's tools: creating districts and fixing accounts. Districts run themselves.
 
+The site itself (schools/admin_site.py) requires MFA and audits every change.
+"""
+
+import allauth.mfa.admin  # noqa: F401  (registers allauth's Authenticator admin, replaced below)
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -24,6 +29,37 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     filter_horizontal = []
     list_filter = ["is_active", "is_staff"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Deactivate instead: deleting a person would cascade into the admin log and
+        # orphan their history in every district.
+        return False
+
+
+# allauth's own admin shows `data`, the TOTP secret and recovery-code seed, in clear and
+# lets staff edit it. Platform staff may see that a person has an authenticator, never
+# its secret, and change nothing.
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    list_display = ["user", "type", "created_at", "last_used_at"]
+    list_filter = ["type"]
+    fields = ["user", "type", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("data").select_related("user")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class SchoolInline(admin.TabularInline):

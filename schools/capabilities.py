@@ -20,6 +20,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "students.view": frozenset({Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR}),
     "students.import": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "access_log.view": frozenset({Role.ADMIN}),
+    "audit.view": frozenset({Role.ADMIN}),
     "partners.view": frozenset(_ALL_STAFF),
     "partners.manage": frozenset({Role.ADMIN, Role.COORDINATOR}),
     # Partnerships. A partner sees only its own organisation, MOUs and stories: the
@@ -38,6 +39,30 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "screening.manage": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "reports.view": frozenset({Role.ADMIN, Role.COORDINATOR, Role.VIEWER}),
 }
+
+
+class CapabilityDenied(PermissionDenied):
+    """Refused for want of a capability; carries the roles that hold it.
+
+    The 403 page names those roles, so a person knows whom to ask. Still a
+    PermissionDenied: every caller that catches refusals keeps working.
+    """
+
+    def __init__(self, capability: str):
+        self.capability = capability
+        self.roles = roles_holding(capability)
+        super().__init__(f"needs the capability {capability!r}")
+
+
+def roles_holding(capability: str) -> list[Role]:
+    """The roles that hold `capability`, the least privileged first (the one to ask for)."""
+    return [role for role in reversed(Role) if role in CAPABILITIES[capability]]
+
+
+def require(membership, capability: str) -> None:
+    """Raise CapabilityDenied unless the membership holds the capability (for services)."""
+    if not can(membership, capability):
+        raise CapabilityDenied(capability)
 
 
 def can(membership, capability: str) -> bool:
@@ -62,8 +87,7 @@ def requires(capability: str):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
-            if not can(getattr(request, "membership", None), capability):
-                raise PermissionDenied
+            require(getattr(request, "membership", None), capability)
             return view(request, *args, **kwargs)
 
         wrapper.capability = capability

@@ -14,6 +14,7 @@ NAVIGATION = [
     (_("People"), "people_list", "people.manage"),
     (_("Students"), "student_list", "students.view"),
     (_("Access log"), "access_log", "access_log.view"),
+    (_("Audit trail"), "audit_trail", "audit.view"),
     (_("Partners"), "partner_list", "partners.view"),
     (_("Coverage"), "partner_coverage", "partners.view"),
     (_("Your organisation"), "partner_own", "partner.own"),

@@ -510,6 +510,108 @@ class AccessLog(TenantModel):
         return f"{self.user_id} {self.action} {self.object_type} {self.object_id} at {self.at}"
 
 
+# --- Audit trail -------------------------------------------------------------------------
+
+
+class AuditEvent(TenantModel):
+    """Who changed people's access in a district, or what platform staff changed in the
+    Django admin that concerns it. Append-only, like the access log.
+
+    The runtime role may INSERT and SELECT this table, never UPDATE or DELETE it.
+    """
+
+    append_only = True
+
+    class Action(models.TextChoices):
+        ROLE_CHANGED = "role_changed", _("Role changed")
+        SCHOOLS_CHANGED = "schools_changed", _("Schools changed")
+        DEACTIVATED = "deactivated", _("Deactivated")
+        REACTIVATED = "reactivated", _("Reactivated")
+        INVITED = "invited", _("Invited")
+        INVITATION_WITHDRAWN = "invitation_withdrawn", _("Invitation withdrawn")
+        STAFF_ADDED = "staff_added", _("Added by platform staff")
+        STAFF_CHANGED = "staff_changed", _("Changed by platform staff")
+        STAFF_DELETED = "staff_deleted", _("Deleted by platform staff")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    # NULL: platform staff acting in the Django admin, who hold no membership here.
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=24, choices=Action.choices)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64)
+    # Copied when written (a name, an email address), so the trail reads the same after
+    # the object changes or goes, and the page needs no query per row.
+    object_repr = models.CharField(_("about"), max_length=200)
+    # What changed, as data rendered in the reader's language (see services/audit.py).
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["district", "at"], name="auditevent_at_idx")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.action} {self.object_type} {self.object_id} at {self.at}"
+
+    @property
+    def object_label(self) -> str:
+        """The kind of object, in the reader's language ("membership", "school")."""
+        from django.apps import apps
+
+        try:
+            return str(apps.get_model(self.object_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return self.object_type
+
+    @property
+    def description(self) -> str:
+        """What changed, in the reader's language (from `detail`; no query)."""
+        import json
+
+        def role(value):
+            return Role(value).label if value in Role.values else value
+
+        detail = self.detail if isinstance(self.detail, dict) else {}
+        parts = []
+        if "role" in detail and isinstance(detail["role"], list):
+            old, new = detail["role"]
+            parts.append(_("from %(old)s to %(new)s") % {"old": role(old), "new": role(new)})
+        elif "role" in detail:
+            parts.append(_("as %(role)s") % {"role": role(detail["role"])})
+        if "partner" in detail:
+            old, new = detail["partner"]
+            parts.append(
+                _("organization: %(old)s → %(new)s") % {"old": old or "—", "new": new or "—"}
+            )
+        if "crisis_responder" in detail:
+            parts.append(
+                _("now a crisis responder")
+                if detail["crisis_responder"][1]
+                else _("no longer a crisis responder")
+            )
+        if "schools" in detail:
+            schools = detail["schools"]
+            parts.append(
+                _("limited to %(schools)s") % {"schools": ", ".join(schools)}
+                if schools
+                else _("every school")
+            )
+        if detail.get("admin"):
+            from django.contrib.admin.models import LogEntry
+
+            message = detail["admin"]
+            if not isinstance(message, str):
+                message = json.dumps(message)
+            parts.append(LogEntry(change_message=message).get_change_message())
+        return "; ".join(str(part) for part in parts)
+
+
 # --- Mail --------------------------------------------------------------------------------
 
 
@@ -529,6 +631,9 @@ class OutgoingEmail(TimeStampedModel):
     subject = models.CharField(max_length=998)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
+    # Extra headers, name -> value (List-Unsubscribe and List-Unsubscribe-Post, RFC 8058,
+    # on mail to partner contacts). Cleared once sent, as the bodies: they hold the link.
+    headers = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)

@@ -290,3 +290,18 @@ def access_log_search(
     if until is not None:
         entries = entries.filter(at__lt=until)
     return entries.order_by("-at", "-pk")
+
+
+# --- Audit trail -----------------------------------------------------------------------------
+
+
+def audit_events(membership: Membership):
+    """The district's audit trail, newest first, with who acted (a fixed number of queries:
+    what changed is stored on the row)."""
+    from schools.models import AuditEvent
+
+    return (
+        AuditEvent.objects.filter(district_id=membership.district_id)
+        .select_related("user", "membership")
+        .order_by("-at", "-pk")
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from schools.views import access_log, home, invitations, people, students
+from schools.views import access_log, audit, home, invitations, people, students
 
 urlpatterns = [
     path("", home.district_home, name="district_home"),
@@ -41,4 +41,5 @@ urlpatterns = [
         name="roster_import_detail",
     ),
     path("access-log/", access_log.access_log, name="access_log"),
+    path("audit-trail/", audit.audit_trail, name="audit_trail"),
 ]

@@ -408,6 +408,10 @@ class VerificationRequestForm(forms.Form):
             "They can confirm or correct the listing without an account. "
             "The link works for 30 days."
         ),
+        error_messages={
+            "required": _("Choose a contact who can receive email."),
+            "invalid_choice": _("Choose a contact who can receive email."),
+        },
     )
 
     def __init__(self, *args, contacts, **kwargs):

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core.signed import payload_id, payload_str
 from partnerships.models import (
     MOU,
     SERVICE_TAXONOMY,
@@ -277,10 +278,19 @@ def listing_token(partner: Partner, contact: Contact) -> str:
     )
 
 
+# _listing_version: "" or a datetime's isoformat().
+_VERSION_FORM = r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d:\d\d)?)?"
+
+
 def _claim(data) -> ListingClaim:
     try:
-        return ListingClaim(int(data["d"]), int(data["p"]), int(data["c"]), str(data["v"]))
-    except (KeyError, TypeError, ValueError):
+        return ListingClaim(
+            payload_id(data, "d"),
+            payload_id(data, "p"),
+            payload_id(data, "c"),
+            payload_str(data, "v", pattern=_VERSION_FORM),
+        )
+    except ValueError:
         raise ListingLinkInvalid from None
 
 
@@ -348,6 +358,7 @@ def listing_verification_send(
             body_text=body_text,
             body_html=body_html,
             from_email=settings.DEFAULT_FROM_EMAIL,
+            unsubscribe_url=context["unsubscribe_url"],
         )
 
 

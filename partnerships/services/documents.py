@@ -19,8 +19,10 @@ from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.core.exceptions import PermissionDenied, SuspiciousFileOperation
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -43,6 +45,9 @@ TIME_LIMIT = 150
 STUCK_AFTER = timedelta(minutes=10)
 # ...and one still queued after this long keeps failing (a worker dying on it): give up.
 GIVE_UP_AFTER = timedelta(hours=2)
+# New PDFs one person may ask for per minute: each render ties up a `reports` worker and
+# is stored. Asking for one that exists already (reused) does not count.
+PDF_REQUESTS_PER_MINUTE = 5
 
 # Documents resolve relative URLs against this address; the fetcher serves only our own
 # static files under it and refuses everything else, so rendering never touches a network.
@@ -59,31 +64,87 @@ class DocumentTooLong(Exception):
     pass
 
 
+class PDFRequestsLimited(ValidationError):
+    """The person asked for more new PDFs than PDF_REQUESTS_PER_MINUTE."""
+
+
 # --- Asking for a PDF ------------------------------------------------------------------------
 
 
 def mou_pdf_request(*, by: Membership, version: MOUVersion) -> MOUDocument:
-    """Queue a PDF of one version and enqueue its rendering once committed.
+    """Queue a PDF of one version, in the person's language, and enqueue its rendering once
+    committed; or return the render of the same version and language that exists already.
 
-    `version` comes from an access helper (the viewer may see its MOU). While a PDF of the
-    version is still being prepared, asking again returns that one instead of a second.
+    `version` comes from an access helper (the viewer may see it). A render is reused while
+    it is being prepared, and once ready unless the version was signed after it (the new
+    PDF must show the signature). A new render counts against the person's
+    PDF_REQUESTS_PER_MINUTE; past it, PDFRequestsLimited is raised and nothing is queued.
     """
+    from partnerships.selectors import pdf_language_for
+
     if not can(by, "mous.view"):
         raise PermissionDenied
+    language = pdf_language_for(by)
     with transaction.atomic():
-        document = (
-            MOUDocument.objects.for_district(by.district)
-            .filter(version=version, status=MOUDocument.Status.QUEUED)
-            .defer("pdf")
-            .first()
-        )
+        # One request at a time per version, so two at once make one render, not two.
+        MOUVersion.objects.select_for_update().filter(
+            district_id=by.district_id, pk=version.pk
+        ).first()
+        document = _reusable_document(by.district, version, language)
         if document is not None:
             return document
+        _count_pdf_request(by)
         document = MOUDocument.objects.create(
-            district_id=by.district_id, version=version, requested_by=by
+            district_id=by.district_id, version=version, requested_by=by, language=language
         )
         _enqueue_on_commit(document)
     return document
+
+
+def _reusable_document(district: District, version: MOUVersion, language: str):
+    """The newest render of the version in `language` still worth giving: being prepared,
+    or ready and made after the version's last signature."""
+    documents = (
+        MOUDocument.objects.for_district(district)
+        .filter(version=version, language=language)
+        .defer("pdf")
+        .order_by("-created_at", "-pk")
+    )
+    queued = documents.filter(status=MOUDocument.Status.QUEUED).first()
+    if queued is not None:
+        return queued
+    ready = documents.filter(status=MOUDocument.Status.READY).first()
+    if ready is None:
+        return None
+    last_signed = (
+        MOUSignature.objects.for_district(district)
+        .filter(version=version)
+        .aggregate(at=Max("created_at"))["at"]  # when recorded, not the time it states
+    )
+    if last_signed is not None and ready.updated_at < last_signed:
+        return None  # made before a signature: the new PDF shows it
+    return ready
+
+
+def _count_pdf_request(by: Membership) -> None:
+    """Count a new render for the person (Django's cache, a one-minute window)."""
+    window = int(timezone.now().timestamp() // 60)
+    key = f"partnerships:mou-pdf-requests:{by.user_id}:{window}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=120)
+        count = 1
+    if count > PDF_REQUESTS_PER_MINUTE:
+        raise PDFRequestsLimited(
+            _(
+                "You asked for %(limit)s new PDFs in the last minute, the most Trellis "
+                "prepares for one person in a minute. Wait a minute, then try again."
+            ),
+            code="rate_limited",
+            params={"limit": PDF_REQUESTS_PER_MINUTE},
+        )
 
 
 def _enqueue_on_commit(document: MOUDocument) -> None:
@@ -133,6 +194,7 @@ def mou_pdf_render(*, document_id: int) -> bool:
             (
                 MOUDocument.objects.for_district(document.district)
                 .filter(version=document.version_id, created_at__lt=document.created_at)
+                .filter(language__in=[document.language, ""])  # other languages stay
                 .exclude(status=MOUDocument.Status.QUEUED)
                 .delete()
             )
@@ -140,7 +202,9 @@ def mou_pdf_render(*, document_id: int) -> bool:
 
 
 def _document_language(document: MOUDocument) -> str:
-    requester = document.requested_by
+    if document.language:
+        return document.language
+    requester = document.requested_by  # a row made before the language was recorded
     if requester is not None and requester.user.preferred_language:
         return requester.user.preferred_language
     return document.district.default_language or settings.LANGUAGE_CODE

@@ -24,7 +24,6 @@ and decompression stops at the declared size.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 import json
@@ -35,6 +34,7 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core import csv as cells
 from partnerships.models import (
     SERVICE_TAXONOMY,
     Contact,
@@ -336,7 +336,9 @@ def datapackage(district) -> dict:
         "title": f"{district.name}: partner directory",
         "description": (
             "Partner directory exported from Trellis in the Open Referral Human Services "
-            "Data Specification (HSDS) 3 tabular format."
+            "Data Specification (HSDS) 3 tabular format. A text cell that would start with "
+            "=, +, -, @, a tab or a carriage return starts with an apostrophe (') so that "
+            "spreadsheets show it rather than run it; Trellis removes it again on import."
         ),
         "licenses": [],
         "resources": resources,
@@ -344,9 +346,11 @@ def datapackage(district) -> dict:
 
 
 def _csv_bytes(columns: list[Column], rows: list[dict]) -> bytes:
+    """One table: typed cells checked and written as they are, text cells neutralized (a
+    directory's text comes from outsiders, and people open these files in spreadsheets)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.name for c in columns])
+    writer = cells.Writer(out, [c.rule for c in columns])
+    writer.writeheader([c.name for c in columns])
     for row in rows:
         writer.writerow([row.get(c.name, "") for c in columns])
     return out.getvalue().encode("utf-8")

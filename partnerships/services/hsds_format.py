@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from core import csv as cells
 from partnerships.models import ContactRole, DeliveryMode, Intake, PartnerKind, Payment
 
 NAMESPACE = uuid.UUID("0b6f3f4e-57c1-4c55-9a8e-2f1d6e0c7a31")
@@ -43,6 +44,31 @@ class Column:
     required: bool = False  # a value is required in every row we write
     description: str = ""
     references: str = ""  # "table.column" for a foreign key
+    phone: bool = False  # text in HSDS, but a phone number is written as it is
+
+    @property
+    def rule(self) -> cells.Rule:
+        """How a cell of this column is written: typed columns are checked and written as
+        they are (other tools read them as their type), text is neutralized for spreadsheets."""
+        if self.type in _TYPED:
+            return _TYPED[self.type]
+        if self.format == "uuid":
+            return cells.uuid_
+        return cells.phone if self.phone else cells.text
+
+    @property
+    def guarded(self) -> bool:
+        """Whether the writer may have added a guard to a cell, which reading removes."""
+        return self.rule in (cells.text, cells.phone)
+
+
+_TYPED = {
+    "integer": cells.integer,
+    "number": cells.number,
+    "date": cells.date,
+    "datetime": cells.datetime_,
+    "boolean": cells.boolean,
+}
 
 
 def _c(name, description, **kwargs) -> Column:
@@ -110,7 +136,7 @@ TABLES: dict[str, list[Column]] = {
             references="organizations.id",
         ),
         _c("contact_id", "The contact with this number.", format="uuid", references="contacts.id"),
-        _c("number", "The phone number.", required=True),
+        _c("number", "The phone number.", required=True, phone=True),
         _c("type", "The type of phone service (RFC 6350).", required=True),
     ],
     "contacts": [

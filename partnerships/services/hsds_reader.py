@@ -26,6 +26,7 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from core.csv import unguard
 from partnerships.models import (
     SERVICE_TAXONOMY,
     ContactRole,
@@ -247,6 +248,9 @@ def _table(name: str, text: str, package: ParsedPackage) -> list[tuple[int, dict
         unused = [c for c in header if c and c not in known]
         if unused:
             package.not_used.append(f"{filename}: {', '.join(unused)}")
+        # Our export guards text cells against spreadsheets; remove exactly that guard, and
+        # only from the columns where it writes one (ids, numbers and dates are never guarded).
+        guarded = {c.name for c in TABLES[name] if c.guarded}
         rows = []
         for values in reader:
             line = reader.line_num
@@ -266,7 +270,16 @@ def _table(name: str, text: str, package: ParsedPackage) -> list[tuple[int, dict
                     % {"found": len(values), "expected": len(header)},
                 )
                 continue
-            rows.append((line, {c: v.strip() for c, v in zip(header, values, strict=True) if c}))
+            rows.append(
+                (
+                    line,
+                    {
+                        c: unguard(v.strip()) if c in guarded else v.strip()
+                        for c, v in zip(header, values, strict=True)
+                        if c
+                    },
+                )
+            )
         return rows
     except csv.Error as error:
         raise HSDSFileError(

@@ -38,6 +38,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from core.signed import payload_id, payload_int
 from partnerships.models import (
     MOU,
     MOU_SECTIONS,
@@ -389,6 +390,10 @@ def text_diff(old: str, new: str) -> tuple[list, list]:
 
 class MOUTransitionRefused(ValidationError):
     """A status change MOU_TRANSITIONS does not allow, or not allowed to this person now."""
+
+
+class MOUAlreadySigned(MOUTransitionRefused):
+    """The partner's link was used to sign a version the partner has signed already."""
 
 
 class MOUEditConflict(Exception):
@@ -886,6 +891,8 @@ def mou_sign(
     name = _require_text(name, "name", _("Enter your full name."))
     title = _require_text(title, "title", _("Enter your title or role."))
     locked = _locked(mou)
+    if by is None and locked.status != MOUStatus.SENT:
+        _refuse_link_signature(locked, version_number)
     if locked.status == MOUStatus.SENT:
         _check_partner_reviewer(by, locked)
         party, to = MOUSignature.Party.PARTNER, MOUStatus.PARTNER_SIGNED
@@ -917,8 +924,8 @@ def mou_sign(
                 membership=by,
             )
     except IntegrityError:
-        raise MOUTransitionRefused(
-            _("This version has this party's signature already."), code="transition"
+        raise MOUAlreadySigned(
+            _("This version has this party's signature already."), code="already_signed"
         ) from None
     if version.locked_at is None:
         version.locked_at = now
@@ -928,6 +935,27 @@ def mou_sign(
     if party == MOUSignature.Party.PARTNER:
         _notify_staff(locked, kind="signed", roles=(Role.ADMIN,), base_url=base_url)
     return signature
+
+
+def _refuse_link_signature(mou: MOU, version_number) -> None:
+    """The link signs only an MOU waiting for the partner: say why not (already signed?)."""
+    number = str(version_number)
+    signed = (
+        number.isdigit()
+        and len(number) < 10
+        and MOUSignature.objects.filter(
+            district_id=mou.district_id,
+            version__mou_id=mou.pk,
+            version__number=int(number),
+            party=MOUSignature.Party.PARTNER,
+        ).exists()
+    )
+    if signed:
+        raise MOUAlreadySigned(
+            _("Your organization has already signed this version of the MOU."),
+            code="already_signed",
+        )
+    raise MOUTransitionRefused(_("This MOU is not waiting for your signature."), code="transition")
 
 
 @transaction.atomic
@@ -1041,7 +1069,10 @@ def mou_link(mou: MOU, version: MOUVersion, *, base_url: str) -> str:
 
 
 def _claim(data) -> MOULinkClaim:
-    return MOULinkClaim(int(data["d"]), int(data["m"]), int(data["v"]))
+    """Checked before use (core.signed): a bad payload is a bad link; raises ValueError."""
+    return MOULinkClaim(
+        payload_id(data, "d"), payload_id(data, "m"), payload_int(data, "v", minimum=1)
+    )
 
 
 def mou_link_claim_read(token: str) -> MOULinkClaim | None:
@@ -1058,7 +1089,7 @@ def mou_link_claim_read(token: str) -> MOULinkClaim | None:
         try:
             district_id = _claim(signing.loads(token, salt=MOU_LINK_SALT)).district_id
         except (signing.BadSignature, KeyError, TypeError, ValueError):
-            district_id = None
+            return None  # expired or not, a malformed payload is not a valid link
         raise MOULinkExpired(district_id) from None
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
@@ -1090,6 +1121,7 @@ def _send(to: list[str], name: str, context: dict, district) -> None:
     email_queue(
         to=to,
         from_email=settings.DEFAULT_FROM_EMAIL,
+        unsubscribe_url=context.get("unsubscribe_url", ""),  # mail to a contact (RFC 8058)
         **_render_email(name, context, district.default_language, district.time_zone),
     )
 
@@ -1104,6 +1136,10 @@ def _send_to_partner(mou: MOU, *, base_url: str) -> list[str]:
     from partnerships.models import Contact
 
     version = current_version(mou)
+    if version.pk is not None and version.sent_at is None:
+        # From now on the partner may read this version (see partner_may_read_version).
+        version.sent_at = timezone.now()
+        version.save(update_fields=["sent_at", "updated_at"])
     context = {
         "district_name": mou.district.name,
         "partner_name": mou.partner.name,

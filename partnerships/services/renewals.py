@@ -230,4 +230,5 @@ def _queue_email(
         body_text=body_text,
         body_html=body_html,
         from_email=settings.DEFAULT_FROM_EMAIL,
+        unsubscribe_url=unsubscribe_url,
     )

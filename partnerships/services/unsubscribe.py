@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.signed import payload_id
 from partnerships.models import Contact
 from schools.tenancy import tenant_context
 
@@ -37,8 +38,8 @@ def contact_for_token(token: str) -> tuple[int, int]:
     """(district id, contact id) from a link; raises signing.BadSignature if tampered."""
     data = signing.loads(token, salt=_SALT)
     try:
-        return int(data["d"]), int(data["c"])
-    except (KeyError, TypeError, ValueError):
+        return payload_id(data, "d"), payload_id(data, "c")
+    except ValueError:
         raise signing.BadSignature("malformed unsubscribe token") from None
 
 

@@ -133,14 +133,19 @@ def partner_list(request, district_slug):
     return response
 
 
-def _partner_page(request, partner, *, own=False):
+def _partner_page(request, partner, *, own=False, verification_form=None):
+    """The partner's page; `verification_form` is a sent form with its errors to show."""
     context = partner_page(request.membership, partner)
     context["own"] = own
     context["can_manage"] = not own and can(request.membership, "partners.manage")
     if context["can_manage"]:
-        contacts = partner_contacts_with_email(request.membership, partner)
-        context["verification_form"] = VerificationRequestForm(contacts=contacts)
-        context["has_email_contacts"] = any(c.email for c in context["contacts"])
+        if verification_form is None:
+            contacts = partner_contacts_with_email(request.membership, partner)
+            verification_form = VerificationRequestForm(contacts=contacts)
+        context["verification_form"] = verification_form
+        context["has_email_contacts"] = verification_form.is_bound or any(
+            c.email and c.unsubscribed_at is None for c in context["contacts"]
+        )
     return render(request, "partnerships/directory/detail.html", context)
 
 
@@ -221,21 +226,25 @@ def partner_edit(request, district_slug, partner_id):
 def partner_verification_send(request, district_slug, partner_id):
     """Email a contact the link that confirms the listing."""
     partner = access_partner(request.membership, partner_id)
-    if request.method == "POST":
-        contacts = partner_contacts_with_email(request.membership, partner)
-        form = VerificationRequestForm(request.POST, contacts=contacts)
-        if form.is_valid():
-            contact = form.cleaned_data["contact"]
+    if request.method != "POST":
+        return redirect("partner_detail", district_slug, partner.pk)
+    contacts = partner_contacts_with_email(request.membership, partner)
+    form = VerificationRequestForm(request.POST, contacts=contacts)
+    if form.is_valid():
+        contact = form.cleaned_data["contact"]
+        try:
             listing_verification_send(
                 by=request.membership, partner=partner, contact=contact, base_url=_base_url(request)
             )
+        except ValidationError as error:  # e.g. the contact unsubscribed a moment ago
+            form.add_error("contact", error)
+        else:
             messages.success(
                 request,
                 _("The link to confirm the listing was sent to %(name)s.") % {"name": contact.name},
             )
-        else:
-            messages.error(request, _("Choose a contact with an email address."))
-    return redirect("partner_detail", district_slug, partner.pk)
+            return redirect("partner_detail", district_slug, partner.pk)
+    return _partner_page(request, partner, verification_form=form)
 
 
 @requires("partners.manage")
@@ -429,6 +438,8 @@ def listing_verify(request, token):
                 return render(
                     request, "partnerships/directory/verify_used.html", context, status=410
                 )
+            except ListingLinkInvalid:  # the partner was removed since the page was read
+                return _listing_invalid(request)
             context["corrected"] = form.has_changed() and form.changed_data != ["verifier_name"]
             return render(request, "partnerships/directory/verify_done.html", context)
         context["form"] = form

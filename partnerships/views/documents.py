@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -24,9 +25,9 @@ from partnerships.services.documents import mou_pdf_request
 from schools.capabilities import requires
 
 
-def _panel(request, mou):
+def _panel(request, mou, *, refusal: str = ""):
     """The panel fragment for htmx (polling, preparing), else the panel's own page."""
-    context = {"mou": mou, "pdf_panel": mou_pdf_panel(request.membership, mou)}
+    context = {"mou": mou, "pdf_panel": mou_pdf_panel(request.membership, mou), "refusal": refusal}
     if request.htmx and not request.htmx.history_restore_request:
         response = render(request, "partnerships/mous/_pdf_panel.html", context)
     else:
@@ -48,14 +49,21 @@ def mou_pdf_prepare(request, district_slug, version_id):
     version = access_mou_version(request.membership, version_id)
     if request.method != "POST":
         return redirect("mou_pdfs", district_slug, version.mou_id)
-    mou_pdf_request(by=request.membership, version=version)
+    try:
+        document = mou_pdf_request(by=request.membership, version=version)
+    except ValidationError as error:
+        refusal = " ".join(error.messages)
+        if request.htmx:
+            return _panel(request, version.mou, refusal=refusal)
+        messages.error(request, refusal)
+        return redirect("mou_pdfs", district_slug, version.mou_id)
     if request.htmx:
         return _panel(request, version.mou)
-    messages.info(
-        request,
-        _("The PDF of version %(number)s is being prepared. It takes a few seconds.")
-        % {"number": version.number},
-    )
+    if document.status == MOUDocument.Status.READY:
+        message = _("The PDF of version %(number)s is ready to download.")
+    else:
+        message = _("The PDF of version %(number)s is being prepared. It takes a few seconds.")
+    messages.info(request, message % {"number": version.number})
     return redirect("mou_pdfs", district_slug, version.mou_id)
 
 

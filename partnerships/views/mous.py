@@ -40,6 +40,7 @@ from partnerships.selectors import (
     mou_partners_for_drafting,
     mou_templates_of,
     mou_versions,
+    reads_as_partner,
 )
 from partnerships.services import mous as services
 from schools.capabilities import can, requires
@@ -271,14 +272,16 @@ def mou_terms_view(request, district_slug, mou_id):
 def mou_compare_view(request, district_slug, mou_id):
     """Two versions side by side, words removed and added marked (default: the last two)."""
     mou = access_mou(request.membership, mou_id)
-    numbers = [v.number for v in mou_versions(mou)] or [0]
-    latest = numbers[0]
-    defaults = {"a": max(latest - 1, 1), "b": latest}
+    # A partner compares only versions sent to it (the ones between stay internal).
+    for_partner = reads_as_partner(request.membership)
+    numbers = [v.number for v in mou_versions(mou, for_partner=for_partner)] or [0]
+    older = numbers[1] if len(numbers) > 1 else max(numbers[0] - 1, 1)
+    defaults = {"a": older, "b": numbers[0]}
     form = CompareForm(request.GET if "a" in request.GET else defaults, numbers=numbers)
     context = {"mou": mou, "form": form, "single": len(numbers) == 1}
     if form.is_valid():
         a, b = sorted((form.cleaned_data["a"], form.cleaned_data["b"]))
-        context["comparison"] = mou_compare(mou, a, b)
+        context["comparison"] = mou_compare(mou, a, b, for_partner=for_partner)
     return render(request, "partnerships/mous/compare.html", context)
 
 
@@ -643,6 +646,10 @@ def _link_post(request, token, *, form_class, act, done):
             else:
                 try:
                     act(mou, claim, form.cleaned_data)
+                except services.MOUAlreadySigned:
+                    # Signing twice (a second click, a reload): say so, not a bare refusal.
+                    context = {"mou": mou, "token_district": mou.district, "done": "already"}
+                    return render(request, "partnerships/mous/link_done.html", context)
                 except ValidationError as error:
                     form.add_error(None, error)
                 else:

@@ -3,14 +3,20 @@
 from django.core import signing
 from django.shortcuts import render
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from partnerships.services.unsubscribe import contact_lookup, contact_unsubscribe
 
 
+# The one-click POST (RFC 8058) comes from the reader's mail provider, with no session and
+# no CSRF token; the signed token in the URL is what authorizes it, and all it can do is stop
+# mail to the contact it names.
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def contact_unsubscribe_view(request, token):
-    """GET asks to confirm (link scanners must not unsubscribe anyone); POST does it."""
+    """GET asks to confirm (link scanners must not unsubscribe anyone); POST does it, from
+    the page's button or from the mail provider (body "List-Unsubscribe=One-Click")."""
     try:
         if request.method == "POST":
             contact = contact_unsubscribe(token=token)

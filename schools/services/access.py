@@ -35,5 +35,6 @@ def access_log_record(
         path=request.get_full_path()[:500],
         ip_address=client_ip(request),
         user_agent=request.headers.get("User-Agent", "")[:_USER_AGENT_MAX],
-        request_id=request.headers.get("X-Request-ID", "")[:64],
+        # Set by schools.request_id (never the client's header as it came).
+        request_id=getattr(request, "request_id", "")[:64],
     )

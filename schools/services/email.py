@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 from django.core.mail import EmailMultiAlternatives
@@ -15,18 +16,48 @@ logger = logging.getLogger(__name__)
 
 MAX_EMAIL_ATTEMPTS = 5
 
+# Line breaks and other control characters (C0, DEL, C1, the Unicode line and paragraph
+# separators) with the white space around them. In a header a line break is refused
+# (BadHeaderError, so the message could never be sent) and NUL cannot even be stored.
+_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def single_line(text: str) -> str:
+    """Text for a header such as the subject: control characters and runs of white space
+    become one space, and nothing leads or trails."""
+    return _BREAKS.sub(" ", str(text)).strip()
+
 
 def email_queue(
-    *, to: list[str], subject: str, body_text: str, body_html: str = "", from_email: str
+    *,
+    to: list[str],
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    from_email: str,
+    unsubscribe_url: str = "",
 ) -> OutgoingEmail:
-    """Store a message and send it from the worker once the surrounding transaction commits."""
+    """Store a message and send it from the worker once the surrounding transaction commits.
+
+    The subject is made one line (single_line). With `unsubscribe_url` (mail to someone
+    without an account) the message carries List-Unsubscribe and List-Unsubscribe-Post
+    (RFC 8058): the mail provider offers the reader an unsubscribe button, which POSTs
+    "List-Unsubscribe=One-Click" to that link.
+    """
     from schools.tasks import send_email
 
+    headers = {}
+    if unsubscribe_url:
+        headers = {
+            "List-Unsubscribe": f"<{single_line(unsubscribe_url)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
     message = OutgoingEmail.objects.create(
         to=list(to),
-        subject=subject.replace("\n", " ").strip(),
+        subject=single_line(subject)[:998],
         body_text=body_text,
         body_html=body_html,
+        headers=headers,
         from_email=from_email,
     )
     transaction.on_commit(lambda: send_email.delay(message.pk))
@@ -49,10 +80,11 @@ def email_send(*, email_id: int) -> bool:
         if message is None:
             return False
         mail = EmailMultiAlternatives(
-            subject=message.subject,
+            subject=single_line(message.subject),  # rows queued before single_line existed
             body=message.body_text,
             from_email=message.from_email,
             to=message.to,
+            headers={name: single_line(value) for name, value in message.headers.items()},
         )
         if message.body_html:
             mail.attach_alternative(message.body_html, "text/html")
@@ -70,6 +102,7 @@ def email_send(*, email_id: int) -> bool:
             message.status = OutgoingEmail.Status.SENT
             message.sent_at = timezone.now()
             message.body_text = message.body_html = ""
+            message.headers = {}
             message.save(
                 update_fields=[
                     "attempts",
@@ -77,6 +110,7 @@ def email_send(*, email_id: int) -> bool:
                     "sent_at",
                     "body_text",
                     "body_html",
+                    "headers",
                     "updated_at",
                 ]
             )

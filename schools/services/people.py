@@ -22,8 +22,10 @@ from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
+from core.signed import payload_id, payload_str
 from schools.capabilities import can
-from schools.models import Invitation, Membership, Role, School, User
+from schools.models import AuditEvent, Invitation, Membership, MembershipSchool, Role, School, User
+from schools.services.audit import audit_record, person_label
 from schools.services.email import email_queue
 
 INVITATION_SALT = "trellis.schools.invitation"
@@ -155,7 +157,11 @@ def invitation_claim_read(token: str) -> InvitationClaim | None:
     """What a link claims, if its signature holds; None for anything tampered or malformed."""
     try:
         data = signing.Signer(salt=INVITATION_SALT).unsign_object(token)
-        claim = InvitationClaim(int(data["d"]), int(data["i"]), str(data["n"]))
+        claim = InvitationClaim(
+            payload_id(data, "d"),
+            payload_id(data, "i"),
+            payload_str(data, "n", pattern=r"[A-Za-z0-9_-]{1,64}"),  # secrets.token_urlsafe
+        )
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
     return claim
@@ -264,6 +270,10 @@ def invitation_create(
         nonce=secrets.token_urlsafe(32),
         expires_at=timezone.now() + INVITATION_VALID_FOR,
     )
+    # Platform staff (by=None) act in the admin, which records the district they create.
+    audit_record(
+        by=by, action=AuditEvent.Action.INVITED, obj=invitation, about=email, detail={"role": role}
+    )
     _invitation_email(invitation, base_url=base_url)
     return invitation
 
@@ -293,6 +303,12 @@ def invitation_revoke(*, by: Membership, invitation: Invitation) -> Invitation:
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at", "updated_at"])
+        audit_record(
+            by=by,
+            action=AuditEvent.Action.INVITATION_WITHDRAWN,
+            obj=invitation,
+            about=invitation.email,
+        )
     return invitation
 
 
@@ -414,7 +430,8 @@ def membership_change(
 ) -> Membership:
     """Change a member's role, schools, partner organisation and crisis-responder flag.
 
-    The district's last active administrator keeps the administrator role.
+    The district's last active administrator keeps the administrator role. Writes what
+    changed to the audit trail (role, organisation and flag as one event, schools as another).
     """
     district = membership.district
     _check_manager(by, district)
@@ -428,11 +445,40 @@ def membership_change(
     )
     if role != Role.ADMIN:
         _check_not_last_admin(membership, field="role")
+    changes: dict[str, list] = {}
+    if membership.role != role:
+        changes["role"] = [membership.role, role]
+    if membership.partner_id != (partner.pk if partner is not None else None):
+        changes["partner"] = [str(membership.partner or ""), str(partner or "")]
+    if membership.crisis_responder != crisis_responder:
+        changes["crisis_responder"] = [membership.crisis_responder, crisis_responder]
+    schools_before = set(
+        MembershipSchool.objects.filter(
+            district_id=membership.district_id, membership=membership
+        ).values_list("school_id", flat=True)
+    )
     membership.role = role
     membership.partner = partner
     membership.crisis_responder = crisis_responder
     membership.save(update_fields=["role", "partner", "crisis_responder", "updated_at"])
     _set_schools(membership, schools)
+    about = person_label(membership.user)
+    if changes:
+        audit_record(
+            by=by,
+            action=AuditEvent.Action.ROLE_CHANGED,
+            obj=membership,
+            about=about,
+            detail=changes,
+        )
+    if schools_before != {school.pk for school in schools}:
+        audit_record(
+            by=by,
+            action=AuditEvent.Action.SCHOOLS_CHANGED,
+            obj=membership,
+            about=about,
+            detail={"schools": sorted(school.name for school in schools)},
+        )
     return membership
 
 
@@ -449,6 +495,12 @@ def membership_deactivate(*, by: Membership, membership: Membership) -> Membersh
     membership.active = False
     membership.deactivated_at = timezone.now()
     membership.save(update_fields=["active", "deactivated_at", "updated_at"])
+    audit_record(
+        by=by,
+        action=AuditEvent.Action.DEACTIVATED,
+        obj=membership,
+        about=person_label(membership.user),
+    )
     return membership
 
 
@@ -461,4 +513,10 @@ def membership_reactivate(*, by: Membership, membership: Membership) -> Membersh
     membership.active = True
     membership.deactivated_at = None
     membership.save(update_fields=["active", "deactivated_at", "updated_at"])
+    audit_record(
+        by=by,
+        action=AuditEvent.Action.REACTIVATED,
+        obj=membership,
+        about=person_label(membership.user),
+    )
     return membership

@@ -100,8 +100,10 @@ MESSAGES = {
     "implausible_date": gettext_lazy("“%(value)s” cannot be a date of birth."),
     "unknown_school": gettext_lazy("No school of the district has this name or id: “%(value)s”."),
     "school_not_yours": gettext_lazy("“%(value)s” is not one of the schools you manage."),
+    # Says only that the row cannot be imported: never where, or that, the student is enrolled.
     "student_not_yours": gettext_lazy(
-        "Student %(value)s is enrolled at a school you do not manage."
+        "Student %(value)s cannot be imported. A coordinator for the whole district can "
+        "import this row."
     ),
     "unknown_grade": gettext_lazy("“%(value)s” is not a grade: use PK, KG or 1 to 12."),
     "bad_email": gettext_lazy("“%(value)s” is not an email address."),

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET
 
+from core.csv import csv_response
 from schools.capabilities import can, requires
 from schools.forms.students import RosterUploadForm, StudentFilterForm
 from schools.models import RosterImport, Student
@@ -193,11 +193,7 @@ _TEMPLATE_ROWS = [
 @require_GET
 def roster_import_template(request, district_slug):
     """An empty Trellis roster (the header row) to fill in."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="trellis-roster.csv"'
-    response.write("\ufeff")  # spreadsheet programs read the file as UTF-8
-    csv.writer(response).writerows(_TEMPLATE_ROWS)
-    return response
+    return csv_response("trellis-roster.csv", _TEMPLATE_ROWS)
 
 
 @requires("students.import")
@@ -208,6 +204,8 @@ def roster_import_detail(request, district_slug, import_id):
     if request.method == "POST":
         _decide(request, roster_import, request.POST.get("action"))
         return redirect("roster_import_detail", district_slug, roster_import.pk)
+    # The preview names students (the sample, the rows in error): it is logged like their pages.
+    access_log_record(request=request, object_type="roster_import", object_id=roster_import.pk)
     errors = Paginator(roster_import.errors, ERRORS_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "roster_import": roster_import,

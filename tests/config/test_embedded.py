@@ -99,3 +99,26 @@ def test_run_picks_another_port_when_the_first_is_taken():
         taken.listen()
         port = taken.getsockname()[1]
         assert free_port(port) != port
+
+
+def test_embedded_redis_files_are_readable_by_their_owner_only(tmp_path):
+    import stat
+
+    from config import embedded
+
+    local_dir = tmp_path / "local"
+    (local_dir / "redis").mkdir(parents=True)
+    (local_dir / "redis").chmod(0o755)  # as an older version left it
+    try:
+        embedded.redis_server(local_dir)
+        embedded.stop_redis(local_dir)  # writes its data once more on the way out
+    finally:
+        embedded.stop_redis(local_dir)
+
+    data = local_dir / "redis"
+    files = [p for p in data.rglob("*") if p.is_file()]
+    assert {"redis.conf", "redis.log"} <= {p.name for p in files}
+    assert any(p.name.startswith("appendonly") for p in files), files
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    loose = {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files if p.stat().st_mode & 0o077}
+    assert loose == {}

@@ -111,3 +111,50 @@ def test_unreachable_redis_gives_one_line_naming_redis_url(settings):
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("trellis: cannot reach the Redis named by REDIS_URL"), result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- The development secret key --------------------------------------------------------------
+
+OLD_PUBLIC_KEY = "django-insecure-trellis-development-key-never-used-in-production"
+PRINT_KEY = "from django.conf import settings; print(settings.SECRET_KEY)"
+
+
+def _development_env(local_dir, **extra):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    return {**env, "DEBUG": "true", "TRELLIS_LOCAL_DIR": str(local_dir), **extra}
+
+
+def _key(env) -> str:
+    result = manage("shell", "--no-imports", "-c", PRINT_KEY, env=env, clean=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_development_key_is_random_per_installation_private_and_kept(tmp_path):
+    import stat
+    from concurrent.futures import ThreadPoolExecutor
+
+    first, second = tmp_path / "one", tmp_path / "two"
+
+    with ThreadPoolExecutor(2) as pool:  # two processes starting together agree
+        together = list(pool.map(_key, [_development_env(first)] * 2))
+    again = _key(_development_env(first))
+    elsewhere = _key(_development_env(second))
+
+    key_file = first / "secret_key"
+    assert together[0] == together[1] == again
+    assert together[0] != OLD_PUBLIC_KEY
+    assert len(together[0]) >= 50
+    assert elsewhere != together[0]  # another installation, another key
+    assert key_file.read_text().strip() == together[0]
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert [p.name for p in first.iterdir() if p.name.startswith(".")] == []  # no leftovers
+
+
+def test_a_secret_key_given_in_development_is_used_and_nothing_is_generated(tmp_path):
+    given = "a-development-key-from-the-environment-" + "k" * 20
+
+    key = _key(_development_env(tmp_path, SECRET_KEY=given))
+
+    assert key == given
+    assert not (tmp_path / "secret_key").exists()

@@ -151,6 +151,9 @@ def test_an_mou_is_drafted_approved_signed_by_both_parties_and_becomes_active(
     assert partner_page.get_by_text("never leave a student at risk alone").is_visible()
     assert_accessible(partner_page)
     shot(partner_page, "mou-partner-signing")
+    # A colleague opened the same link before the partner signed (signed twice, later on).
+    colleague_page = partner_context.new_page()
+    colleague_page.goto(link)
     partner_page.get_by_label("Full name").fill("Rita Rivers")
     partner_page.get_by_label("Title").fill("Executive Director")
     partner_page.get_by_role("button", name="Sign version 2").click()
@@ -159,6 +162,12 @@ def test_an_mou_is_drafted_approved_signed_by_both_parties_and_becomes_active(
     partner_page.get_by_role("button", name="Sign version 2").click()
     partner_page.get_by_role("heading", name="Thank you").wait_for()
     assert_accessible(partner_page)
+    colleague_page.get_by_label("Full name").fill("Sam Rivers")
+    colleague_page.get_by_label("Title").fill("Deputy Director")
+    colleague_page.get_by_label("I have read this version").check()
+    colleague_page.get_by_role("button", name="Sign version 2").click()
+    colleague_page.get_by_role("heading", name="Already signed").wait_for()
+    assert_accessible(colleague_page)
 
     # --- The administrator signs for the district: the MOU is active. ---------------------
     admin_page.goto(mou_url)

@@ -68,8 +68,9 @@ def test_coordinator_writes_a_story_records_consent_and_exports(
 
 def test_partner_sees_its_own_stories(browser, live_server, transactional_db, district):
     own = PartnerFactory(district=district)
-    SuccessStoryFactory(district=district, partner=own, title="Ours")
-    SuccessStoryFactory(district=district, title="Someone else's")
+    SuccessStoryFactory(district=district, partner=own, title="Ours", ready=True, publishable=True)
+    SuccessStoryFactory(district=district, partner=own, title="Not yet consented")
+    SuccessStoryFactory(district=district, title="Someone else's", ready=True, publishable=True)
     partner_member = MembershipFactory(district=district, role="partner", partner=own)
     page = signed_in_page(browser, live_server.url, partner_member.user)
 
@@ -77,5 +78,6 @@ def test_partner_sees_its_own_stories(browser, live_server, transactional_db, di
 
     assert page.get_by_role("link", name="Ours").is_visible()
     assert page.get_by_text("Someone else's").count() == 0
+    assert page.get_by_text("Not yet consented").count() == 0
     assert page.get_by_role("link", name="Write a story").count() == 0
     assert_accessible(page)

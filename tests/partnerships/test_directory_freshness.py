@@ -16,6 +16,7 @@ from partnerships.models import Partner
 from partnerships.selectors import freshness_days
 from partnerships.services.directory import LISTING_SALT, listing_token
 from schools.models import OutgoingEmail, Student
+from schools.tenancy import tenant_context
 from tests.factories import StudentFactory
 from tests.partnerships.directory_setup import make_partner, person, read, signed_in
 
@@ -161,6 +162,59 @@ def test_another_districts_coordinator_cannot_send_the_link(
     assert OutgoingEmail.objects.count() == 0
 
 
+def unsubscribe(district, contact):
+    from partnerships.services.unsubscribe import contact_unsubscribe, unsubscribe_token
+
+    contact_unsubscribe(token=unsubscribe_token(contact))
+
+
+def test_an_unsubscribed_contact_is_not_offered_and_cannot_be_sent_the_link(
+    client, district, harbor
+):
+    from partnerships.models import Contact
+
+    with tenant_context(district):
+        una = Contact.objects.create(
+            district=district, partner=harbor, name="Una Gone", email="una@harbor.example.org"
+        )
+    unsubscribe(district, una)
+    signed_in(client, person(district, "coordinator"))
+
+    page = client.get(reverse("partner_detail", args=[district.slug, harbor.pk]))
+    posted = client.post(send_url(district, harbor), {"contact": una.pk})
+
+    offered = page.content.decode().split('name="contact"')[1].split("</select>")[0]
+    assert "ana@harbor.example.org" in offered and "una@harbor.example.org" not in offered
+    assert posted.status_code == 200
+    assert "Choose a contact who can receive email." in posted.content.decode()
+    assert OutgoingEmail.objects.count() == 0
+
+
+def test_a_contact_who_unsubscribes_while_the_link_is_sent_gets_a_message_on_the_form(
+    client, district, harbor, monkeypatch
+):
+    """The service refuses (the contact unsubscribed a moment ago): the form says why."""
+    from partnerships.views import directory as views
+
+    ana = contact_named(district, harbor, "Ana Ruiz")
+    real_send = views.listing_verification_send
+
+    def send_as_they_unsubscribe(**kwargs):
+        unsubscribe(district, ana)
+        with tenant_context(district):
+            kwargs["contact"].refresh_from_db()
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(views, "listing_verification_send", send_as_they_unsubscribe)
+    signed_in(client, person(district, "coordinator"))
+
+    response = client.post(send_url(district, harbor), {"contact": ana.pk})
+
+    assert response.status_code == 200
+    assert "This contact unsubscribed from Trellis email." in response.content.decode()
+    assert OutgoingEmail.objects.count() == 0
+
+
 def test_a_coordinator_can_mark_the_listing_verified_themselves(client, district, harbor):
     coordinator = person(district, "coordinator")
     signed_in(client, coordinator)
@@ -274,6 +328,56 @@ def test_a_used_link_says_the_listing_was_confirmed(client, district, harbor):
 def test_a_tampered_link_gets_a_clear_page_and_changes_nothing(client, district, harbor, mangle):
     token = listing_token(harbor, contact_named(district, harbor, "Ana Ruiz"))
     path = reverse("listing_verify", args=[mangle(token)])
+
+    response = client.get(path)
+    posted = client.post(path, {"verifier_name": "Mallory", "intake": "closed"})
+
+    assert response.status_code == 404 and posted.status_code == 404
+    assert "This link is not valid" in response.content.decode()
+    assert fresh(district, harbor.pk).last_verified_at is None
+
+
+def test_a_listing_removed_while_the_contact_confirms_gets_the_invalid_link_page(
+    client, district, harbor, monkeypatch
+):
+    """The service refuses (the partner was removed a moment ago): no 500."""
+    from partnerships.views import directory as views
+
+    real_confirm = views.listing_confirm
+
+    def confirm_as_it_is_removed(**kwargs):
+        Partner.objects.filter(district=district, pk=harbor.pk).delete()
+        return real_confirm(**kwargs)
+
+    monkeypatch.setattr(views, "listing_confirm", confirm_as_it_is_removed)
+    path = link_path(district, harbor)
+
+    response = client.post(path, {"verifier_name": "Ana Ruiz", "intake": "accepting"})
+
+    assert response.status_code == 404
+    assert "This link is not valid" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"d": 2**70},
+        {"p": 2**70},
+        {"c": 2**63},
+        {"d": -1},
+        {"c": 0},
+        {"p": "12"},
+        {"c": True},
+        {"v": 12},
+        {"v": "not a date"},
+    ],
+)
+def test_a_signed_link_carrying_an_out_of_range_value_is_not_valid(
+    client, district, harbor, payload
+):
+    ana = contact_named(district, harbor, "Ana Ruiz")
+    claims = {"d": district.pk, "p": harbor.pk, "c": ana.pk, "v": "", **payload}
+    path = reverse("listing_verify", args=[signing.dumps(claims, salt=LISTING_SALT)])
 
     response = client.get(path)
     posted = client.post(path, {"verifier_name": "Mallory", "intake": "closed"})

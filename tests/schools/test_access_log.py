@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,13 @@ from django.db import DatabaseError, transaction
 from schools.models import AccessLog, MembershipSchool
 from schools.tenancy import tenant_context
 from tests.factories import SchoolFactory, StudentFactory, enable_totp
+from tests.schools.test_roster_import import (
+    csv_bytes,
+    district_school,
+    latest_import,
+    simple_row,
+    upload,
+)
 
 
 def log_url(district, query=""):
@@ -200,3 +208,84 @@ def test_navigation_shows_the_access_log_to_admins_only(client, district, admin,
     coordinator = member("coordinator")
     client.force_login(coordinator.user)
     assert f'href="/{district.slug}/access-log/"' not in text_of(client.get(f"/{district.slug}/"))
+
+
+# --- What writes a row, and the request id on it -------------------------------------------
+
+
+def rows(district) -> list[AccessLog]:
+    with tenant_context(district):
+        return list(AccessLog.objects.filter(district=district).order_by("at", "pk"))
+
+
+def uploaded_import(client, district) -> int:
+    district_school(district)
+    upload(client, district, csv_bytes([simple_row("S1"), simple_row("S2", first="Luis")]))
+    return latest_import(district).pk
+
+
+def test_each_view_of_a_roster_import_preview_is_logged(client, district, member):
+    coordinator = member("coordinator")
+    client.force_login(coordinator.user)
+    import_id = uploaded_import(client, district)
+    url = f"/{district.slug}/students/import/{import_id}/"
+
+    first = client.get(url)
+    client.get(url)
+
+    assert first.status_code == 200 and "Luis" in first.content.decode()
+    logged = rows(district)
+    assert [(e.action, e.object_type, e.object_id, e.student_id) for e in logged] == [
+        ("view", "roster_import", str(import_id), None)
+    ] * 2
+    assert (logged[0].membership_id, logged[0].path) == (coordinator.pk, url)
+
+
+def test_a_refused_roster_preview_writes_no_row(client, district, member):
+    coordinator = member("coordinator")
+    client.force_login(coordinator.user)
+    import_id = uploaded_import(client, district)
+    client.force_login(member("counselor").user)
+
+    assert client.get(f"/{district.slug}/students/import/{import_id}/").status_code == 403
+    assert rows(district) == []
+
+
+def open_student_page(client, district, member, **headers):
+    student = StudentFactory(district=district)
+    client.force_login(member("counselor").user)
+    response = client.get(f"/{district.slug}/students/{student.pk}/", headers=headers)
+    assert response.status_code == 200
+    return response
+
+
+def test_a_clients_request_id_is_not_trusted_without_a_proxy(client, district, member):
+    response = open_student_page(client, district, member, **{"X-Request-ID": "planted-id-123"})
+    open_student_page(client, district, member, **{"X-Request-ID": "planted-id-123"})
+
+    ids = [e.request_id for e in rows(district)]
+    assert "planted-id-123" not in ids
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids) and ids[0] != ids[1]
+    assert response["X-Request-ID"] == ids[0]
+
+
+def test_a_trusted_proxys_well_formed_request_id_is_kept(client, district, member, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+
+    open_student_page(client, district, member, **{"X-Request-ID": "proxy-7f3a.b_9"})
+
+    assert [e.request_id for e in rows(district)] == ["proxy-7f3a.b_9"]
+
+
+@pytest.mark.parametrize(
+    "incoming", ["short", "has spaces in it", "x" * 65, "semi;colon;id", "<script>xx"]
+)
+def test_a_malformed_request_id_is_replaced_even_from_a_proxy(
+    client, district, member, settings, incoming
+):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+
+    open_student_page(client, district, member, **{"X-Request-ID": incoming})
+
+    [entry] = rows(district)
+    assert re.fullmatch(r"[0-9a-f]{32}", entry.request_id)

@@ -1,11 +1,15 @@
 """The Django admin: platform staff only, signing in through allauth."""
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.contrib.admin.sites import site
 
-from schools.models import District, Invitation, Membership, OutgoingEmail, Role, School
+from schools.models import District, Invitation, Membership, OutgoingEmail, Role, School, User
 from schools.tenancy import tenant_context
-from tests.factories import SchoolFactory, UserFactory
+from tests.factories import SchoolFactory, UserFactory, enable_totp
+from tests.schools.auth_steps import MFA_URL, sign_in, sign_in_with_password
+
+ENROL_URL = "/accounts/2fa/totp/activate/"
 
 PAGES = [
     "/admin/",
@@ -16,11 +20,113 @@ PAGES = [
 ]
 
 
+def staff_user(**kwargs):
+    """Platform staff with an authenticator app, as the admin requires."""
+    user = UserFactory(is_staff=True, is_superuser=True, **kwargs)
+    enable_totp(user)
+    return user
+
+
 @pytest.mark.parametrize("url", PAGES)
 def test_platform_staff_open_admin_pages(client, district, url):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(staff_user())
 
     assert client.get(url).status_code == 200
+
+
+# --- MFA: platform staff sign in with a second factor, like any district administrator ---
+
+
+def every_admin_page(district) -> list[str]:
+    """The index, every registered model's list and add pages, and a change page."""
+    pages = ["/admin/", f"/admin/schools/district/{district.pk}/change/", "/admin/password_change/"]
+    for model in site._registry:
+        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        pages += [base, base + "add/"]
+    return pages
+
+
+def test_staff_with_a_password_alone_cannot_open_any_admin_page(client, district):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    assert sign_in_with_password(client, staff).status_code == 302
+
+    for url in every_admin_page(district):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"] == ENROL_URL, url
+    posted = client.post("/admin/schools/district/add/", {"name": "Sneaky", "slug": "sneaky"})
+    assert posted["Location"] == ENROL_URL
+    assert not District.objects.filter(slug="sneaky").exists()
+
+
+def test_the_enrolment_page_says_why_staff_were_sent_there(client, district):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+
+    response = client.get("/admin/", follow=True)
+
+    assert response.redirect_chain[0] == (ENROL_URL, 302)
+    assert b"Platform administration requires two-factor authentication" in response.content
+
+
+def test_staff_with_an_authenticator_sign_in_with_a_code_and_open_the_admin(client, district):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    secret = enable_totp(staff)
+
+    # The password alone stops at the code prompt: the admin is still closed.
+    assert sign_in_with_password(client, staff)["Location"] == MFA_URL
+    assert client.get("/admin/")["Location"].startswith("/admin/login/")
+
+    response = sign_in(client, staff, secret=secret)
+    assert response.status_code == 302
+    for url in every_admin_page(district):
+        assert client.get(url).status_code in (200, 403), url  # 403: pages no one may add
+    assert client.get("/admin/").status_code == 200
+
+
+# --- Authenticators: listed, never their secret, never editable -------------------------
+
+
+def test_the_admin_never_shows_or_changes_an_authenticator_secret(client, district):
+    person = UserFactory(full_name="Ada Lovelace")
+    secret = enable_totp(person)
+    authenticator = Authenticator.objects.get(user=person, type=Authenticator.Type.TOTP)
+    stored = dict(authenticator.data)
+    client.force_login(staff_user())
+    base = "/admin/mfa/authenticator/"
+
+    pages = [client.get(base), client.get(f"{base}{authenticator.pk}/change/")]
+    posted = [
+        client.post(f"{base}{authenticator.pk}/change/", {"data": '{"secret": "AAAA"}'}),
+        client.post(f"{base}{authenticator.pk}/delete/", {"post": "yes"}),
+        client.post(base, {"action": "delete_selected", "_selected_action": [authenticator.pk]}),
+        client.post(f"{base}add/", {"user": person.pk, "type": "totp", "data": "{}"}),
+    ]
+
+    assert [page.status_code for page in pages] == [200, 200]
+    for page in pages:
+        assert secret.encode() not in page.content
+        assert stored["secret"].encode() not in page.content
+        assert b'name="data"' not in page.content
+    assert str(person).encode() in pages[0].content  # staff still see who has one
+    assert [response.status_code for response in posted] != [302] * 4
+    authenticator.refresh_from_db()
+    assert authenticator.data == stored
+    assert Authenticator.objects.filter(user=person).count() == 1
+
+
+def test_people_are_deactivated_not_deleted_in_the_admin(client, district):
+    person = UserFactory()
+    client.force_login(staff_user())
+
+    response = client.post(f"/admin/schools/user/{person.pk}/delete/", {"post": "yes"})
+    bulk = client.post(
+        "/admin/schools/user/", {"action": "delete_selected", "_selected_action": [person.pk]}
+    )
+
+    assert response.status_code == 403
+    assert bulk.status_code in (200, 302)
+    assert User.objects.filter(pk=person.pk).exists()
 
 
 def test_district_admin_without_platform_staff_is_refused(client, member):
@@ -44,7 +150,7 @@ def test_anonymous_admin_login_goes_through_allauth(client, db):
 
 @pytest.fixture
 def staff_client(client, db):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(staff_user())
     return client
 
 

@@ -88,3 +88,56 @@ def test_sign_up_is_closed(client, db):
 
     assert response.status_code == 200
     assert b"Sign Up Closed" in response.content or b"closed" in response.content.lower()
+
+
+# --- Subjects are one line ------------------------------------------------------------------
+
+
+def test_control_characters_in_a_subject_become_single_spaces_and_the_mail_is_sent(db):
+    row = services.email_queue(
+        to=["a@example.org"],
+        subject="  Hello\r\nthere\x00\tand\x0b\x1b[31m\x85 bye\u2028now\r",
+        body_text="Hi",
+        from_email="t@example.org",
+    )
+
+    assert row.subject == "Hello there and [31m bye now"
+    assert services.email_send(email_id=row.pk) is True
+    row.refresh_from_db()
+    assert row.status == OutgoingEmail.Status.SENT
+    assert mail.outbox[0].subject == "Hello there and [31m bye now"
+
+
+def test_mail_about_an_mou_whose_title_has_control_characters_is_sent(
+    district, django_capture_on_commit_callbacks
+):
+    from tests.partnerships.mou_setup import Cast, advance, draft
+
+    cast = Cast(district)
+    mou = draft(cast.coordinator, partner=cast.partner, title="Counseling\r\nat North\x0bHigh\x1b")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        advance(mou, cast, "sent")
+
+    rows = list(OutgoingEmail.objects.order_by("pk"))
+    assert rows and all(row.status == OutgoingEmail.Status.SENT for row in rows)
+    assert len(mail.outbox) == len(rows)
+    subjects = [message.subject for message in mail.outbox]
+    assert any("Counseling at North High" in subject for subject in subjects)
+    assert not any(ch in subject for subject in subjects for ch in "\r\n\x0b\x1b")
+
+
+def test_a_subject_shows_the_title_as_typed_not_html_escaped(
+    district, django_capture_on_commit_callbacks
+):
+    from tests.partnerships.mou_setup import Cast, advance, draft
+
+    cast = Cast(district)
+    mou = draft(cast.coordinator, partner=cast.partner, title="R&D <pilot> \"Kids' Minds\"")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        advance(mou, cast, "sent")
+
+    subjects = [message.subject for message in mail.outbox]
+    assert any("R&D <pilot> \"Kids' Minds\"" in subject for subject in subjects), subjects
+    assert not any("&amp;" in subject or "&lt;" in subject for subject in subjects)

@@ -331,6 +331,38 @@ def test_a_correctly_signed_claim_to_a_missing_invitation_is_not_valid(client, d
     assert client.get(f"/invitations/{signed}/").status_code == 404
 
 
+# A correctly signed payload is still checked: ids are whole numbers in 1..2**63-1 and the
+# nonce is a short URL-safe string ("D" and "I" stand for the real district and invitation).
+OUT_OF_RANGE = [
+    {"d": 2**70, "i": "I", "n": "N"},
+    {"d": "D", "i": 2**70, "n": "N"},
+    {"d": "D", "i": 2**63, "n": "N"},
+    {"d": -1, "i": "I", "n": "N"},
+    {"d": "D", "i": 0, "n": "N"},
+    {"d": "D", "i": "12", "n": "N"},
+    {"d": "D", "i": True, "n": "N"},
+    {"d": "D", "i": 1.5, "n": "N"},
+    {"d": "D", "i": "I", "n": 12345},
+    {"d": "D", "i": "I", "n": "x" * 500},
+]
+
+
+@pytest.mark.parametrize("payload", OUT_OF_RANGE)
+def test_a_signed_link_carrying_an_out_of_range_value_is_not_valid(client, invitation, payload):
+    real = {"D": invitation.district_id, "I": invitation.pk, "N": invitation.nonce}
+    claims = {
+        key: real.get(value, value) if isinstance(value, str) else value
+        for key, value in payload.items()
+    }
+    token = signing.Signer(salt=services.INVITATION_SALT).sign_object(claims)
+
+    response = client.get(f"/invitations/{token}/")
+    posted = client.post(f"/invitations/{token}/", {"full_name": "Mallory"})
+
+    assert response.status_code == 404 and b"This invitation link is not valid" in response.content
+    assert posted.status_code == 404
+
+
 def test_a_link_cannot_be_pointed_at_another_districts_invitation(
     client, invitation, other_district
 ):

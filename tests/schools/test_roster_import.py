@@ -435,6 +435,26 @@ def test_a_school_limited_coordinator_imports_only_into_their_schools(client, di
     assert roster_import.new_count == 1
 
 
+def test_a_school_limited_coordinator_is_not_told_where_another_schools_student_is(
+    client, district, member
+):
+    mine = district_school(district)
+    other = SchoolFactory(district=district, name="Eastside Academy")
+    StudentFactory(district=district, school=other, local_id="S9")
+    coordinator = member("coordinator")
+    with tenant_context(district):
+        MembershipSchool.objects.create(district=district, membership=coordinator, school=mine)
+    client.force_login(coordinator.user)
+
+    upload(client, district, csv_bytes([simple_row("S9")]))
+    roster_import = latest_import(district)
+    text = page_text(client.get(f"/{district.slug}/students/import/{roster_import.pk}/"))
+
+    assert "Student S9 cannot be imported." in text
+    assert "enrolled" not in text and "Eastside Academy" not in text
+    assert "do not manage" not in text
+
+
 # --- Files that cannot be used -------------------------------------------------------------
 
 

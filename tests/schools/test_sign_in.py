@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from schools.models import OutgoingEmail, User
 from tests.factories import PASSWORD, enable_totp
@@ -144,27 +145,40 @@ def test_sign_up_is_closed(client, db):
 
 # --- Rate limits --------------------------------------------------------------------------
 
+IP_LIMIT = "Too many failed login attempts. Try again later."
+WRONG = "The email address and/or password you specified are not correct."
+ATTACKER, OWNER_ADDRESS, OTHER = "203.0.113.7", "198.51.100.20", "192.0.2.55"
+ATTACKER_2 = "192.0.2.66"
+
 
 @pytest.fixture
 def few_attempts(settings):
-    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/m/ip,3/5m/key"}
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/m/ip"}
 
 
-def test_repeated_failed_sign_ins_lock_the_account_out_even_with_the_right_password(
-    client, member, few_attempts
-):
-    counselor = member("counselor")
-    for _ in range(3):
-        response = sign_in_with_password(client, counselor.user, "wrong password guess")
-        assert login_errors(response) == [
-            "The email address and/or password you specified are not correct."
-        ]
+@pytest.fixture
+def frozen(time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    return time_machine
 
-    response = sign_in_with_password(client, counselor.user, PASSWORD)
 
-    assert response.status_code == 200
-    assert login_errors(response) == ["Too many failed login attempts. Try again later."]
-    assert not is_signed_in(client)
+@pytest.fixture
+def behind_proxy(settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+
+
+def attempt(client, email, password, address):
+    """A sign-in from `address`, as the trusted proxy reports it."""
+    return client.post(
+        LOGIN_URL,
+        {"login": email, "password": password},
+        headers={"X-Forwarded-For": address},
+        REMOTE_ADDR="10.0.0.1",
+    )
+
+
+def throttle_notices(user):
+    return [m for m in OutgoingEmail.objects.all() if m.to == [user.email]]
 
 
 def test_failed_attempts_on_other_accounts_from_one_address_are_limited_too(
@@ -175,33 +189,201 @@ def test_failed_attempts_on_other_accounts_from_one_address_are_limited_too(
 
     response = client.post(LOGIN_URL, {"login": "guess9@example.org", "password": "guess"})
 
-    assert login_errors(response) == ["Too many failed login attempts. Try again later."]
+    assert login_errors(response) == [IP_LIMIT]
 
 
 def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(
-    client, db, few_attempts, settings
+    client, db, few_attempts, behind_proxy
 ):
-    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     for n in range(3):
-        client.post(
-            LOGIN_URL,
-            {"login": f"guess{n}@example.org", "password": "guess"},
-            headers={"X-Forwarded-For": "203.0.113.7"},
-        )
+        attempt(client, f"guess{n}@example.org", "guess", ATTACKER)
 
-    same = client.post(
-        LOGIN_URL,
-        {"login": "guess8@example.org", "password": "guess"},
-        headers={"X-Forwarded-For": "203.0.113.7"},
-    )
-    other = client.post(
-        LOGIN_URL,
-        {"login": "guess9@example.org", "password": "guess"},
-        headers={"X-Forwarded-For": "198.51.100.20"},
-    )
+    same = attempt(client, "guess8@example.org", "guess", ATTACKER)
+    other = attempt(client, "guess9@example.org", "guess", OWNER_ADDRESS)
 
-    assert "Too many failed login attempts. Try again later." in login_errors(same)
-    assert "Too many failed login attempts. Try again later." not in login_errors(other)
+    assert IP_LIMIT in login_errors(same)
+    assert IP_LIMIT not in login_errors(other)
+
+
+def test_wrong_passwords_slow_the_account_down_for_a_short_while_not_lock_it(
+    client, member, frozen, behind_proxy
+):
+    counselor = member("counselor")
+    for _ in range(5):
+        response = attempt(client, counselor.user.email, "wrong password guess", ATTACKER)
+        assert login_errors(response) == [WRONG]
+
+    # Right away even the right password waits, from any address: the account is slowed.
+    waiting = attempt(client, counselor.user.email, PASSWORD, OWNER_ADDRESS)
+    assert login_errors(waiting) == ["Too many attempts: try again in 30 seconds."]
+    assert not is_signed_in(client)
+
+    frozen.shift(timedelta(seconds=31))
+    response = attempt(client, counselor.user.email, PASSWORD, OWNER_ADDRESS)
+
+    assert response.status_code == 302
+    assert is_signed_in(client)
+
+
+def test_the_attacking_address_stays_blocked_after_the_account_delay(
+    client, member, frozen, behind_proxy
+):
+    counselor = member("counselor")
+    for _ in range(5):
+        attempt(client, counselor.user.email, "wrong password guess", ATTACKER)
+
+    frozen.shift(timedelta(minutes=6))
+    attacker = attempt(client, counselor.user.email, "another guess", ATTACKER)
+    attacker_elsewhere = attempt(client, "someone@example.org", "another guess", ATTACKER)
+    owner = attempt(client, counselor.user.email, PASSWORD, OWNER_ADDRESS)
+
+    assert login_errors(attacker) == [IP_LIMIT]
+    assert login_errors(attacker_elsewhere) == [IP_LIMIT]
+    assert owner.status_code == 302
+
+
+def test_one_address_cannot_keep_the_owner_out_even_with_a_loose_address_limit(
+    client, member, frozen, behind_proxy, settings
+):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "1000/m/ip"}
+    counselor = member("counselor")
+    for _ in range(5):
+        attempt(client, counselor.user.email, "wrong password guess", ATTACKER)
+    frozen.shift(timedelta(seconds=31))
+    for _ in range(20):
+        attempt(client, counselor.user.email, "wrong password guess", ATTACKER)
+
+    response = attempt(client, counselor.user.email, PASSWORD, OWNER_ADDRESS)
+
+    assert response.status_code == 302
+
+
+def test_failures_from_many_addresses_make_the_delay_grow(client, member, frozen, behind_proxy):
+    counselor = member("counselor")
+    for n in range(5):
+        attempt(client, counselor.user.email, "wrong password guess", f"203.0.113.{n + 1}")
+    frozen.shift(timedelta(seconds=31))
+    attempt(client, counselor.user.email, "wrong password guess", OTHER)
+
+    frozen.shift(timedelta(seconds=31))
+    waiting = attempt(client, counselor.user.email, PASSWORD, OWNER_ADDRESS)
+    frozen.shift(timedelta(seconds=30))
+    response = attempt(client, counselor.user.email, PASSWORD, OWNER_ADDRESS)
+
+    assert login_errors(waiting) == ["Too many attempts: try again in 29 seconds."]
+    assert response.status_code == 302
+
+
+def test_the_delay_is_capped_at_15_minutes(client, member, frozen, behind_proxy):
+    counselor = member("counselor")
+    for n in range(10):  # 30 s, 1, 2, 4, 8 minutes, then 16 would pass the cap
+        if n >= 5:
+            frozen.shift(timedelta(minutes=9))
+        attempt(client, counselor.user.email, "wrong password guess", f"203.0.113.{n + 1}")
+
+    waiting = attempt(client, counselor.user.email, PASSWORD, OWNER_ADDRESS)
+    frozen.shift(timedelta(minutes=15, seconds=1))
+    response = attempt(client, counselor.user.email, PASSWORD, OWNER_ADDRESS)
+
+    assert login_errors(waiting) == ["Too many attempts: try again in 900 seconds."]
+    assert response.status_code == 302
+
+
+def test_the_owner_is_told_once_by_email_when_their_account_is_slowed(
+    client, member, frozen, behind_proxy
+):
+    counselor = member("counselor")
+    counselor.user.preferred_language = "es"
+    counselor.user.save(update_fields=["preferred_language"])
+    for _ in range(4):
+        attempt(client, counselor.user.email, "wrong password guess", ATTACKER)
+    assert throttle_notices(counselor.user) == []
+
+    attempt(client, counselor.user.email, "wrong password guess", ATTACKER)
+    for n in range(3):  # the attack goes on from elsewhere: no second mail
+        frozen.shift(timedelta(minutes=16))
+        attempt(client, counselor.user.email, "wrong password guess", f"192.0.2.{n + 1}")
+
+    [notice] = throttle_notices(counselor.user)
+    assert "/accounts/password/reset/" in notice.body_text
+    assert "/accounts/password/reset/" in notice.body_html
+    for detail in (ATTACKER, "wrong password guess", PASSWORD):
+        assert detail not in notice.subject + notice.body_text + notice.body_html
+    with translation.override("es"):
+        expected_subject = gettext("Someone tried to sign in to your Trellis account")
+    assert notice.subject == expected_subject
+
+
+def test_an_unknown_address_is_slowed_the_same_and_nobody_is_mailed(
+    client, member, frozen, behind_proxy
+):
+    counselor = member("counselor")
+    for _ in range(5):
+        attempt(client, counselor.user.email, "wrong password guess", ATTACKER)
+        attempt(client, "nobody@example.org", "wrong password guess", OTHER)
+
+    known = attempt(client, counselor.user.email, "a guess", OWNER_ADDRESS)
+    unknown = attempt(client, "nobody@example.org", "a guess", OWNER_ADDRESS)
+
+    assert login_errors(known) == login_errors(unknown)
+    assert [m.to for m in OutgoingEmail.objects.all()] == [[counselor.user.email]]
+
+
+def test_signing_in_ends_the_episode(client, member, frozen, behind_proxy):
+    counselor = member("counselor")
+    for _ in range(5):
+        attempt(client, counselor.user.email, "wrong password guess", ATTACKER)
+    frozen.shift(timedelta(seconds=31))
+    assert attempt(client, counselor.user.email, PASSWORD, OWNER_ADDRESS).status_code == 302
+    client.logout()
+
+    # A new failure starts from zero: no delay after it, and a new episode is mailed again.
+    attempt(client, counselor.user.email, "wrong password guess", OTHER)
+    assert attempt(client, counselor.user.email, PASSWORD, OWNER_ADDRESS).status_code == 302
+    client.logout()
+    for _ in range(5):
+        attempt(client, counselor.user.email, "wrong password guess", ATTACKER_2)
+    assert len(throttle_notices(counselor.user)) == 2
+
+
+def reset_password(client, user, address):
+    """The whole reset flow, from `address`: request, link, new password."""
+    headers = {"X-Forwarded-For": address}
+    client.post(RESET_URL, {"email": user.email}, headers=headers, REMOTE_ADDR="10.0.0.1")
+    mail = OutgoingEmail.objects.get(to=[user.email], body_text__contains="/reset/key/")
+    path = re.search(r"(/accounts/password/reset/key/\S+/)", mail.body_text).group(1)
+    form_page = client.get(path, headers=headers)
+    done = client.post(
+        form_page["Location"],
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        headers=headers,
+        REMOTE_ADDR="10.0.0.1",
+    )
+    assert done["Location"] == "/accounts/password/reset/key/done/"
+
+
+def test_a_password_reset_lifts_the_delay_on_the_account(client, member, frozen, behind_proxy):
+    counselor = member("counselor")
+    for _ in range(5):
+        attempt(client, counselor.user.email, "wrong password guess", ATTACKER)
+
+    reset_password(client, counselor.user, OWNER_ADDRESS)
+    response = attempt(client, counselor.user.email, NEW_PASSWORD, OWNER_ADDRESS)
+
+    assert response.status_code == 302
+
+
+def test_resetting_ones_own_password_does_not_unblock_the_address(
+    client, member, frozen, behind_proxy
+):
+    victim, attacker = member("counselor"), member("counselor")
+    for _ in range(5):
+        attempt(client, victim.user.email, "wrong password guess", ATTACKER)
+
+    reset_password(client, attacker.user, ATTACKER)
+    response = attempt(client, "someone-else@example.org", "another guess", ATTACKER)
+
+    assert login_errors(response) == [IP_LIMIT]
 
 
 # --- Idle sign-out ------------------------------------------------------------------------

@@ -134,6 +134,7 @@ class Command(BaseCommand):
             self._people(district, password)
             self._students(district)
             self._directory(district)
+            self._audit_trail(district)
         verb = "Created" if created else "Found"
         self.stdout.write(f"{verb} the demo district '{district.slug}'.")
         self.demo_logins = [(role.label, demo_email(role)) for role, _ in DEMO_PEOPLE]
@@ -156,6 +157,54 @@ class Command(BaseCommand):
                 user=user,
                 defaults={"role": role, "partner": partner if role == Role.PARTNER else None},
             )
+
+    def _audit_trail(self, district):
+        """Two believable entries on the audit trail, once: the admin invited the counselor
+        and limited them to the high school."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from schools.models import AuditEvent
+        from schools.services.audit import person_label
+
+        if AuditEvent.objects.filter(district=district).exists():
+            return
+        people = Membership.objects.filter(district=district).select_related("user")
+        admin = people.get(user__email=demo_email(Role.ADMIN))
+        counselor = people.get(user__email=demo_email(Role.COUNSELOR))
+        now, Action = timezone.now(), AuditEvent.Action
+        AuditEvent.objects.bulk_create(
+            AuditEvent(
+                district=district,
+                user=admin.user,
+                membership=admin,
+                action=action,
+                object_type=object_type,
+                object_id=str(pk),
+                object_repr=about,
+                detail=detail,
+                at=now - timedelta(days=days),
+            )
+            for action, object_type, pk, about, detail, days in [
+                (
+                    Action.INVITED,
+                    "schools.invitation",
+                    0,
+                    counselor.user.email,
+                    {"role": Role.COUNSELOR},
+                    12,
+                ),
+                (
+                    Action.SCHOOLS_CHANGED,
+                    "schools.membership",
+                    counselor.pk,
+                    person_label(counselor.user),
+                    {"schools": [DEMO_SCHOOLS[0]]},
+                    3,
+                ),
+            ]
+        )
 
     def _students(self, district):
         """A few made-up students in each demo school (never real people)."""
