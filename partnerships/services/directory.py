@@ -193,6 +193,8 @@ def partner_save(
 def partner_mark_verified(*, by: Membership, partner: Partner) -> Partner:
     """A coordinator checked the listing themselves (by phone, on a visit)."""
     _check_manager(by)
+    if partner.district_id != by.district_id:
+        raise PermissionDenied
     partner.last_verified_at = timezone.now()
     partner.last_verified_by = by.user.get_full_name() or by.user.email
     partner.save(update_fields=["last_verified_at", "last_verified_by", "updated_at"])
@@ -228,6 +230,8 @@ def service_category_create(*, by: Membership, name: str) -> ServiceCategory:
 def service_category_delete(*, by: Membership, category: ServiceCategory) -> None:
     """Remove a category of the district's own; refused while a service or MOU uses it."""
     _check_manager(by)
+    if category.district_id != by.district_id:
+        raise PermissionDenied
     in_use = (
         Service.objects.filter(district=by.district, category=category.code).exists()
         or MOU.objects.filter(district=by.district, services__contains=[category.code]).exists()

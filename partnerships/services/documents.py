@@ -82,7 +82,7 @@ def mou_pdf_request(*, by: Membership, version: MOUVersion) -> MOUDocument:
     """
     from partnerships.selectors import pdf_language_for
 
-    if not can(by, "mous.view"):
+    if not can(by, "mous.view") or version.district_id != by.district_id:
         raise PermissionDenied
     language = pdf_language_for(by)
     with transaction.atomic():

@@ -15,6 +15,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from schools.capabilities import require
 from schools.models import Membership, RosterImport, School, Student
 from schools.selectors import limited_school_ids
 from schools.services.roster import (
@@ -49,6 +50,7 @@ def roster_import_create(*, by: Membership, uploaded_file) -> RosterImport:
     A school-limited membership may only import into its schools, and only update
     students enrolled there.
     """
+    require(by, "students.import")
     data = read_upload(uploaded_file)
     schools = list(School.objects.for_district(by.district))
     allowed = limited_school_ids(by)
@@ -83,6 +85,7 @@ def roster_import_confirm(*, by: Membership, roster_import: RosterImport) -> Ros
     imported roster does nothing. Rows are compared again with the students as they are
     now, so only new and changed students are written.
     """
+    require(by, "students.import")
     try:
         with transaction.atomic():
             current = (
@@ -136,6 +139,7 @@ def roster_import_confirm(*, by: Membership, roster_import: RosterImport) -> Ros
 
 def roster_import_cancel(*, by: Membership, roster_import: RosterImport) -> RosterImport:
     """Drop a pending import and its parsed rows; an imported one stays as it is."""
+    require(by, "students.import")
     with transaction.atomic():
         current = (
             RosterImport.objects.select_for_update()

@@ -133,11 +133,11 @@ def test_a_subject_shows_the_title_as_typed_not_html_escaped(
     from tests.partnerships.mou_setup import Cast, advance, draft
 
     cast = Cast(district)
-    mou = draft(cast.coordinator, partner=cast.partner, title="R&D <pilot> \"Kids' Minds\"")
+    mou = draft(cast.coordinator, partner=cast.partner, title='R&D <pilot> "Kids\' Minds"')
 
     with django_capture_on_commit_callbacks(execute=True):
         advance(mou, cast, "sent")
 
     subjects = [message.subject for message in mail.outbox]
-    assert any("R&D <pilot> \"Kids' Minds\"" in subject for subject in subjects), subjects
+    assert any('R&D <pilot> "Kids\' Minds"' in subject for subject in subjects), subjects
     assert not any("&amp;" in subject or "&lt;" in subject for subject in subjects)

@@ -453,3 +453,29 @@ def test_htmx_keeps_no_page_snapshots_and_back_asks_the_server(browser, live_ser
         page.go_back()
     assert back.value.status == 200  # from the server, not from a snapshot
     assert page.evaluate("sessionStorage.getItem('htmx-history-cache')") is None
+
+
+# --- Every signed-in page: the header walk (issue 8, item 7) ------------------------------
+
+
+def test_every_signed_in_district_page_carries_the_security_headers(district):
+    """Every district URL (tests/security/urls.py), opened by one administrator: whatever
+    the answer (page, redirect, 404, 405, a download), it is not kept and not framed."""
+    from tests.security.test_exports import walk_district_as_admin
+
+    problems, seen = [], 0
+    for name, path, response in walk_district_as_admin(district):
+        seen += 1
+        directives = cache_directives(response)
+        checks = {
+            "status below 500": response.status_code < 500,
+            "Cache-Control no-store, private": {"no-store", "private"} <= directives,
+            "not public": "public" not in directives,
+            "Content-Security-Policy": bool(response.get("Content-Security-Policy")),
+            "X-Frame-Options DENY": response.get("X-Frame-Options") == "DENY",
+            "X-Content-Type-Options nosniff": response.get("X-Content-Type-Options") == "nosniff",
+        }
+        problems += [f"{name} {path}: {check}" for check, ok in checks.items() if not ok]
+
+    assert not problems, "\n".join(problems)
+    assert seen >= 30, "the walk opened too few pages to mean anything"

@@ -1,0 +1,134 @@
+"""Who may open each district page and take each action: written by hand, from the rules.
+
+This table is the independent expectation the role walk (test_role_matrix.py) holds the
+product against. It is written from the product's rules (DESIGN.md "people who use it",
+README "what is in it today", the issue texts of issues 3 and 4), NOT from
+schools/capabilities.py and NOT from the capability a view declares: a view whose
+@requires is changed to a weaker capability, or a capability that gains a role, makes
+the walk fail here.
+
+Every district URL name must have an entry, for GET and for POST (a page and the action
+behind its form). A URL without one fails the walk; add it here when you add the page,
+with the rule it follows.
+"""
+
+ADMIN = "admin"
+COORDINATOR = "coordinator"
+COUNSELOR = "counselor"
+PARTNER = "partner"
+VIEWER = "viewer"
+
+EVERYONE = frozenset({ADMIN, COORDINATOR, COUNSELOR, PARTNER, VIEWER})
+# District and school staff (everyone but an outside partner organisation).
+STAFF = frozenset({ADMIN, COORDINATOR, COUNSELOR, VIEWER})
+# "Coordinators and admins edit" (issue 4.6); coordinators keep the directory, draft MOUs,
+# run funding and stories (DESIGN: coordinator).
+OFFICE = frozenset({ADMIN, COORDINATOR})
+# "Manage people and policy", approve MOUs, sign for the district, review stories,
+# read the access log and the audit trail (DESIGN: administrator; issues 3.6, 3.7, 4.3, 4.5).
+ADMINS = frozenset({ADMIN})
+# Roles with a job that involves students by name: counselors follow their caseload,
+# coordinators run screening and rosters, administrators oversee. A partner sees nothing
+# without consent (referrals, not the student list); a viewer reads aggregates only.
+SEE_STUDENTS = frozenset({ADMIN, COORDINATOR, COUNSELOR})
+# MOUs are read by the district office, by the partner it is made with (its own only:
+# "partners see only their own organisation, MOUs and stories") and by viewers (oversight).
+# Counselors read the directory, not the agreements (issue 4.6).
+READ_MOUS = frozenset({ADMIN, COORDINATOR, PARTNER, VIEWER})
+# The two parties that sign an MOU: the partner first, then a district administrator
+# ("partner comments or signs -> district signs", issue 4.3).
+SIGNERS = frozenset({ADMIN, PARTNER})
+# Funding is district business: the office edits it, viewers read it; counselors and
+# partners have no part in it.
+READ_FUNDING = frozenset({ADMIN, COORDINATOR, VIEWER})
+# Stories: the office writes them, partners read their own, viewers read publishable ones.
+READ_STORIES = frozenset({ADMIN, COORDINATOR, PARTNER, VIEWER})
+
+
+def _both(roles):
+    """The same roles for the page (GET) and the action behind it (POST)."""
+    return {"GET": frozenset(roles), "POST": frozenset(roles)}
+
+
+EXPECTED: dict[str, dict[str, frozenset]] = {
+    # --- The district ----------------------------------------------------------------
+    "district_home": _both(EVERYONE),  # every member lands here
+    # --- People (issue 3.6: "People management pages for admins") ----------------------
+    "people_list": _both(ADMINS),
+    "people_invite": _both(ADMINS),  # "an administrator invites a person" (README)
+    "person_change": _both(ADMINS),
+    "person_deactivate": _both(ADMINS),
+    "person_reactivate": _both(ADMINS),
+    "invitation_resend": _both(ADMINS),
+    "invitation_revoke": _both(ADMINS),
+    # --- Students (issue 3.6) ----------------------------------------------------------
+    "student_list": _both(SEE_STUDENTS),
+    "student_detail": _both(SEE_STUDENTS),
+    # Rosters are district data kept by the office; a counselor is school staff.
+    "roster_import": _both(OFFICE),
+    "roster_import_template": _both(OFFICE),
+    "roster_import_detail": _both(OFFICE),
+    # --- Oversight (README: "Administrators search the access log and read the audit trail")
+    "access_log": _both(ADMINS),
+    "audit_trail": _both(ADMINS),
+    # --- Partner directory (issue 4.1, 4.6: "counselors read the directory") ------------
+    "partner_list": _both(STAFF),
+    "partner_detail": _both(STAFF),
+    "partner_coverage": _both(STAFF),
+    "partner_export": _both(STAFF),  # the directory they may read, as a package
+    "partner_create": _both(OFFICE),
+    "partner_edit": _both(OFFICE),
+    "partner_import": _both(OFFICE),
+    "partner_import_confirm": _both(OFFICE),
+    "partner_verification_send": _both(OFFICE),  # "a coordinator can send ... a signed link"
+    "partner_verified": _both(OFFICE),
+    "service_category_list": _both(OFFICE),  # "a shipped taxonomy the district can extend"
+    "service_category_delete": _both(OFFICE),
+    # A partner's own organisation page: partner staff only (staff use the directory).
+    "partner_own": _both({PARTNER}),
+    # --- MOUs (issue 4.3) ----------------------------------------------------------------
+    "mou_list": _both(READ_MOUS),
+    "mou_detail": _both(READ_MOUS),
+    "mou_compare": _both(READ_MOUS),  # "any two versions can be compared"
+    "mou_pdfs": _both(READ_MOUS),  # the PDF of any version, for whoever reads the MOU
+    "mou_pdf_prepare": _both(READ_MOUS),
+    "mou_pdf_download": _both(READ_MOUS),
+    # "a coordinator drafts from one and edits section by section"
+    "mou_create": _both(OFFICE),
+    "mou_templates": _both(OFFICE),
+    "mou_template_create": _both(OFFICE),
+    "mou_template_edit": _both(OFFICE),
+    "mou_terms": _both(OFFICE),
+    "mou_section": _both(OFFICE),
+    "mou_submit": _both(OFFICE),  # draft -> internal review
+    "mou_withdraw": _both(OFFICE),  # take back from the partner to draft
+    "mou_resend": _both(OFFICE),  # send the partner's link again
+    "mou_goal_create": _both(OFFICE),
+    "mou_goal_progress": _both(OFFICE),
+    # "internal review (admin approves or returns with comments)"
+    "mou_approve": _both(ADMINS),
+    "mou_return": _both(ADMINS),
+    # Ending an agreement early is a policy decision, the administrator's.
+    "mou_terminate": _both(ADMINS),
+    # Signing: the partner, then a district administrator.
+    "mou_sign": _both(SIGNERS),
+    # The partner's "comments instead of signing" page. The rule gives it to the partner;
+    # the URL belongs to the signers, and an administrator reaching it is sent back to the
+    # MOU with "not waiting for your review" (the service refuses anyone else: see
+    # test_service_permissions.py), so it is not a 403 for them.
+    "mou_partner_comment": _both(SIGNERS),
+    # --- Funding (issue 4.4) -------------------------------------------------------------
+    "funding_list": _both(READ_FUNDING),
+    "funding_detail": _both(READ_FUNDING),
+    "funding_new": _both(OFFICE),
+    "funding_edit": _both(OFFICE),
+    # --- Success stories (issue 4.5) -----------------------------------------------------
+    "story_list": _both(READ_STORIES),
+    "story_detail": _both(READ_STORIES),
+    "story_export": _both(READ_STORIES),  # the newsletter snippet of publishable stories
+    "story_new": _both(OFFICE),
+    "story_edit": _both(OFFICE),
+    "story_consent": _both(OFFICE),
+    "story_publish": _both(OFFICE),
+    "story_review": _both(ADMINS),  # "de-identification review by an admin"
+}

@@ -1,0 +1,208 @@
+"""How to make one row of every tenant table, for the row-level security tests.
+
+tests/security/test_row_level_security.py finds every table with a `district_id` column
+in the database catalog and asks TABLE_MAKERS for a row of it in a given district; a
+table without a maker fails that test and says so, as a URL argument without an object
+maker fails the walks (tests/security/urls.py). A later app that adds a tenant table adds
+its maker here.
+
+Each maker takes a district and returns the primary key of one new row of its table in
+that district, made with the factories where they exist.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from schools.tenancy import tenant_context
+from tests.factories import (
+    ContactFactory,
+    FundingSourceFactory,
+    InvitationFactory,
+    MembershipFactory,
+    MOUDocumentFactory,
+    MOUFactory,
+    MOUSignatureFactory,
+    MOUVersionFactory,
+    PartnerFactory,
+    SchoolFactory,
+    StudentFactory,
+    SuccessStoryFactory,
+)
+
+
+def _create(district, model_path: str, **fields) -> int:
+    """A row of a model that has no factory, made inside its district."""
+    from django.apps import apps
+
+    with tenant_context(district):
+        return apps.get_model(model_path).objects.create(district=district, **fields).pk
+
+
+def _history_event(event_table: str, make_tracked):
+    """A change-history row (django-pghistory writes it by trigger): make the tracked row."""
+
+    def make(district) -> int:
+        from django.db import connection
+
+        tracked_pk = make_tracked(district)
+        with tenant_context(district), connection.cursor() as cursor:
+            cursor.execute(
+                f'SELECT pgh_id FROM "{event_table}" WHERE pgh_obj_id = %s '
+                "ORDER BY pgh_id DESC LIMIT 1",
+                [tracked_pk],
+            )
+            return cursor.fetchone()[0]
+
+    return make
+
+
+def _goal(district) -> int:
+    return _create(
+        district,
+        "partnerships.Goal",
+        mou=MOUFactory(district=district),
+        description="Students seen",
+        target=100,
+        unit="students",
+        period="2025-26",
+    )
+
+
+def _membership(district) -> int:
+    return MembershipFactory(district=district).pk
+
+
+def _student(district) -> int:
+    return StudentFactory(district=district).pk
+
+
+def _partner(district) -> int:
+    return PartnerFactory(district=district).pk
+
+
+def _mou(district) -> int:
+    return MOUFactory(district=district).pk
+
+
+def _access_log(district) -> int:
+    membership = MembershipFactory(district=district)
+    return _create(
+        district,
+        "schools.AccessLog",
+        membership=membership,
+        user=membership.user,
+        object_type="student",
+        object_id="1",
+        path=f"/{district.slug}/",
+    )
+
+
+def _audit_event(district) -> int:
+    membership = MembershipFactory(district=district, role="admin")
+    return _create(
+        district,
+        "schools.AuditEvent",
+        membership=membership,
+        user=membership.user,
+        action="role_changed",
+        object_type="schools.membership",
+        object_id=str(membership.pk),
+        object_repr=membership.user.email,
+    )
+
+
+def _mou_comment(district) -> int:
+    version = MOUVersionFactory(district=district, mou__district=district)
+    return _create(
+        district,
+        "partnerships.MOUComment",
+        mou_id=version.mou_id,
+        version=version,
+        author_name="Reviewer",
+        body="Please add the crisis protocol.",
+    )
+
+
+# Table -> function(district) returning the primary key of a new row in that district.
+TABLE_MAKERS = {
+    "schools_school": lambda d: SchoolFactory(district=d).pk,
+    "schools_student": _student,
+    "schools_studentevent": _history_event("schools_studentevent", _student),
+    "schools_membership": _membership,
+    "schools_membershipevent": _history_event("schools_membershipevent", _membership),
+    "schools_membershipschool": lambda d: _create(
+        d,
+        "schools.MembershipSchool",
+        membership=MembershipFactory(district=d),
+        school=SchoolFactory(district=d),
+    ),
+    "schools_invitation": lambda d: InvitationFactory(district=d).pk,
+    "schools_rosterimport": lambda d: _create(
+        d,
+        "schools.RosterImport",
+        uploaded_by=MembershipFactory(district=d, role="coordinator"),
+        filename="roster.csv",
+        layout="simple",
+    ),
+    "schools_accesslog": _access_log,
+    "schools_auditevent": _audit_event,
+    "partnerships_partner": _partner,
+    "partnerships_partnerevent": _history_event("partnerships_partnerevent", _partner),
+    "partnerships_partnerschool": lambda d: _create(
+        d,
+        "partnerships.PartnerSchool",
+        partner=PartnerFactory(district=d),
+        school=SchoolFactory(district=d),
+    ),
+    "partnerships_servicecategory": lambda d: _create(
+        d, "partnerships.ServiceCategory", code="local_probe", name="Local probe"
+    ),
+    "partnerships_service": lambda d: _create(
+        d, "partnerships.Service", partner=PartnerFactory(district=d), category="therapy"
+    ),
+    "partnerships_contact": lambda d: ContactFactory(district=d).pk,
+    "partnerships_moutemplate": lambda d: _create(
+        d, "partnerships.MOUTemplate", name="Probe template", sections={}
+    ),
+    "partnerships_mou": _mou,
+    "partnerships_mouevent": _history_event("partnerships_mouevent", _mou),
+    "partnerships_mouschool": lambda d: _create(
+        d, "partnerships.MOUSchool", mou=MOUFactory(district=d), school=SchoolFactory(district=d)
+    ),
+    "partnerships_mouversion": lambda d: MOUVersionFactory(district=d, mou__district=d).pk,
+    "partnerships_mousignature": lambda d: MOUSignatureFactory(district=d).pk,
+    "partnerships_moucomment": _mou_comment,
+    "partnerships_moudocument": lambda d: MOUDocumentFactory(district=d).pk,
+    "partnerships_mourenewalnotice": lambda d: _create(
+        d,
+        "partnerships.MOURenewalNotice",
+        mou=MOUFactory(district=d),
+        days_before=30,
+        end_date=timezone.localdate() + timedelta(days=30),
+    ),
+    "partnerships_goal": _goal,
+    "partnerships_goalprogress": lambda d: _create(
+        d,
+        "partnerships.GoalProgress",
+        goal_id=_goal(d),
+        date=timezone.localdate(),
+        value=12,
+    ),
+    "partnerships_fundingsource": lambda d: FundingSourceFactory(district=d).pk,
+    "partnerships_fundingpartner": lambda d: _create(
+        d,
+        "partnerships.FundingPartner",
+        funding=FundingSourceFactory(district=d),
+        partner=PartnerFactory(district=d),
+    ),
+    "partnerships_fundingmou": lambda d: _create(
+        d,
+        "partnerships.FundingMOU",
+        funding=FundingSourceFactory(district=d),
+        mou=MOUFactory(district=d),
+    ),
+    "partnerships_successstory": lambda d: SuccessStoryFactory(district=d).pk,
+}

@@ -1,0 +1,551 @@
+"""Every service that takes the acting membership (`by=`) refuses, by itself, whoever may not act.
+
+DESIGN: "services own permissions". Each service is called directly, without its view,
+inside the acting member's district context (as a request would be):
+
+- by a member of every role that may not take the action (the roles allowed are written
+  by hand, from the product rules, as in expected_roles.py): refused with PermissionDenied
+  or the domain's error, and nothing written in the district, nor any mail queued;
+- where it takes an object, by a member allowed in *another* district, on this district's
+  object: refused the same way (or "not found"), nothing written in either district;
+- then by an allowed member, with the very same arguments: it succeeds. So each refusal
+  above came from who acted, not from the arguments.
+
+A service function taking `by=` with no entry in SERVICES fails the registry test.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from schools.tenancy import tenant_context
+from tests.factories import (
+    ContactFactory,
+    FundingSourceFactory,
+    InvitationFactory,
+    MembershipFactory,
+    MOUFactory,
+    MOUVersionFactory,
+    PartnerFactory,
+    SuccessStoryFactory,
+)
+from tests.security.expected_roles import (
+    ADMIN,
+    ADMINS,
+    COORDINATOR,
+    EVERYONE,
+    OFFICE,
+    PARTNER,
+    READ_MOUS,
+)
+
+SERVICE_PACKAGES = ("schools.services", "partnerships.services")
+BASE_URL = "http://testserver"
+REFUSALS = (PermissionDenied, ValidationError)
+# Another district's object may also be "not found" (DESIGN: 404, not 403, across districts).
+NOT_FOUND = (ObjectDoesNotExist, Http404)
+
+# Take `by=` but decide nothing: they record what an already-authorized action did.
+NOT_ACTIONS = {
+    "schools.services.audit.audit_record": "writes the audit row of a service that checked",
+    "schools.services.audit.audit_staff_action": "by= is platform staff in the Django admin",
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    allowed: frozenset  # roles that may act (hand-written, from the rules)
+    # (district, world) -> the arguments other than by (objects of `district`)
+    arguments: Callable[[object, dict], dict]
+    takes_object: bool = True  # False: the service acts only in the actor's own district
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+# --- What each case needs ---------------------------------------------------------------------
+
+
+def _today():
+    return timezone.localdate()
+
+
+def _roster_csv():
+    rows = [
+        "student_id,first_name,last_name,date_of_birth,grade,school",
+        "X-1,Ana,Ruiz,2011-04-02,09,North High School",
+    ]
+    return SimpleUploadedFile("roster.csv", "\n".join(rows).encode(), content_type="text/csv")
+
+
+def _pending_roster(district, world):
+    from schools.services.students import roster_import_create
+
+    with tenant_context(district):
+        return roster_import_create(by=world[COORDINATOR], uploaded_file=_roster_csv())
+
+
+def _mou(district, world, status, *, signed_by_partner=False):
+    mou = MOUFactory(district=district, partner=world["partner_org"], status=status)
+    version = MOUVersionFactory(district=district, mou=mou, number=1)
+    if signed_by_partner:
+        from tests.factories import MOUSignatureFactory
+
+        MOUSignatureFactory(district=district, version=version, party="partner")
+    return mou
+
+
+def _template(district):
+    from partnerships.models import MOUTemplate
+
+    with tenant_context(district):
+        count = MOUTemplate.objects.filter(district=district).count()
+        return MOUTemplate.objects.create(
+            district=district, name=f"Template {count + 1}", sections={}
+        )
+
+
+def _goal(district, world):
+    from partnerships.models import Goal
+
+    mou = _mou(district, world, "active")
+    with tenant_context(district):
+        return Goal.objects.create(
+            district=district, mou=mou, description="Seen", target=10, unit="students", period="Y"
+        )
+
+
+def _category(district):
+    from partnerships.models import ServiceCategory
+
+    with tenant_context(district):
+        count = ServiceCategory.objects.filter(district=district).count()
+        return ServiceCategory.objects.create(
+            district=district, code=f"local_{count + 1}", name=f"Local {count + 1}"
+        )
+
+
+def _hsds_package(district, world):
+    from partnerships.services.hsds import hsds_export
+
+    with tenant_context(district):
+        return hsds_export(district)
+
+
+def _funding_fields():
+    return {
+        "kind": "grant",
+        "funder": "A foundation",
+        "amount": Decimal("100"),
+        "start_date": _today(),
+        "end_date": _today() + datetime.timedelta(days=30),
+    }
+
+
+# Fully qualified service name -> its cases (a service with several refusals has several).
+SERVICES: dict[str, list[Case]] = {
+    # --- People: administrators only ("manage people and policy") --------------------------
+    "schools.services.people.invitation_create": [
+        Case(
+            ADMINS,
+            lambda d, w: {
+                "email": "new.person@example.org",
+                "role": "counselor",
+                "base_url": BASE_URL,
+            },
+            takes_object=False,
+        )
+    ],
+    "schools.services.people.invitation_resend": [
+        Case(
+            ADMINS, lambda d, w: {"invitation": InvitationFactory(district=d), "base_url": BASE_URL}
+        )
+    ],
+    "schools.services.people.invitation_revoke": [
+        Case(ADMINS, lambda d, w: {"invitation": InvitationFactory(district=d)})
+    ],
+    "schools.services.people.membership_change": [
+        Case(
+            ADMINS,
+            lambda d, w: {"membership": MembershipFactory(district=d), "role": "coordinator"},
+        )
+    ],
+    "schools.services.people.membership_deactivate": [
+        Case(ADMINS, lambda d, w: {"membership": MembershipFactory(district=d)})
+    ],
+    "schools.services.people.membership_reactivate": [
+        Case(
+            ADMINS,
+            lambda d, w: {
+                "membership": MembershipFactory(
+                    district=d, active=False, deactivated_at=timezone.now()
+                )
+            },
+        )
+    ],
+    # --- Rosters: the district office ----------------------------------------------------
+    "schools.services.students.roster_import_create": [
+        Case(OFFICE, lambda d, w: {"uploaded_file": _roster_csv()}, takes_object=False)
+    ],
+    "schools.services.students.roster_import_confirm": [
+        Case(OFFICE, lambda d, w: {"roster_import": _pending_roster(d, w)})
+    ],
+    "schools.services.students.roster_import_cancel": [
+        Case(OFFICE, lambda d, w: {"roster_import": _pending_roster(d, w)})
+    ],
+    # --- Partner directory: the district office -----------------------------------------
+    "partnerships.services.directory.partner_save": [
+        Case(
+            OFFICE, lambda d, w: {"partner": PartnerFactory(district=d), "fields": {"name": "New"}}
+        )
+    ],
+    "partnerships.services.directory.partner_mark_verified": [
+        Case(OFFICE, lambda d, w: {"partner": PartnerFactory(district=d)})
+    ],
+    "partnerships.services.directory.listing_verification_send": [
+        Case(
+            OFFICE,
+            lambda d, w: (
+                lambda contact: {
+                    "partner": contact.partner,
+                    "contact": contact,
+                    "base_url": BASE_URL,
+                }
+            )(ContactFactory(district=d)),
+        )
+    ],
+    "partnerships.services.directory.service_category_create": [
+        Case(OFFICE, lambda d, w: {"name": "Peer tutoring"}, takes_object=False)
+    ],
+    "partnerships.services.directory.service_category_delete": [
+        Case(OFFICE, lambda d, w: {"category": _category(d)})
+    ],
+    "partnerships.services.hsds.hsds_import": [
+        Case(OFFICE, lambda d, w: {"data": _hsds_package(d, w)}, takes_object=False)
+    ],
+    # --- MOU documents: whoever reads the MOU (the partner its own) -------------------------
+    "partnerships.services.documents.mou_pdf_request": [
+        Case(
+            READ_MOUS,
+            lambda d, w: {"version": MOUVersionFactory(district=d, mou=_mou(d, w, "active"))},
+        )
+    ],
+    # --- Funding: the district office --------------------------------------------------
+    "partnerships.services.funding.funding_create": [
+        Case(OFFICE, lambda d, w: _funding_fields(), takes_object=False)
+    ],
+    "partnerships.services.funding.funding_update": [
+        Case(
+            OFFICE,
+            lambda d, w: {"funding": FundingSourceFactory(district=d), **_funding_fields()},
+        )
+    ],
+    # --- MOUs -----------------------------------------------------------------------
+    "partnerships.services.mous.mou_template_create": [
+        Case(OFFICE, lambda d, w: {"name": "Our template", "sections": {}}, takes_object=False)
+    ],
+    "partnerships.services.mous.mou_template_update": [
+        Case(OFFICE, lambda d, w: {"template": _template(d), "name": "Renamed", "sections": {}})
+    ],
+    "partnerships.services.mous.mou_create": [
+        # The partner is the object: another district's partner is refused.
+        Case(OFFICE, lambda d, w: {"partner": PartnerFactory(district=d), "title": "New MOU"})
+    ],
+    "partnerships.services.mous.mou_section_update": [
+        Case(
+            OFFICE,
+            lambda d, w: {
+                "mou": _mou(d, w, "draft"),
+                "section": "purpose",
+                "text": "New purpose.",
+                "based_on": 1,
+            },
+        )
+    ],
+    "partnerships.services.mous.mou_terms_update": [
+        Case(
+            OFFICE,
+            lambda d, w: {
+                "mou": _mou(d, w, "draft"),
+                "based_on": 1,
+                "title": "Renamed MOU",
+                "schools": [],
+                "services": [],
+                "start_date": None,
+                "end_date": None,
+                "response_days": 5,
+                "shared_fields": [],
+            },
+        )
+    ],
+    "partnerships.services.mous.mou_submit": [
+        Case(OFFICE, lambda d, w: {"mou": _mou(d, w, "draft")})
+    ],
+    "partnerships.services.mous.mou_approve": [
+        Case(ADMINS, lambda d, w: {"mou": _mou(d, w, "internal_review"), "base_url": BASE_URL})
+    ],
+    "partnerships.services.mous.mou_return": [
+        Case(ADMINS, lambda d, w: {"mou": _mou(d, w, "internal_review"), "comment": "Fix it"})
+    ],
+    "partnerships.services.mous.mou_withdraw": [
+        Case(OFFICE, lambda d, w: {"mou": _mou(d, w, "sent")})
+    ],
+    "partnerships.services.mous.mou_link_resend": [
+        Case(OFFICE, lambda d, w: {"mou": _mou(d, w, "sent"), "base_url": BASE_URL})
+    ],
+    "partnerships.services.mous.mou_partner_comment": [
+        # The partner's review: its own organisation's member, nobody else.
+        Case(
+            frozenset({PARTNER}),
+            lambda d, w: {
+                "mou": _mou(d, w, "sent"),
+                "version_number": 1,
+                "author_name": "Pat Partner",
+                "comment": "Please change the schedule.",
+            },
+        )
+    ],
+    "partnerships.services.mous.mou_sign": [
+        # The partner signs first...
+        Case(
+            frozenset({PARTNER}),
+            lambda d, w: {
+                "mou": _mou(d, w, "sent"),
+                "version_number": 1,
+                "name": "Pat Partner",
+                "title": "Director",
+                "ip_address": "192.0.2.1",
+            },
+            note="partner signature",
+        ),
+        # ...then a district administrator (the district's signature).
+        Case(
+            ADMINS,
+            lambda d, w: {
+                "mou": _mou(d, w, "partner_signed", signed_by_partner=True),
+                "version_number": 1,
+                "name": "Ada Admin",
+                "title": "Superintendent",
+                "ip_address": "192.0.2.2",
+            },
+            note="district signature",
+        ),
+    ],
+    "partnerships.services.mous.mou_terminate": [
+        Case(ADMINS, lambda d, w: {"mou": _mou(d, w, "active"), "reason": "Funding ended"})
+    ],
+    "partnerships.services.mous.mou_transition": [
+        Case(
+            ADMINS,
+            lambda d, w: {"mou": _mou(d, w, "active"), "to": "terminated", "comment": "Ended"},
+        )
+    ],
+    "partnerships.services.mous.goal_create": [
+        Case(
+            OFFICE,
+            lambda d, w: {
+                "mou": _mou(d, w, "active"),
+                "description": "Students seen",
+                "target": Decimal("50"),
+                "unit": "students",
+                "period": "2025-26",
+            },
+        )
+    ],
+    "partnerships.services.mous.goal_progress_add": [
+        Case(
+            OFFICE,
+            lambda d, w: {"goal": _goal(d, w), "date": _today(), "value": Decimal("3")},
+        )
+    ],
+    # --- Success stories: the office writes, an administrator reviews ------------------------
+    "partnerships.services.stories.story_create": [
+        Case(
+            OFFICE,
+            lambda d, w: {"title": "A good year", "story": "Weekly sessions.", "date": _today()},
+            takes_object=False,
+        )
+    ],
+    "partnerships.services.stories.story_update": [
+        Case(
+            OFFICE,
+            lambda d, w: {
+                "story": SuccessStoryFactory(district=d),
+                "title": "Retitled",
+                "story_text": "New words.",
+                "date": _today(),
+            },
+        )
+    ],
+    "partnerships.services.stories.story_consent_record": [
+        Case(
+            OFFICE,
+            lambda d, w: {
+                "story": SuccessStoryFactory(district=d),
+                "given_by": "The student's father",
+                "given_on": _today(),
+            },
+        )
+    ],
+    "partnerships.services.stories.story_consent_withdraw": [
+        Case(OFFICE, lambda d, w: {"story": SuccessStoryFactory(district=d, ready=True)})
+    ],
+    "partnerships.services.stories.story_review": [
+        Case(ADMINS, lambda d, w: {"story": SuccessStoryFactory(district=d)})
+    ],
+    "partnerships.services.stories.story_publishable_set": [
+        Case(
+            OFFICE,
+            lambda d, w: {
+                "story": SuccessStoryFactory(district=d, ready=True),
+                "publishable": True,
+            },
+        )
+    ],
+}
+
+
+def _services_taking_by() -> set[str]:
+    found = set()
+    for package_name in SERVICE_PACKAGES:
+        package = importlib.import_module(package_name)
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package_name}.{info.name}")
+            for name, function in inspect.getmembers(module, inspect.isfunction):
+                if function.__module__ != module.__name__ or name.startswith("_"):
+                    continue
+                if "by" in inspect.signature(function).parameters:
+                    found.add(f"{module.__name__}.{name}")
+    return found
+
+
+def test_every_service_taking_by_has_a_permission_case():
+    found = _services_taking_by()
+    missing = sorted(found - set(SERVICES) - set(NOT_ACTIONS))
+    stale = sorted((set(SERVICES) | set(NOT_ACTIONS)) - found)
+
+    assert "partnerships.services.mous.mou_sign" in found  # the introspection works
+    assert missing == [], (
+        f"services taking by= without a permission case: {missing}; add them to SERVICES "
+        "in tests/security/test_service_permissions.py"
+    )
+    assert stale == [], f"SERVICES names services that no longer exist: {stale}"
+
+
+# --- Running a case ---------------------------------------------------------------------------
+
+
+def _service(qualified: str):
+    module, _, name = qualified.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _tenant_models():
+    return [
+        model
+        for model in apps.get_models()
+        if model._meta.app_label in ("schools", "partnerships")
+        and not model._meta.proxy
+        and any(f.attname == "district_id" for f in model._meta.concrete_fields)
+    ]
+
+
+def _snapshot(district) -> dict:
+    """Every row of the district in every tenant table, and the size of the mail outbox."""
+    from schools.models import OutgoingEmail
+
+    with tenant_context(district):
+        state = {
+            model._meta.label: list(
+                model._base_manager.filter(district_id=district.pk).order_by("pk").values()
+            )
+            for model in _tenant_models()
+        }
+    state["outbox"] = OutgoingEmail.objects.count()
+    return state
+
+
+def _changes(before: dict, after: dict) -> list[str]:
+    return [key for key in before if before[key] != after[key]]
+
+
+def _attempt(service, by, arguments):
+    """Call the service as `by` in by's district; the exception it raised, or None."""
+    try:
+        with tenant_context(by.district), transaction.atomic():
+            service(by=by, **arguments)
+    except Exception as error:
+        return error
+    return None
+
+
+def _member(district, role, partner_org):
+    extra = {"partner": partner_org} if role == PARTNER else {}
+    return MembershipFactory(district=district, role=role, **extra)
+
+
+@pytest.fixture
+def world(district, other_district):
+    """A member of every role in the district (the partner of one organisation), and one
+    allowed member of every role in the other district."""
+    partner_org = PartnerFactory(district=district, name="Riverbend Counseling")
+    ContactFactory(district=district, partner=partner_org, email="lead@riverbend.example.org")
+    other_org = PartnerFactory(district=other_district, name="Southside Family Services")
+    members = {role: _member(district, role, partner_org) for role in EVERYONE}
+    members["partner_org"] = partner_org
+    members["other"] = {role: _member(other_district, role, other_org) for role in EVERYONE}
+    return members
+
+
+CASES = [
+    pytest.param(name, index, id=name.rpartition(".")[2] + (f"-{case.note}" if case.note else ""))
+    for name, cases in SERVICES.items()
+    for index, case in enumerate(cases)
+]
+
+
+@pytest.mark.parametrize(("name", "index"), CASES)
+def test_service_refuses_weaker_roles_and_other_districts(
+    district, other_district, world, name, index
+):
+    case = SERVICES[name][index]
+    service = _service(name)
+    arguments = case.arguments(district, world)
+    refused = sorted(EVERYONE - case.allowed)
+    wrong = []
+
+    before = (_snapshot(district), _snapshot(other_district))
+    for role in refused:
+        error = _attempt(service, world[role], arguments)
+        if not isinstance(error, REFUSALS):
+            wrong.append(f"a {role} was not refused ({error!r})")
+    if case.takes_object:
+        outsider = world["other"][ADMIN if ADMIN in case.allowed else sorted(case.allowed)[0]]
+        error = _attempt(service, outsider, arguments)
+        if not isinstance(error, REFUSALS + NOT_FOUND):
+            wrong.append(f"another district's {outsider.role} was not refused ({error!r})")
+    after = (_snapshot(district), _snapshot(other_district))
+    written = _changes(before[0], after[0]) + _changes(before[1], after[1])
+    if written:
+        wrong.append(f"a refused call wrote to {written}")
+
+    # The same arguments work for a role the rules allow: the refusals came from the role.
+    allowed = ADMIN if ADMIN in case.allowed else sorted(case.allowed)[0]
+    error = _attempt(service, world[allowed], arguments)
+    if error is not None:
+        wrong.append(f"the allowed {allowed} failed too ({error!r}): fix the case's arguments")
+
+    assert wrong == [], f"{name}: " + "; ".join(wrong)
