@@ -83,3 +83,27 @@ def _clear_cache():
 
     cache.clear()
     yield
+
+
+# Tests whose outcome depends on the database and Redis servers themselves (their
+# version, roles, row-level security, locks, the worker, search), not only on Trellis's
+# code: .ci/run's second pass runs these (`-m servers`) against the machine's own
+# PostgreSQL and Redis, after the whole suite has passed on the embedded ones.
+SERVER_DEPENDENT = (
+    "tests/config/",
+    "tests/security/",
+    "tests/schools/test_tenancy.py",
+    "tests/schools/test_tenant_context.py",
+    "tests/schools/test_students.py",
+    "tests/schools/test_email.py",
+    "tests/schools/test_access_log.py",
+    "tests/partnerships/test_directory.py",
+    "tests/partnerships/test_renewals.py",
+    "tests/e2e/test_sign_in.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.startswith(SERVER_DEPENDENT):
+            item.add_marker(pytest.mark.servers)

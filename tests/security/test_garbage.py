@@ -4,13 +4,22 @@ The walk enumerates the URL patterns themselves (district pages through
 tests/security/urls.py, allauth's account and two-factor pages, everything else in
 config/urls.py), so a page added later is covered the moment its pattern exists. Each
 page is first opened to learn its form's field names; then each kind of garbage is sent
-from a fresh session as three people: anonymous, a district administrator with an
-authenticator, and a counselor without one (so that the enrolment form is reached).
-Both signed-in people have just confirmed their password, so allauth's "confirm access"
-step does not stop the garbage before the form.
+as three people: anonymous, a district administrator with an authenticator, and a
+counselor without one (so that the enrolment form is reached). Each person signs in once
+and keeps one session for the whole walk: every request runs in a savepoint rolled back
+after it, so each meets the page's object (or one-time link) as new and the person still
+signed in, whatever the garbage did (signed out, changed the password, removed the
+authenticator). Both signed-in people have just confirmed their password, so allauth's
+"confirm access" step does not stop the garbage before the form.
 
-Any status below 500 passes: a form with errors, a 4xx, a redirect. Rate limits are
-off here so that the forms themselves, not allauth's 429, answer the garbage.
+Then valid-looking values that a service refuses (REFUSALS): each form is filled from its
+own values with a marker in its text fields, and sent with another district's objects in
+its choice and id fields, an unsubscribed contact, a version already signed, a school
+outside a school-limited member's, another district's membership in the address.
+
+Any status below 500 passes: a form with errors, a 4xx, a redirect; but a marker posted
+with a refusal must never come back unescaped. Rate limits are off here so that the
+forms themselves, not allauth's 429, answer the garbage.
 
 The Django admin (/admin/) is skipped: it is Django's own code, open only to platform
 staff (superusers, never district members), and its object URLs would need an object of
@@ -21,20 +30,33 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
-from html.parser import HTMLParser
 
 import pytest
 from allauth.account.forms import default_token_generator
+from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from allauth.account.utils import user_pk_to_url_str
+from allauth.mfa.utils import is_mfa_enabled
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 
 from tests.factories import PASSWORD, MembershipFactory, enable_totp
-from tests.security.urls import district_urls, make_values
+from tests.security.probes import (
+    Form,
+    Markers,
+    form_data,
+    is_html,
+    page_forms,
+    unescaped_markers,
+)
+from tests.security.urls import OBJECT_MAKERS, district_urls, make_values
 
 SKIPPED_PREFIXES = ("admin/",)
 
@@ -170,7 +192,8 @@ TARGETS = targets()
 
 
 class Persona:
-    """A fresh signed-in (or anonymous) session for each kind of garbage."""
+    """A signed-in (or anonymous) person; `client()` signs in afresh, `ready(client)` keeps
+    one session usable across the whole walk (signs in again only if the garbage ended it)."""
 
     def __init__(self, kind, district):
         self.kind = kind
@@ -200,10 +223,26 @@ class Persona:
     def lost(self, client) -> bool:
         return self.user is not None and "_auth_user_id" not in client.session
 
+    def ready(self, client) -> Client:
+        """The same client, still signed in as this person and with their password just
+        confirmed; only what the garbage may have undone is put back."""
+        if self.user is None:
+            return client
+        if self.kind == "admin" and not is_mfa_enabled(self.user):
+            enable_totp(self.user)  # a form deactivated the authenticator
+        session = client.session
+        records = session.get(AUTHENTICATION_METHODS_SESSION_KEY)
+        if session.get("_auth_user_id") != str(self.user.pk) or not records:
+            return self.client()  # the garbage signed the person out: start again
+        # allauth's "confirm access" lasts minutes, the walk longer: confirmed just now.
+        session[AUTHENTICATION_METHODS_SESSION_KEY] = [{**r, "at": time.time()} for r in records]
+        session.save()
+        return client
+
     def path(self, client, target: Target) -> str:
         if target.district_url is not None:
-            values = make_values(target.arguments, self.district)
-            return target.district_url.build(self.district.slug, values)
+            self.values = make_values(target.arguments, self.district)
+            return target.district_url.build(self.district.slug, self.values)
         if not target.arguments:
             return reverse(target.name) if not target.name.startswith(("^", "<")) else "/"
         if target.name not in PATH_MAKERS:
@@ -217,28 +256,24 @@ class Persona:
 # --- What is sent ---------------------------------------------------------------------------
 
 
-class _FieldNames(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.names: dict[str, str] = {}  # name -> input type
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag in ("input", "select", "textarea", "button") and attrs.get("name"):
-            kind = attrs.get("type", tag) if tag == "input" else tag
-            self.names.setdefault(attrs["name"], kind or "text")
-
-
 COMMON_FIELDS = ["login", "password", "email", "code", "next", "name", "q", "page", "id"]
 
 
-def field_names(client, path) -> list[str]:
+def page_fields(client, path) -> tuple[list[Form], list[str]]:
+    """The page's forms, and every field name on it (plus common ones) for the garbage."""
     response = client.get(path)
-    parser = _FieldNames()
-    if response.status_code == 200 and "html" in response.get("Content-Type", ""):
-        parser.feed(response.content.decode("utf-8", "replace"))
-    names = [n for n in parser.names if n != "csrfmiddlewaretoken"]
-    return names + [n for n in COMMON_FIELDS if n not in names]
+    forms = []
+    if response.status_code == 200 and is_html(response):
+        forms = page_forms(response.content.decode("utf-8", "replace"))
+    names = []
+    for form in forms:
+        names += [f.name for f in form.fields if f.name not in names]
+    names = [n for n in names if n != "csrfmiddlewaretoken"]
+    return forms, names + [n for n in COMMON_FIELDS if n not in names]
+
+
+def field_names(client, path) -> list[str]:
+    return page_fields(client, path)[1]
 
 
 HUGE = "x" * 100_000
@@ -373,27 +408,266 @@ def _send(client, method, path, kwargs):
     return getattr(client, method.lower())(path, **kwargs)
 
 
-@pytest.mark.parametrize(("target", "persona_kind"), CASES, ids=[f"{t.name}-{p}" for t, p in CASES])
-def test_no_garbage_produces_a_500(district, settings, target, persona_kind):
+# --- Valid-looking values that a service refuses ----------------------------------------------
+
+# A form field's name (its last part: contacts-0-id -> id, with the row kind) -> the kind
+# of object its value names.
+FIELD_OBJECTS = {
+    "partner": "partner",
+    "partners": "partner",
+    "school": "school",
+    "schools": "school",
+    "contact": "contact",
+    "mous": "mou",
+    "template": "template",
+    "contacts-id": "contact",
+    "services-id": "service",
+}
+
+
+def _object_kind(field_name: str) -> str | None:
+    parts = field_name.split("-")
+    if len(parts) == 3:
+        return FIELD_OBJECTS.get(f"{parts[0]}-{parts[2]}")
+    return FIELD_OBJECTS.get(field_name)
+
+
+REFUSALS = [
+    "another district's objects in choice and id fields",
+    "an unsubscribed contact",
+    "an already-signed version",
+    "another school's object, from a school-limited member",
+    "a membership of another district in the address",
+]
+
+
+class Refusals:
+    """Well-formed values naming things the person may not use: another district's objects,
+    an unsubscribed contact, a version already signed, a school outside the person's own."""
+
+    def __init__(self, district, other_district):
+        self.district, self.other_district = district, other_district
+        self._others: dict[str, int] | None = None
+        self.markers = Markers(start=100_000)
+        self.exercised: set[str] = set()
+
+    def others(self) -> dict[str, int]:
+        """One object of each kind in the other district (made once)."""
+        if self._others is None:
+            from partnerships.models import Service
+            from schools.tenancy import tenant_context
+            from tests.factories import ContactFactory, MOUFactory, SchoolFactory
+
+            other = self.other_district
+            contact = ContactFactory(district=other)
+            with tenant_context(other):
+                service = Service.objects.create(
+                    district=other, partner=contact.partner, category="counseling"
+                )
+            template_id = OBJECT_MAKERS["template_id"](other)
+            self._others = {
+                "partner": contact.partner_id,
+                "contact": contact.pk,
+                "service": service.pk,
+                "school": SchoolFactory(district=other).pk,
+                "mou": MOUFactory(district=other, partner=contact.partner).pk,
+                "template": template_id,
+                "membership": MembershipFactory(district=other).pk,
+            }
+        return self._others
+
+    def _base(self, form) -> dict:
+        def text(field):
+            return self.markers.new(field.name)
+
+        today = timezone.localdate().isoformat()
+        return form_data(form, text, today=today, other=lambda f: {"agree": "on"}.get(f.name))
+
+    def requests(self, persona, target, path, forms):
+        """(label, path, make the data) for each refusal that applies to the page's forms;
+        making the data may set the refusal up (it is called where it is undone after)."""
+        for form in forms:
+            kinds = {f.name: _object_kind(f.name) for f in form.fields}
+            base = self._base(form)
+            if any(kinds.values()):
+                others = {n: [str(self.others()[k])] for n, k in kinds.items() if k}
+                yield REFUSALS[0], path, lambda base=base, others=others: {**base, **others}
+            if "contact" in kinds:
+                yield (
+                    REFUSALS[1],
+                    path,
+                    lambda base=base: {
+                        **base,
+                        "contact": [str(self._unsubscribed_contact(persona))],
+                    },
+                )
+            if "version" in kinds:
+                yield (
+                    REFUSALS[2],
+                    path,
+                    lambda base=base: {
+                        **base,
+                        "version": [str(self._signed_version(persona, path))],
+                    },
+                )
+            schools = {"school", "schools"} & set(kinds)
+            if schools and persona.kind == "admin":
+                yield (
+                    REFUSALS[3],
+                    path,
+                    lambda base=base, schools=schools: {
+                        **base,
+                        **dict.fromkeys(schools, [str(self._school_outside(persona))]),
+                    },
+                )
+            if "membership_id" in target.arguments:
+                url = target.district_url.build(
+                    self.district.slug,
+                    {**persona.values, "membership_id": self.others()["membership"]},
+                )
+                yield REFUSALS[4], url, lambda base=base: base
+
+    def prepare(self, persona) -> None:
+        """Make the page's forms appear: its partner gets a contact to send the listing to,
+        its MOU waits for the district's signature (the partner signed)."""
+        from partnerships.models import MOU, MOUVersion
+        from schools.tenancy import tenant_context
+        from tests.factories import ContactFactory, MOUSignatureFactory
+
+        values = getattr(persona, "values", {}) if persona.user is not None else {}
+        if values.get("partner_id"):
+            ContactFactory(district=self.district, partner_id=values["partner_id"])
+        if values.get("mou_id"):
+            with tenant_context(self.district):
+                MOU.objects.filter(pk=values["mou_id"]).update(status="partner_signed")
+                mou_versions = MOUVersion.objects.filter(mou_id=values["mou_id"])
+                version = mou_versions.order_by("-number").first()
+            if version is not None:
+                MOUSignatureFactory(district=self.district, version=version, party="partner")
+
+    def _unsubscribed_contact(self, persona) -> int:
+        from partnerships.models import Contact
+        from schools.tenancy import tenant_context
+        from tests.factories import ContactFactory
+
+        partner_id = getattr(persona, "values", {}).get("partner_id")
+        extra = {"partner_id": partner_id} if partner_id else {}
+        contact = ContactFactory(district=self.district, **extra)
+        with tenant_context(self.district):
+            Contact.objects.filter(pk=contact.pk).update(unsubscribed_at=timezone.now())
+        return contact.pk
+
+    def _signed_version(self, persona, path) -> int:
+        """Sign the current version of the page's MOU (as the partner) and name it."""
+        from partnerships.models import MOUVersion
+        from partnerships.services.mous import mou_link_claim_read
+        from schools.tenancy import tenant_context
+        from tests.factories import MOUSignatureFactory
+
+        by_link = path.startswith("/p/")
+        mou_id = None if by_link else getattr(persona, "values", {}).get("mou_id")
+        if mou_id is None:
+            claim = mou_link_claim_read(resolve(path).kwargs.get("token", ""))
+            if claim is None:
+                return 1
+            mou_id = claim.mou_id
+        with tenant_context(self.district):
+            version = MOUVersion.objects.filter(mou_id=mou_id).order_by("-number").first()
+        party = "partner" if by_link else "district"
+        MOUSignatureFactory(district=self.district, version=version, party=party)
+        return version.number
+
+    def _school_outside(self, persona) -> int:
+        """Limit the person to one school; return another school of the district."""
+        from schools.models import Membership, MembershipSchool
+        from schools.tenancy import tenant_context
+        from tests.factories import SchoolFactory
+
+        inside = SchoolFactory(district=self.district)
+        outside = SchoolFactory(district=self.district)
+        with tenant_context(self.district):
+            membership = Membership.objects.get(district=self.district, user=persona.user)
+            MembershipSchool.objects.get_or_create(
+                district=self.district, membership=membership, school=inside
+            )
+        return outside.pk
+
+
+# --- The walk -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona_kind", PERSONAS)
+def test_no_garbage_produces_a_500(district, other_district, settings, persona_kind):
+    """Every page, every kind of garbage, one signed-in session per person (reused: only
+    what the garbage undid is restored before the next page)."""
     settings.ACCOUNT_RATE_LIMITS = False
     persona = Persona(persona_kind, district)
+    refusals = Refusals(district, other_district)
     client = persona.client()
-    path = persona.path(client, target)
-    fields = field_names(client, path)
     problems = []
+
+    if persona.kind != "counselor-without-mfa":
+        refusals.others()  # made once, before the pages' own changes are undone
+    for target in [t for t, p in CASES if p == persona_kind]:
+        with _undone(client):  # what the page's garbage changed is undone after it
+            client = _walk_page(persona, client, target, refusals, problems)
+
+    assert not problems, "\n".join(problems)
+    if persona.kind == "admin":  # the refusals reached the forms they are meant for
+        assert refusals.exercised == set(REFUSALS), set(REFUSALS) - refusals.exercised
+
+
+@contextmanager
+def _undone(client):
+    """Run a block, then roll the database back to before it: the objects it used up, the
+    session it ended or changed, the password or authenticator a form changed. The client's
+    cookies go back too, so it holds the session as it was."""
+    cookies = {name: morsel.value for name, morsel in client.cookies.items()}
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+    client.cookies.clear()
+    for name, value in cookies.items():
+        client.cookies[name] = value
+
+
+def _walk_page(persona, client, target, refusals, problems):
+    """Every kind of garbage, then every refusal, to one page; returns the client.
+
+    Each request is undone after it, so each meets the page's object (an MOU, a one-time
+    link) as new, and the person still signed in, without making or signing in afresh."""
+    client = persona.ready(client)
+    path = persona.path(client, target)
+    forms, fields = page_fields(client, path)
 
     requests = [("POST", *kind) for kind in garbage(fields)]
     requests += [("GET", *kind) for kind in query_garbage(fields)]
     for method, label, kwargs in requests:
-        if persona.lost(client):
-            client = persona.client()  # the garbage signed the person out: start again
-        if target.arguments:
-            path = persona.path(client, target)  # the object or link may be used up
-        response = _send(client, method, path, kwargs)
+        with _undone(client):
+            response = _send(client, method, path, kwargs)
         if response.status_code >= 500:
-            problems.append(_problem(label, method, path, response))
+            problems.append(_problem(f"{target.name}: {label}", method, path, response))
 
-    assert not problems, "\n".join(problems)
+    refusals.prepare(persona)
+    page = client.get(path, follow=True)
+    forms = page_forms(page.content.decode("utf-8", "replace")) if is_html(page) else []
+    here = page.request["PATH_INFO"]
+    forms = [f for f in forms if f.method == "post" and (f.action or here) == path]
+    for label, refused_path, data in refusals.requests(persona, target, path, forms):
+        refusals.exercised.add(label)
+        with _undone(client):  # the refusal's set-up too (a school limit, a signature)
+            response = client.post(refused_path, data())
+        if response.status_code >= 500:
+            problems.append(_problem(f"{target.name}: {label}", "POST", refused_path, response))
+        elif is_html(response):
+            content = response.content.decode("utf-8", "replace")
+            for number in sorted(unescaped_markers(content)):
+                problems.append(
+                    f"POST {refused_path} with {label}: <x-probe-{number}> came back "
+                    f"unescaped ({refusals.markers.where[number]})"
+                )
+
+    return client
 
 
 def test_the_walk_covers_district_account_and_two_factor_pages():
