@@ -80,10 +80,17 @@ def mou_pdf_request(*, by: Membership, version: MOUVersion) -> MOUDocument:
     PDF must show the signature). A new render counts against the person's
     PDF_REQUESTS_PER_MINUTE; past it, PDFRequestsLimited is raised and nothing is queued.
     """
-    from partnerships.selectors import pdf_language_for
+    from django.http import Http404
 
-    if not can(by, "mous.view") or version.district_id != by.district_id:
+    from partnerships.selectors import access_mou_version, pdf_language_for
+
+    if not can(by, "mous.view"):
         raise PermissionDenied
+    try:  # the service's own check, not only the view's: another district's version, or
+        # for a partner another organization's MOU or a version not sent to them
+        access_mou_version(by, version.pk)
+    except Http404:
+        raise PermissionDenied from None
     language = pdf_language_for(by)
     with transaction.atomic():
         # One request at a time per version, so two at once make one render, not two.

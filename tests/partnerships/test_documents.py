@@ -8,6 +8,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -445,3 +446,20 @@ def test_panel_costs_the_same_queries_with_one_version_or_many(
     many = count_queries(lambda: client.get(url))
 
     assert many == few
+
+
+def test_the_service_refuses_a_partner_a_version_it_may_not_read(district, member, mou, version):
+    """Without the view's access helper: another organization's MOU, or a version saved
+    after the last send, is refused by mou_pdf_request itself and nothing is queued."""
+    other_version = MOUVersionFactory(district=district)  # another partner's MOU
+    internal = MOUVersionFactory(district=district, mou=mou, number=2)  # saved between sends
+    MOUVersionFactory(district=district, mou=mou, number=3, sent_at=timezone.now())
+    partner = member("partner", partner=mou.partner)
+    with tenant_context(district):
+        version.sent_at = timezone.now()
+        version.save(update_fields=["sent_at"])
+        for refused in (other_version, internal):
+            with pytest.raises(PermissionDenied):
+                mou_pdf_request(by=partner, version=refused)
+        assert not MOUDocument.objects.filter(version__in=[other_version, internal]).exists()
+        assert mou_pdf_request(by=partner, version=version).version_id == version.pk
