@@ -8,4 +8,4 @@ class ConfigConfig(AppConfig):
     verbose_name = "Trellis"
 
     def ready(self):
-        from config import checks  # noqa: F401  (registers the system checks)
+        from config import checks, tenancy_checks  # noqa: F401  (registers the system checks)

@@ -1,7 +1,7 @@
 """System checks for the parts of Trellis's configuration Django does not know about."""
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.database)
@@ -59,3 +59,66 @@ def site_url_is_set(app_configs, **kwargs):
             )
         ]
     return []
+
+
+# --- Every district page declares its capability ----------------------------------------------
+
+
+@register(Tags.urls)
+def district_views_declare_capability(app_configs, **kwargs):
+    """Every view under /<district_slug>/ names the capability it needs (`@requires`).
+
+    The middleware lets in any active member of the district; the capability is what keeps
+    a page to the roles that may see it, and the role walk (tests/security) reads it. No
+    district page is exempt: one for every member declares `district.view`, which every
+    role holds. (The pages outside a district, such as signed links and sign-in, are not
+    walked: they carry no district_slug.)
+    """
+    from django.urls import get_resolver
+
+    return district_capability_problems(get_resolver().url_patterns)
+
+
+def district_capability_problems(patterns) -> list:
+    """An Error for each district URL in `patterns` whose view declares no capability, or
+    one the capability table does not know."""
+    from schools.capabilities import CAPABILITIES
+
+    problems = []
+    for route, pattern in _district_patterns(patterns):
+        name = pattern.name or route
+        capability = getattr(pattern.callback, "capability", None)
+        if capability is None:
+            problems.append(
+                Error(
+                    f"The district URL {route!r} ({name}) has a view that declares no capability.",
+                    hint="Decorate the view with @requires(...) from schools.capabilities "
+                    "(district.view for a page every member may open).",
+                    obj=pattern.callback,
+                    id="trellis.E001",
+                )
+            )
+        elif capability not in CAPABILITIES:
+            problems.append(
+                Error(
+                    f"The district URL {route!r} ({name}) declares the unknown capability "
+                    f"{capability!r}.",
+                    hint="Use a capability of schools.capabilities.CAPABILITIES.",
+                    obj=pattern.callback,
+                    id="trellis.E002",
+                )
+            )
+    return problems
+
+
+def _district_patterns(patterns, prefix="", inside=False):
+    """(route, URLPattern) of every pattern at or below one that captures district_slug."""
+    from django.urls import URLPattern, URLResolver
+
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        here = inside or "district_slug" in entry.pattern.regex.groupindex
+        if isinstance(entry, URLResolver):
+            yield from _district_patterns(entry.url_patterns, route, here)
+        elif isinstance(entry, URLPattern) and here:
+            yield route, entry

@@ -54,6 +54,9 @@ def grant_runtime_privileges(connection) -> None:
                 f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"
             )
             cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
+            # pghistory's shared context table has no district: history keeps its
+            # context in each event row (PGHISTORY_CONTEXT_FIELD), and nobody reads this.
+            cursor.execute(f"REVOKE ALL ON pghistory_context FROM {quoted}")
             for table in append_only_tables():
                 cursor.execute(
                     f"REVOKE UPDATE, DELETE, TRUNCATE ON {connection.ops.quote_name(table)} "

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import environ
+import pghistory
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -114,6 +115,11 @@ INSTALLED_APPS = [
     "django_celery_beat",
 ]
 
+# Change history keeps who and from which request beside each district's event rows
+# (JSON in the event, under the event table's row-level security), never in pghistory's
+# shared context table, which every district could read.
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "schools.request_id.RequestIdMiddleware",  # early, so every later layer sees the id
@@ -131,6 +137,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "schools.middleware.TenantMiddleware",
+    # After the district is known: change history records who changed what, from where.
+    "schools.history.HistoryContextMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

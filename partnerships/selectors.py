@@ -47,23 +47,20 @@ def district_service_categories(district) -> list:
 
 def access_service_category(membership, category_id: int):
     """One of the district's own service categories, or 404."""
-    from django.http import Http404
+    from django.shortcuts import get_object_or_404
 
     from partnerships.models import ServiceCategory
 
-    category = (
-        ServiceCategory.objects.for_district(membership.district).filter(pk=category_id).first()
+    return get_object_or_404(
+        ServiceCategory.objects.for_district(membership.district_id), pk=category_id
     )
-    if category is None:
-        raise Http404("No such category")
-    return category
 
 
 def partners_visible_to(membership):
     """Partners the membership may see: the district's, or a partner's own organisation only."""
     from partnerships.models import Partner
 
-    partners = Partner.objects.filter(district_id=membership.district_id)
+    partners = Partner.objects.for_district(membership.district_id)
     if membership.partner_id is not None:
         partners = partners.filter(pk=membership.partner_id)
     return partners
@@ -71,12 +68,9 @@ def partners_visible_to(membership):
 
 def access_partner(membership, partner_id: int):
     """A partner the membership may see, or 404 (one query; partners see only their own)."""
-    from django.http import Http404
+    from django.shortcuts import get_object_or_404
 
-    partner = partners_visible_to(membership).filter(pk=partner_id).first()
-    if partner is None:
-        raise Http404("No such partner")
-    return partner
+    return get_object_or_404(partners_visible_to(membership), pk=partner_id)
 
 
 def partner_contacts_with_email(membership, partner):
@@ -85,9 +79,8 @@ def partner_contacts_with_email(membership, partner):
     from partnerships.models import Contact
 
     return (
-        Contact.objects.filter(
-            district_id=membership.district_id, partner=partner, unsubscribed_at__isnull=True
-        )
+        Contact.objects.for_district(membership.district_id)
+        .filter(partner=partner, unsubscribed_at__isnull=True)
         .exclude(email="")
         .order_by("name", "pk")
     )
@@ -131,7 +124,9 @@ def directory_search(
     from partnerships.models import Intake, PartnerSchool, Service
 
     partners = partners_visible_to(membership)
-    services = Service.objects.filter(district_id=membership.district_id, partner_id=OuterRef("pk"))
+    services = Service.objects.for_district(membership.district_id).filter(
+        partner_id=OuterRef("pk")
+    )
     for word in query.split()[:8]:
         partners = partners.filter(
             Q(name__icontains=word)
@@ -145,10 +140,8 @@ def directory_search(
     if school_id:
         partners = partners.filter(
             Exists(
-                PartnerSchool.objects.filter(
-                    district_id=membership.district_id,
-                    partner_id=OuterRef("pk"),
-                    school_id=school_id,
+                PartnerSchool.objects.for_district(membership.district_id).filter(
+                    partner_id=OuterRef("pk"), school_id=school_id
                 )
             )
         )
@@ -188,17 +181,17 @@ def partner_page(membership, partner) -> dict:
     district_id = membership.district_id
     labels = dict(service_categories(membership.district))
     services = list(
-        Service.objects.filter(district_id=district_id, partner=partner).order_by(
-            "category", "name"
-        )
+        Service.objects.for_district(district_id)
+        .filter(partner=partner)
+        .order_by("category", "name")
     )
     for service in services:
         service.category_label = labels.get(service.category, service.category)
-    school_ids = PartnerSchool.objects.filter(district_id=district_id, partner=partner).values(
-        "school_id"
+    school_ids = (
+        PartnerSchool.objects.for_district(district_id).filter(partner=partner).values("school_id")
     )
     schools = list(
-        School.objects.filter(district_id=district_id, pk__in=school_ids).order_by("name")
+        School.objects.for_district(district_id).filter(pk__in=school_ids).order_by("name")
     )
     mous = list(
         mous_visible_to(membership)  # a partner's own, and not drafts (still internal)
@@ -207,16 +200,14 @@ def partner_page(membership, partner) -> dict:
             "goals",
             Prefetch(
                 "goals__progress",
-                queryset=GoalProgress.objects.filter(district_id=district_id).order_by(
-                    "date", "pk"
-                ),
+                queryset=GoalProgress.objects.for_district(district_id).order_by("date", "pk"),
             ),
         )
         .order_by("-start_date", "-pk")
     )
     mou_schools = {}
-    for link in MOUSchool.objects.filter(district_id=district_id, mou__in=mous).select_related(
-        "school"
+    for link in (
+        MOUSchool.objects.for_district(district_id).filter(mou__in=mous).select_related("school")
     ):
         mou_schools.setdefault(link.mou_id, []).append(link.school.name)
     goals = []
@@ -230,7 +221,7 @@ def partner_page(membership, partner) -> dict:
     stale_before = directory_stale_before(membership.district)
     roles = dict(ContactRole.choices)
     contacts = list(
-        Contact.objects.filter(district_id=district_id, partner=partner).order_by("name", "pk")
+        Contact.objects.for_district(district_id).filter(partner=partner).order_by("name", "pk")
     )
     for contact in contacts:
         contact.role_labels = [roles.get(role, role) for role in contact.roles]
@@ -256,17 +247,17 @@ def partner_edit_rows(membership, partner) -> dict:
     district_id = membership.district_id
     return {
         "school_ids": list(
-            PartnerSchool.objects.filter(district_id=district_id, partner=partner).values_list(
-                "school_id", flat=True
-            )
+            PartnerSchool.objects.for_district(district_id)
+            .filter(partner=partner)
+            .values_list("school_id", flat=True)
         ),
         "services": list(
-            Service.objects.filter(district_id=district_id, partner=partner).order_by(
-                "category", "name", "pk"
-            )
+            Service.objects.for_district(district_id)
+            .filter(partner=partner)
+            .order_by("category", "name", "pk")
         ),
         "contacts": list(
-            Contact.objects.filter(district_id=district_id, partner=partner).order_by("name", "pk")
+            Contact.objects.for_district(district_id).filter(partner=partner).order_by("name", "pk")
         ),
     }
 
@@ -296,17 +287,20 @@ def coverage_map(membership) -> dict:
 
     district_id = membership.district_id
     categories = service_categories(membership.district)
-    schools = list(School.objects.filter(district_id=district_id).order_by("name"))
+    schools = list(School.objects.for_district(district_id).order_by("name"))
     mous = {
         mou.pk: mou
-        for mou in MOU.objects.filter(district_id=district_id, status__in=COVERING_MOU_STATUSES)
+        for mou in MOU.objects.for_district(district_id)
+        .filter(status__in=COVERING_MOU_STATUSES)
         .select_related("partner")
         .only("id", "services", "partner__id", "partner__name")
     }
     cells: dict[tuple[int, str], dict] = {}
-    links = MOUSchool.objects.filter(
-        district_id=district_id, mou__district_id=district_id, mou__status__in=COVERING_MOU_STATUSES
-    ).values_list("mou_id", "school_id")
+    links = (
+        MOUSchool.objects.for_district(district_id)
+        .filter(mou__district_id=district_id, mou__status__in=COVERING_MOU_STATUSES)
+        .values_list("mou_id", "school_id")
+    )
     for mou_id, school_id in links:
         mou = mous.get(mou_id)
         if mou is None:  # changed status between the two reads
@@ -335,7 +329,7 @@ def mous_visible_to(membership):
     from partnerships.services.mous import PARTNER_VISIBLE_STATUSES
     from schools.models import Role
 
-    mous = MOU.objects.filter(district_id=membership.district_id)
+    mous = MOU.objects.for_district(membership.district_id)
     if membership.role == Role.PARTNER:
         mous = mous.filter(
             partner_id=membership.partner_id, status__in=list(PARTNER_VISIBLE_STATUSES)
@@ -363,6 +357,25 @@ def mou_list(membership, *, status: str = "", partner_id=None):
     return mous
 
 
+# The MOUs under way (on their way to being signed, or coming up for renewal): the home
+# page's MOU panel counts them.
+MOUS_UNDER_WAY = ("internal_review", "sent", "partner_signed", "expiring")
+
+
+def mou_status_counts(membership, statuses=MOUS_UNDER_WAY) -> dict[str, int]:
+    """How many of the MOUs the viewer may see are in each of `statuses` (one query; a
+    status no MOU is in is left out)."""
+    from django.db.models import Count
+
+    return dict(
+        mous_visible_to(membership)
+        .filter(status__in=list(statuses))
+        .order_by()
+        .values_list("status")
+        .annotate(count=Count("pk"))
+    )
+
+
 def mou_partner_choices(membership) -> list:
     """Partners to filter the MOU list by (staff only: a partner sees its own anyway)."""
     from partnerships.models import Partner
@@ -371,9 +384,7 @@ def mou_partner_choices(membership) -> list:
     if membership.role == Role.PARTNER:
         return []
     return list(
-        Partner.objects.filter(district_id=membership.district_id)
-        .order_by("name")
-        .only("pk", "name")
+        Partner.objects.for_district(membership.district_id).order_by("name").only("pk", "name")
     )
 
 
@@ -381,7 +392,7 @@ def mou_partners_for_drafting(membership):
     """Active partners of the district, by name (a queryset, for the draft form)."""
     from partnerships.models import Partner
 
-    return Partner.objects.filter(district_id=membership.district_id, active=True).order_by("name")
+    return Partner.objects.for_district(membership.district_id).filter(active=True).order_by("name")
 
 
 def access_mou(membership, mou_id):
@@ -389,17 +400,12 @@ def access_mou(membership, mou_id):
 
     Partners reach only their own organisation's MOUs, and not drafts.
     """
-    from django.http import Http404
+    from django.shortcuts import get_object_or_404
 
-    mou = (
-        mous_visible_to(membership)
-        .select_related("partner", "district", "created_by__user")
-        .filter(pk=mou_id)
-        .first()
+    return get_object_or_404(
+        mous_visible_to(membership).select_related("partner", "district", "created_by__user"),
+        pk=mou_id,
     )
-    if mou is None:
-        raise Http404("No such MOU")
-    return mou
 
 
 def reads_as_partner(membership) -> bool:
@@ -439,7 +445,7 @@ def mou_versions(mou, *, for_partner: bool = False) -> list:
     only the versions it may read (partner_may_read_version)."""
     from partnerships.models import MOUVersion
 
-    versions = MOUVersion.objects.filter(district_id=mou.district_id, mou_id=mou.pk)
+    versions = MOUVersion.objects.for_district(mou.district_id).filter(mou_id=mou.pk)
     if for_partner:
         versions = versions.filter(partner_may_read_version())
     return list(
@@ -456,7 +462,7 @@ def mou_comments(mou, *, for_partner: bool) -> list:
 
     from partnerships.models import MOUComment
 
-    comments = MOUComment.objects.filter(district_id=mou.district_id, mou_id=mou.pk)
+    comments = MOUComment.objects.for_district(mou.district_id).filter(mou_id=mou.pk)
     if for_partner:
         comments = comments.filter(Q(membership=None) | Q(membership__partner_id=mou.partner_id))
     return list(comments.select_related("version").order_by("created_at", "pk"))
@@ -469,7 +475,8 @@ def mou_goals(mou) -> list:
     from partnerships.models import Goal, GoalProgress
 
     goals = list(
-        Goal.objects.filter(district_id=mou.district_id, mou_id=mou.pk)
+        Goal.objects.for_district(mou.district_id)
+        .filter(mou_id=mou.pk)
         .prefetch_related(
             Prefetch(
                 "progress",
@@ -558,41 +565,32 @@ def mou_templates_of(membership) -> list:
     """The district's own MOU templates, by name (the shipped one is not a row)."""
     from partnerships.models import MOUTemplate
 
-    return list(MOUTemplate.objects.filter(district_id=membership.district_id).order_by("name"))
+    return list(MOUTemplate.objects.for_district(membership.district_id).order_by("name"))
 
 
 def access_mou_template(membership, template_id):
     """One of the district's MOU templates, or 404."""
-    from django.http import Http404
+    from django.shortcuts import get_object_or_404
 
     from partnerships.models import MOUTemplate
 
-    template = MOUTemplate.objects.filter(
-        district_id=membership.district_id, pk=template_id
-    ).first()
-    if template is None:
-        raise Http404("No such template")
-    return template
+    return get_object_or_404(
+        MOUTemplate.objects.for_district(membership.district_id), pk=template_id
+    )
 
 
 def access_goal(membership, goal_id):
     """A goal of an MOU the viewer may see, with its MOU, or 404."""
-    from django.http import Http404
+    from django.shortcuts import get_object_or_404
 
     from partnerships.models import Goal
 
-    goal = (
-        Goal.objects.filter(
-            district_id=membership.district_id,
-            mou__in=mous_visible_to(membership).values("pk"),
-            pk=goal_id,
-        )
-        .select_related("mou")
-        .first()
+    return get_object_or_404(
+        Goal.objects.for_district(membership.district_id)
+        .filter(mou__in=mous_visible_to(membership).values("pk"))
+        .select_related("mou"),
+        pk=goal_id,
     )
-    if goal is None:
-        raise Http404("No such goal")
-    return goal
 
 
 def mou_compare(mou, first: int, second: int, *, for_partner: bool = False) -> dict:
@@ -613,8 +611,8 @@ def mou_compare(mou, first: int, second: int, *, for_partner: bool = False) -> d
         version_sections,
     )
 
-    found = MOUVersion.objects.filter(
-        district_id=mou.district_id, mou_id=mou.pk, number__in=[first, second]
+    found = MOUVersion.objects.for_district(mou.district_id).filter(
+        mou_id=mou.pk, number__in=[first, second]
     )
     if for_partner:
         found = found.filter(partner_may_read_version())
@@ -699,7 +697,7 @@ def mou_pdf_panel(membership, mou) -> dict:
 
     from partnerships.models import MOUDocument, MOUVersion
 
-    versions = MOUVersion.objects.filter(district_id=mou.district_id, mou_id=mou.pk)
+    versions = MOUVersion.objects.for_district(mou.district_id).filter(mou_id=mou.pk)
     if reads_as_partner(membership):
         versions = versions.filter(partner_may_read_version())
     versions = list(
@@ -715,9 +713,8 @@ def mou_pdf_panel(membership, mou) -> dict:
     language = pdf_language_for(membership) if membership is not None else ""
     latest = {
         document.version_id: document
-        for document in MOUDocument.objects.filter(
-            district_id=mou.district_id, version__mou_id=mou.pk
-        )
+        for document in MOUDocument.objects.for_district(mou.district_id)
+        .filter(version__mou_id=mou.pk)
         .defer("pdf")
         .annotate(other_language=Case(When(language=language, then=0), default=1))
         .order_by("version_id", "other_language", "-created_at", "-pk")
@@ -750,45 +747,36 @@ def mou_pdf_panel(membership, mou) -> dict:
 def access_mou_version(membership, version_id):
     """A version of an MOU the viewer may see (partners: their own, not drafts, and only
     versions sent to them), with its MOU, or 404 (one query)."""
-    from django.http import Http404
+    from django.shortcuts import get_object_or_404
 
     from partnerships.models import MOUVersion
 
-    versions = MOUVersion.objects.filter(
-        district_id=membership.district_id,
-        pk=version_id,
-        mou__in=mous_visible_to(membership),
+    versions = MOUVersion.objects.for_district(membership.district_id).filter(
+        mou__in=mous_visible_to(membership)
     )
     if reads_as_partner(membership):
         versions = versions.filter(partner_may_read_version())
-    version = versions.select_related("mou").first()
-    if version is None:
-        raise Http404("No such version")
-    return version
+    return get_object_or_404(versions.select_related("mou"), pk=version_id)
 
 
 def access_mou_document(membership, document_id):
     """A PDF of an MOU version the viewer may see (access_mou_version's rule), with its
     version and MOU, or 404 (one query)."""
-    from django.http import Http404
+    from django.shortcuts import get_object_or_404
 
     from partnerships.models import MOUDocument, MOUVersion
 
-    versions = MOUVersion.objects.filter(
-        district_id=membership.district_id, mou__in=mous_visible_to(membership)
+    versions = MOUVersion.objects.for_district(membership.district_id).filter(
+        mou__in=mous_visible_to(membership)
     )
     if reads_as_partner(membership):
         versions = versions.filter(partner_may_read_version())
-    document = (
-        MOUDocument.objects.filter(
-            district_id=membership.district_id, pk=document_id, version__in=versions
-        )
-        .select_related("version__mou")
-        .first()
+    return get_object_or_404(
+        MOUDocument.objects.for_district(membership.district_id)
+        .filter(version__in=versions)
+        .select_related("version__mou"),
+        pk=document_id,
     )
-    if document is None:
-        raise Http404("No such document")
-    return document
 
 
 def mou_actions(membership, mou) -> dict:
@@ -831,15 +819,15 @@ def funding_sources(membership):
 
     district_id = membership.district_id
     return (
-        FundingSource.objects.filter(district_id=district_id)
+        FundingSource.objects.for_district(district_id)
         .prefetch_related(
             Prefetch(
                 "partners",
-                queryset=Partner.objects.filter(district_id=district_id).order_by("name"),
+                queryset=Partner.objects.for_district(district_id).order_by("name"),
             ),
             Prefetch(
                 "mous",
-                queryset=MOU.objects.filter(district_id=district_id)
+                queryset=MOU.objects.for_district(district_id)
                 .select_related("partner")
                 .order_by("title"),
             ),
@@ -850,25 +838,22 @@ def funding_sources(membership):
 
 def access_funding(membership, funding_id):
     """A funding source of the viewer's district, with its partners and MOUs, or 404."""
-    from django.http import Http404
+    from django.shortcuts import get_object_or_404
 
-    funding = funding_sources(membership).filter(pk=funding_id).first()
-    if funding is None:
-        raise Http404("No such funding source")
-    return funding
+    return get_object_or_404(funding_sources(membership), pk=funding_id)
 
 
 def funding_partner_choices(membership):
     from partnerships.models import Partner
 
-    return Partner.objects.filter(district_id=membership.district_id).order_by("name")
+    return Partner.objects.for_district(membership.district_id).order_by("name")
 
 
 def funding_mou_choices(membership):
     from partnerships.models import MOU
 
     return (
-        MOU.objects.filter(district_id=membership.district_id)
+        MOU.objects.for_district(membership.district_id)
         .select_related("partner")
         .order_by("title", "pk")
     )
@@ -1002,15 +987,15 @@ def stories_visible_to(membership):
     from partnerships.models import SuccessStory
     from schools.models import MembershipSchool, Role
 
-    stories = SuccessStory.objects.filter(district_id=membership.district_id)
+    stories = SuccessStory.objects.for_district(membership.district_id)
     if membership.role == Role.PARTNER:
         # Before consent and review a story is still the district's (it may identify a
         # student); the partner sees it once it is publishable.
         return stories.filter(partner_id=membership.partner_id, publishable=True)
     if not membership.sees_students:
         stories = stories.filter(publishable=True)
-    limits = MembershipSchool.objects.filter(
-        district_id=membership.district_id, membership_id=membership.pk
+    limits = MembershipSchool.objects.for_district(membership.district_id).filter(
+        membership_id=membership.pk
     )
     return stories.filter(
         ~Exists(limits)
@@ -1046,17 +1031,14 @@ def story_list(membership, *, state: str = ""):
 def access_story(membership, story_id):
     """A story the viewer may see, with partner, school and the people who recorded
     consent and reviewed it, or 404 (one query)."""
-    from django.http import Http404
+    from django.shortcuts import get_object_or_404
 
-    story = (
-        stories_visible_to(membership)
-        .select_related("partner", "school", "consent_recorded_by__user", "reviewed_by__user")
-        .filter(pk=story_id)
-        .first()
+    return get_object_or_404(
+        stories_visible_to(membership).select_related(
+            "partner", "school", "consent_recorded_by__user", "reviewed_by__user"
+        ),
+        pk=story_id,
     )
-    if story is None:
-        raise Http404("No such story")
-    return story
 
 
 def publishable_stories(membership) -> list:
@@ -1072,17 +1054,19 @@ def publishable_stories(membership) -> list:
 def story_partner_choices(membership):
     from partnerships.models import Partner
 
-    return Partner.objects.filter(district_id=membership.district_id).order_by("name")
+    return Partner.objects.for_district(membership.district_id).order_by("name")
 
 
 def story_school_choices(membership):
     """Schools a story may be about: the membership's own when it is limited to some."""
     from schools.models import MembershipSchool, School
 
-    schools = School.objects.filter(district_id=membership.district_id).order_by("name")
-    limits = MembershipSchool.objects.filter(
-        district_id=membership.district_id, membership_id=membership.pk
-    ).values("school_id")
+    schools = School.objects.for_district(membership.district_id).order_by("name")
+    limits = (
+        MembershipSchool.objects.for_district(membership.district_id)
+        .filter(membership_id=membership.pk)
+        .values("school_id")
+    )
     if limits.exists():
         schools = schools.filter(pk__in=limits)
     return schools

@@ -2,7 +2,7 @@
 
 Task names matter: CELERY_TASK_ROUTES sends `*.tasks.render_*` to the `reports` queue.
 Sweeps loop over districts (District has no row-level security) and enter each one's
-context in turn; one district's failure does not stop the others.
+context and time zone in turn; one district's failure does not stop the others.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from celery import shared_task
 
 from partnerships.services import documents, renewals
 from schools.models import District
-from schools.tenancy import in_district, tenant_context
+from schools.tenancy import in_district, work_in_district
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def requeue_stuck_mou_pdfs() -> int:
     requeued = 0
     for district in District.objects.order_by("pk"):
         try:
-            with tenant_context(district):
+            with work_in_district(district):
                 requeued += documents.mou_pdf_requeue_stuck(district=district)
         except Exception:
             logger.exception("requeue of stuck MOU PDFs failed district=%s", district.pk)

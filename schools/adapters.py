@@ -14,10 +14,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import ngettext
 
 from schools.services.email import email_queue
+from schools.tenancy import district_locale
 
 # Per-account throttle (OWASP: slow down, do not lock out). From the THRESHOLD-th failure
 # within MEMORY seconds, the account refuses every attempt for a delay that starts at
@@ -137,8 +138,8 @@ class AccountAdapter(DefaultAccountAdapter):
             "attempted_at": timezone.now(),
             "reset_link": request.build_absolute_uri(reverse("account_reset_password")),
         }
-        zone = district.time_zone if district else "UTC"
-        with translation.override(user.preferred_language), timezone.override(zone):
+        # In the zone of the district they opened last (UTC if none), in their language.
+        with district_locale(district, user.preferred_language):
             subject = render_to_string("schools/email/sign-in-throttled-subject.txt", context)
             body_text = render_to_string("schools/email/sign-in-throttled-body.txt", context)
             body_html = render_to_string("schools/email/sign-in-throttled-body.html", context)

@@ -1,7 +1,22 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SchoolsConfig(AppConfig):
     """The tenant and its people: District, School, Membership, User; tenancy; mail outbox."""
 
     name = "schools"
+
+    def ready(self):
+        from schools.navigation import register_home_panel, register_nav
+        from schools.views.home import schools_panel
+
+        # Orders leave room between entries for apps above schools (see schools.navigation).
+        register_nav(_("Home"), "district_home", "district.view", order=100)
+        register_nav(_("People"), "people_list", "people.manage", order=200)
+        register_nav(_("Students"), "student_list", "students.view", order=300)
+        register_nav(_("Access log"), "access_log", "access_log.view", order=400)
+        register_nav(_("Audit trail"), "audit_trail", "audit.view", order=500)
+        register_home_panel(
+            "schools/_home_schools.html", schools_panel, "district.view", order=900, reference=True
+        )

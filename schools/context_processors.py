@@ -3,25 +3,9 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
-from schools.capabilities import can
+from schools.navigation import navigation_for
 from schools.selectors import memberships_of
-
-# (label, url name, capability). Later issues add their pages here.
-NAVIGATION = [
-    (_("Home"), "district_home", "district.view"),
-    (_("People"), "people_list", "people.manage"),
-    (_("Students"), "student_list", "students.view"),
-    (_("Access log"), "access_log", "access_log.view"),
-    (_("Audit trail"), "audit_trail", "audit.view"),
-    (_("Partners"), "partner_list", "partners.view"),
-    (_("Coverage"), "partner_coverage", "partners.view"),
-    (_("Your organisation"), "partner_own", "partner.own"),
-    (_("MOUs"), "mou_list", "mous.view"),
-    (_("Funding"), "funding_list", "funding.view"),
-    (_("Stories"), "story_list", "stories.view"),
-]
 
 
 def tenant(request):
@@ -30,10 +14,10 @@ def tenant(request):
     if membership is not None:
         slug = membership.district.slug
         here = request.path
+        # Each app registers its entries from its AppConfig.ready() (schools.navigation).
         items = [
-            {"label": label, "url": reverse(name, args=[slug]), "current": False}
-            for label, name, capability in NAVIGATION
-            if can(membership, capability)
+            {"label": entry.label, "url": reverse(entry.url_name, args=[slug]), "current": False}
+            for entry in navigation_for(membership)
         ]
         current = _current(here, [item["url"] for item in items], slug)
         for item in items:

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -25,7 +26,8 @@ class TenantMiddleware:
     on district URLs (patterns that capture `district_slug`) the membership is resolved
     and the district entered. An anonymous visitor is sent to sign in; a signed-in
     person who is not an active member gets 404. Members whose role needs MFA are sent
-    to set it up; sessions of roles that see students expire after 30 idle minutes.
+    to set it up; sessions of roles that see students expire after 30 idle minutes. The
+    district's time zone is active for the rest of its request (DESIGN.md, Time).
     """
 
     def __init__(self, get_response):
@@ -37,8 +39,12 @@ class TenantMiddleware:
         if request.path_info.startswith(_NO_TRANSACTION):
             return self.get_response(request)
         user = request.user.pk if request.user.is_authenticated else None
-        with transaction.atomic(), tenant_context(None, user=user):
-            return self.get_response(request)
+        try:
+            with transaction.atomic(), tenant_context(None, user=user):
+                return self.get_response(request)
+        finally:
+            # The thread serves other districts' requests next (see process_view).
+            timezone.deactivate()
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.user.is_authenticated:
@@ -53,6 +59,8 @@ class TenantMiddleware:
         enter_district_for_rest_of_transaction(membership.district)
         request.membership = membership
         request.district = membership.district
+        # Dates and times read and shown in the district's zone; undone in __call__.
+        timezone.activate(membership.district.time_zone)
         if membership.sees_students:
             request.session.set_expiry(settings.STUDENT_ROLE_IDLE_SECONDS)
         if membership.needs_mfa and not is_mfa_enabled(request.user):

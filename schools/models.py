@@ -7,6 +7,7 @@ district or the viewer's membership.
 
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 
 import pghistory
@@ -21,6 +22,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
+from timezone_field import TimeZoneField
 
 
 class TimeStampedModel(models.Model):
@@ -99,8 +101,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 # --- Tenant ------------------------------------------------------------------------------
 
 
-def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+# Kept for migration 0001; District.time_zone is now a TimeZoneField, whose choices are
+# the known zones.
+def validate_time_zone(value) -> None:
+    if str(value) not in zoneinfo.available_timezones():
         raise ValidationError(_("%(zone)s is not a known time zone."), params={"zone": value})
 
 
@@ -122,9 +126,8 @@ class District(TimeStampedModel):
     slug = models.SlugField(
         _("web address"), max_length=64, unique=True, validators=[validate_district_slug]
     )
-    time_zone = models.CharField(
-        _("time zone"), max_length=64, default="America/New_York", validators=[validate_time_zone]
-    )
+    # A ZoneInfo in Python (its key in the database); only known zones are accepted.
+    time_zone = TimeZoneField(_("time zone"), max_length=64, default="America/New_York")
     default_language = models.CharField(
         _("default language"), max_length=8, choices=settings.LANGUAGES, default="en"
     )
@@ -159,10 +162,26 @@ class District(TimeStampedModel):
     def __str__(self):
         return self.name
 
+    def now(self) -> datetime.datetime:
+        """The time now on the district's clock."""
+        return timezone.localtime(timezone=self.time_zone)
+
+    def today(self) -> datetime.date:
+        """The date now in the district's zone: its day, not the server's or UTC's."""
+        return timezone.localdate(timezone=self.time_zone)
+
 
 class TenantQuerySet(models.QuerySet):
-    def for_district(self, district: District):
-        return self.filter(district=district)
+    def for_district(self, district: District | int):
+        """The rows of one district (a District or its id): the one way to scope a query.
+
+        None is refused rather than read as "no district" (`district_id IS NULL`), so a
+        missing district fails loudly instead of quietly matching nothing.
+        """
+        district_id = district.pk if isinstance(district, District) else district
+        if district_id is None:
+            raise TypeError("for_district() needs a saved district or a district id, not None")
+        return self.filter(district_id=district_id)
 
 
 class TenantModel(TimeStampedModel):
@@ -363,9 +382,23 @@ class Student(TenantModel):
 
 
 class StudentUserObjectPermission(UserObjectPermissionBase):
-    """Object grants on one student (direct foreign key: the generic table does not scale)."""
+    """Object grants on one student (direct foreign key: the generic table does not scale).
 
+    Carries the student's district, like every table that points at tenant rows: it is
+    under row-level security, and its key to the student is (district_id, student id).
+    """
+
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="+", verbose_name=_("district")
+    )
     content_object = models.ForeignKey(Student, on_delete=models.CASCADE)
+
+    def save(self, *args, **kwargs):
+        # guardian's assign_perm() creates grants with (user, permission, object) only:
+        # the district is the student's, never a caller's choice.
+        if self.district_id is None and self.content_object_id is not None:
+            self.district_id = self.content_object.district_id
+        super().save(*args, **kwargs)
 
 
 class RosterImport(TenantModel):

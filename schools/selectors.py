@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 
-from schools.models import Membership
+from schools.access_log import access_log_record
+from schools.models import AccessLog, Membership
 
 
 def memberships_of(user) -> list[Membership]:
@@ -25,15 +26,11 @@ def access_membership(user, district_slug: str) -> Membership:
     404 both when the district does not exist and when the person is not a member,
     so nobody learns which districts exist.
     """
-    membership = (
-        Membership.objects.active()
-        .select_related("district", "user")
-        .filter(user=user, district__slug=district_slug)
-        .first()
+    return get_object_or_404(
+        Membership.objects.active().select_related("district", "user"),
+        user=user,
+        district__slug=district_slug,
     )
-    if membership is None:
-        raise Http404("No such district")
-    return membership
 
 
 def schools_in(district) -> list:
@@ -91,31 +88,24 @@ def invitations_waiting(viewer: Membership) -> list:
 
 def access_member(viewer: Membership, membership_id: int) -> Membership:
     """A membership of the viewer's district (active or not), or 404; for people managers."""
-    membership = (
-        Membership.objects.for_district(viewer.district)
+    return get_object_or_404(
+        Membership.objects.for_district(viewer.district_id)
         .select_related("district", "user", "partner")
-        .prefetch_related("schools")
-        .filter(pk=membership_id)
-        .first()
+        .prefetch_related("schools"),
+        pk=membership_id,
     )
-    if membership is None:
-        raise Http404("No such member")
-    return membership
 
 
 def access_invitation(viewer: Membership, invitation_id: int):
     """An invitation of the viewer's district, or 404; for people managers."""
     from schools.models import Invitation
 
-    invitation = (
-        Invitation.objects.for_district(viewer.district)
-        .select_related("district", "invited_by__user")
-        .filter(pk=invitation_id)
-        .first()
+    return get_object_or_404(
+        Invitation.objects.for_district(viewer.district_id).select_related(
+            "district", "invited_by__user"
+        ),
+        pk=invitation_id,
     )
-    if invitation is None:
-        raise Http404("No such invitation")
-    return invitation
 
 
 def partners_in(district):
@@ -124,7 +114,7 @@ def partners_in(district):
     Reached through Membership.partner: schools does not import the partnerships app.
     """
     partner_model = Membership._meta.get_field("partner").related_model
-    return partner_model.objects.filter(district=district).order_by("name")
+    return partner_model.objects.for_district(district).order_by("name")
 
 
 def schools_of_district(district):
@@ -142,9 +132,9 @@ def limited_school_ids(membership: Membership) -> frozenset | None:
     from schools.models import MembershipSchool
 
     ids = frozenset(
-        MembershipSchool.objects.filter(
-            district_id=membership.district_id, membership_id=membership.pk
-        ).values_list("school_id", flat=True)
+        MembershipSchool.objects.for_district(membership.district_id)
+        .filter(membership_id=membership.pk)
+        .values_list("school_id", flat=True)
     )
     return ids or None
 
@@ -158,10 +148,10 @@ def students_visible_to(membership: Membership):
 
     from schools.models import MembershipSchool, Student
 
-    limits = MembershipSchool.objects.filter(
-        district_id=membership.district_id, membership_id=membership.pk
+    limits = MembershipSchool.objects.for_district(membership.district_id).filter(
+        membership_id=membership.pk
     )
-    return Student.objects.filter(district_id=membership.district_id).filter(
+    return Student.objects.for_district(membership.district_id).filter(
         ~Exists(limits) | Q(Exists(limits.filter(school_id=OuterRef("school_id"))))
     )
 
@@ -194,25 +184,36 @@ def student_schools(membership: Membership) -> list:
 
     from schools.models import MembershipSchool, School
 
-    limits = MembershipSchool.objects.filter(
-        district_id=membership.district_id, membership_id=membership.pk
+    limits = MembershipSchool.objects.for_district(membership.district_id).filter(
+        membership_id=membership.pk
     )
     return list(
-        School.objects.filter(district_id=membership.district_id)
+        School.objects.for_district(membership.district_id)
         .filter(~Exists(limits) | Q(Exists(limits.filter(school_id=OuterRef("pk")))))
         .order_by("name")
     )
 
 
-def access_student(membership: Membership, pk: int):
-    """A student the membership may see, with its school, or 404.
+def access_student(request, pk: int, *, action: str | None = AccessLog.Action.VIEW):
+    """A student the request's membership may see, with its school, or 404; logged.
 
     One query: district, and for a school-limited membership its schools. 404 both
-    when there is no such student and when it is not the viewer's to see.
+    when there is no such student and when it is not the viewer's to see. The access-log
+    row (`action`: view, export or print) is written here, once the student is authorised,
+    so no page, export or print of a student can leave it out; nothing is logged on a 404.
+    `action=None` only where the request shows nothing of the student (a refused method).
     """
-    student = students_visible_to(membership).select_related("school").filter(pk=pk).first()
-    if student is None:
-        raise Http404("No such student")
+    student = get_object_or_404(
+        students_visible_to(request.membership).select_related("school"), pk=pk
+    )
+    if action is not None:
+        access_log_record(
+            request=request,
+            object_type="student",
+            object_id=student.pk,
+            student=student,
+            action=action,
+        )
     return student
 
 
@@ -220,23 +221,29 @@ def roster_imports_visible_to(membership: Membership):
     """The district's roster imports; a school-limited membership sees only its own."""
     from schools.models import RosterImport
 
-    imports = RosterImport.objects.filter(district_id=membership.district_id)
+    imports = RosterImport.objects.for_district(membership.district_id)
     if limited_school_ids(membership) is not None:
         imports = imports.filter(uploaded_by_id=membership.pk)
     return imports
 
 
-def access_roster_import(membership: Membership, pk: int):
-    """A roster import the membership may see, with its uploader, or 404."""
-    roster_import = (
-        roster_imports_visible_to(membership)
+def access_roster_import(request, pk: int, *, action: str | None = AccessLog.Action.VIEW):
+    """A roster import the request's membership may see, with its uploader, or 404; logged.
+
+    Its preview names students (the sample, the rows in error), so it is logged like their
+    pages: the row is written here. `action=None` only where the request acts on the
+    import and shows none of it (confirm or cancel, then a redirect to the logged preview).
+    """
+    roster_import = get_object_or_404(
+        roster_imports_visible_to(request.membership)
         .select_related("uploaded_by__user")
-        .defer("rows")  # megabytes; only the confirmation reads them
-        .filter(pk=pk)
-        .first()
+        .defer("rows"),  # megabytes; only the confirmation reads them
+        pk=pk,
     )
-    if roster_import is None:
-        raise Http404("No such import")
+    if action is not None:
+        access_log_record(
+            request=request, object_type="roster_import", object_id=roster_import.pk, action=action
+        )
     return roster_import
 
 
@@ -264,9 +271,7 @@ def access_log_search(
     """
     from django.db.models import Q
 
-    from schools.models import AccessLog
-
-    entries = AccessLog.objects.filter(district_id=membership.district_id).select_related(
+    entries = AccessLog.objects.for_district(membership.district_id).select_related(
         "user", "student", "membership"
     )
     allowed = limited_school_ids(membership)
@@ -301,7 +306,7 @@ def audit_events(membership: Membership):
     from schools.models import AuditEvent
 
     return (
-        AuditEvent.objects.filter(district_id=membership.district_id)
+        AuditEvent.objects.for_district(membership.district_id)
         .select_related("user", "membership")
         .order_by("-at", "-pk")
     )

@@ -25,10 +25,10 @@ def expire_roster_previews() -> int:
     """Sweep: every district's unconfirmed roster previews past their lifetime."""
     from schools.models import District
     from schools.services.students import roster_imports_expire
-    from schools.tenancy import tenant_context
+    from schools.tenancy import work_in_district
 
     expired = 0
-    for district_id in District.objects.values_list("pk", flat=True):
-        with tenant_context(district_id):
+    for district in District.objects.order_by("pk"):
+        with work_in_district(district):
             expired += roster_imports_expire()
     return expired

@@ -6,6 +6,11 @@ setting `app.district_id`; Membership also lets a person read their own rows by
 made with `set_config(..., true)`, so they die with the transaction, and restored on
 exit, so a nested block (a savepoint) cannot leak its district into the rest of the
 transaction. Outside a context, tenant tables show no rows and accept no writes.
+
+A district's clock goes with its context (DESIGN.md, Time): the request middleware
+activates the district's time zone, and work outside a request (a task, one district of
+a sweep, a signed link's page) enters it with `work_in_district`; mail and PDFs are
+rendered in `district_locale`.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from __future__ import annotations
 import contextlib
 import functools
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.utils import timezone, translation
 
 DISTRICT_SETTING = "app.district_id"
 USER_SETTING = "app.user_id"
@@ -69,12 +76,50 @@ def current_district_id() -> int | None:
         return cursor.fetchone()[0]
 
 
+def _time_zone_of(district):
+    """The district's zone; for an id, read from District (which has no row-level security).
+
+    None (UTC) for an id that names no district: its context shows no rows either.
+    """
+    if hasattr(district, "time_zone"):
+        return district.time_zone
+    from schools.models import District
+
+    return District.objects.filter(pk=district).values_list("time_zone", flat=True).first()
+
+
+@contextlib.contextmanager
+def work_in_district(district):
+    """Enter a district for work outside its requests: `tenant_context` and its time zone.
+
+    For a task, one district of a sweep, or a page reached by a signed link: dates and times
+    are the district's (`timezone.localdate()`, `|date` in templates), as the middleware
+    makes them in a district's request. `district` may be an instance or an id.
+    """
+    with tenant_context(district), timezone.override(_time_zone_of(district)):
+        yield
+
+
+@contextlib.contextmanager
+def district_locale(district, language: str | None = None):
+    """Render mail or a PDF for a district: in its time zone, in `language` (or its own).
+
+    The one way to say it outside a request; `district` None (mail to a person before any
+    district is known) renders in UTC, and then `language` is needed.
+    """
+    zone = district.time_zone if district is not None else None
+    language = language or district.default_language
+    with translation.override(language), timezone.override(zone):
+        yield
+
+
 def in_district(task_function):
-    """For Celery tasks whose first argument is `district_id`: run inside that district."""
+    """For Celery tasks whose first argument is `district_id`: run inside that district,
+    in its time zone (`work_in_district`)."""
 
     @functools.wraps(task_function)
     def wrapper(district_id, *args, **kwargs):
-        with tenant_context(district_id):
+        with work_in_district(district_id):
             return task_function(district_id, *args, **kwargs)
 
     return wrapper
@@ -90,3 +135,41 @@ def enter_district_for_rest_of_transaction(district) -> None:
         raise RuntimeError("entering a district outside a transaction would be silently lost")
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config(%s, %s, true)", [DISTRICT_SETTING, _value(district)])
+
+
+# --- References between districts' rows ---------------------------------------------------
+# The database refuses a key into another district (schools/rls.py `tenant_keys()`), but
+# as an IntegrityError: services check first, with these two, and refuse with a message.
+
+
+def _district_id_of(obj) -> int:
+    """A district's id from a District, a tenant row or an id."""
+    from schools.models import District
+
+    if isinstance(obj, int):
+        return obj
+    return obj.pk if isinstance(obj, District) else obj.district_id
+
+
+def outside(district, value) -> bool:
+    """True when `value` (a row, None, or an iterable of rows) holds a row of another district.
+
+    For a person's choices on a form: the caller says which field and why, e.g.
+    `if outside(district, schools): errors["schools"] = [_("Choose among ...")]`.
+    """
+    if value is None:
+        return False
+    rows = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
+    district_id = _district_id_of(district)
+    return any(row is not None and _district_id_of(row) != district_id for row in rows)
+
+
+def require_same_district(by, *objects) -> None:
+    """PermissionDenied unless every object is of the acting membership's district.
+
+    For the rows a service acts on (the MOU being signed, the partner being edited): a
+    caller that passes another district's row is a bug or an attack, not a choice.
+    """
+    for obj in objects:
+        if by is None or outside(by.district_id, obj):
+            raise PermissionDenied

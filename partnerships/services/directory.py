@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -36,6 +36,7 @@ from partnerships.services.unsubscribe import unsubscribe_url
 from schools.capabilities import can
 from schools.models import Membership
 from schools.services.email import email_queue
+from schools.tenancy import district_locale, outside, require_same_district
 
 # What a partner form (and an import) may set on a Partner.
 PARTNER_FIELDS = (
@@ -164,7 +165,7 @@ def partner_save(
     district = by.district
     if partner is None:
         partner = Partner(district=district)
-    elif partner.district_id != district.pk:
+    elif outside(district, partner):
         raise PermissionDenied
     unknown = set(fields) - set(PARTNER_FIELDS)
     if unknown:
@@ -193,8 +194,7 @@ def partner_save(
 def partner_mark_verified(*, by: Membership, partner: Partner) -> Partner:
     """A coordinator checked the listing themselves (by phone, on a visit)."""
     _check_manager(by)
-    if partner.district_id != by.district_id:
-        raise PermissionDenied
+    require_same_district(by, partner)
     partner.last_verified_at = timezone.now()
     partner.last_verified_by = by.user.get_full_name() or by.user.email
     partner.save(update_fields=["last_verified_at", "last_verified_by", "updated_at"])
@@ -230,8 +230,7 @@ def service_category_create(*, by: Membership, name: str) -> ServiceCategory:
 def service_category_delete(*, by: Membership, category: ServiceCategory) -> None:
     """Remove a category of the district's own; refused while a service or MOU uses it."""
     _check_manager(by)
-    if category.district_id != by.district_id:
-        raise PermissionDenied
+    require_same_district(by, category)
     in_use = (
         Service.objects.filter(district=by.district, category=category.code).exists()
         or MOU.objects.filter(district=by.district, services__contains=[category.code]).exists()
@@ -334,7 +333,8 @@ def listing_verification_send(
     The mail names the district and the partner only (no student data).
     """
     _check_manager(by)
-    if contact.partner_id != partner.pk or contact.district_id != by.district_id:
+    require_same_district(by, contact)
+    if contact.partner_id != partner.pk:
         raise PermissionDenied
     if not contact.email:
         raise ValidationError(_("This contact has no email address."))
@@ -351,7 +351,7 @@ def listing_verification_send(
         "expires_at": timezone.now() + LISTING_LINK_VALID_FOR,
         "unsubscribe_url": unsubscribe_url(contact, base_url),
     }
-    with translation.override(district.default_language), timezone.override(district.time_zone):
+    with district_locale(district):
         subject = render_to_string("partnerships/email/listing-verify-subject.txt", context)
         body_text = render_to_string("partnerships/email/listing-verify-body.txt", context)
         body_html = render_to_string("partnerships/email/listing-verify-body.html", context)

@@ -24,7 +24,7 @@ from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, Va
 from django.db import transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -33,6 +33,7 @@ from partnerships.models import MOUDocument, MOUSignature, MOUVersion
 from partnerships.services.mous import service_labels, version_sections
 from schools.capabilities import can
 from schools.models import District, Membership
+from schools.tenancy import district_locale
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +227,7 @@ def mou_version_pdf(version: MOUVersion, *, district: District, language: str) -
     from weasyprint import HTML
 
     # Times (signatures, "prepared on") read in the district's zone, in the reader's language.
-    with translation.override(language), timezone.override(district.time_zone):
+    with district_locale(district, language):
         context = _pdf_context(version, district=district)
         html = render_to_string("partnerships/pdf/mou.html", context)
     document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=static_only_fetcher()).render()

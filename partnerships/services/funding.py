@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from partnerships.models import MOU, FundingKind, FundingMOU, FundingPartner, FundingSource, Partner
 from schools.capabilities import can
 from schools.models import Membership
+from schools.tenancy import outside, require_same_district
 
 
 def _check(by: Membership) -> None:
@@ -31,9 +32,9 @@ def _validate(*, district, kind, amount, start_date, end_date, partners, mous) -
         errors["amount"] = [_("Enter an amount of zero or more.")]
     if start_date and end_date and end_date < start_date:
         errors["end_date"] = [_("The end date must be on or after the start date.")]
-    if any(p.district_id != district.pk for p in partners):
+    if outside(district, list(partners)):
         errors["partners"] = [_("Choose among your district's partners.")]
-    if any(m.district_id != district.pk for m in mous):
+    if outside(district, list(mous)):
         errors["mous"] = [_("Choose among your district's MOUs.")]
     if errors:
         raise ValidationError(errors)
@@ -111,8 +112,7 @@ def funding_update(
 ) -> FundingSource:
     """Change a funding source (one from an access helper: the acting member's district)."""
     _check(by)
-    if funding.district_id != by.district_id:
-        raise PermissionDenied
+    require_same_district(by, funding)
     partners, mous = list(partners), list(mous)
     _validate(
         district=by.district,

@@ -31,7 +31,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import csv as cells
@@ -208,9 +208,12 @@ def _export_rows(district) -> dict[str, list[dict]]:
                     "minimum_age": "" if p.min_age is None else str(p.min_age),
                     "maximum_age": "" if p.max_age is None else str(p.max_age),
                     "eligibility_description": p.eligibility,
-                    "assured_date": p.last_verified_at.date().isoformat()
-                    if p.last_verified_at
-                    else "",
+                    # The district's day of the last verification.
+                    "assured_date": (
+                        timezone.localdate(p.last_verified_at, district.time_zone).isoformat()
+                        if p.last_verified_at
+                        else ""
+                    ),
                 }
             )
             tables["attributes"].append(

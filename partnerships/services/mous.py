@@ -56,6 +56,7 @@ from partnerships.services.unsubscribe import mailable, unsubscribe_url
 from schools.capabilities import can
 from schools.models import Membership, Role, School
 from schools.services.email import email_queue
+from schools.tenancy import district_locale, outside, require_same_district
 
 SECTION_KEYS = [key for key, _label in MOU_SECTIONS]
 SECTION_LABELS = dict(MOU_SECTIONS)
@@ -405,7 +406,8 @@ class MOUEditConflict(Exception):
 
 
 def _check(by: Membership | None, mou: MOU, capability: str) -> None:
-    if by is None or by.district_id != mou.district_id or not can(by, capability):
+    require_same_district(by, mou)
+    if not can(by, capability):
         raise PermissionDenied
 
 
@@ -486,9 +488,9 @@ def _new_version(mou: MOU, *, by, sections: dict, terms: dict, after: MOUVersion
 
 def _check_terms(*, district, partner, schools, services, start_date, end_date, shared_fields):
     errors: dict[str, list] = {}
-    if partner is not None and partner.district_id != district.pk:
+    if outside(district, partner):
         errors["partner"] = [_("Choose one of your district's partners.")]
-    if any(school.district_id != district.pk for school in schools):
+    if outside(district, list(schools)):
         errors["schools"] = [_("Choose among your district's schools.")]
     unknown = set(services) - set(service_labels(district))
     if unknown:
@@ -536,7 +538,8 @@ def mou_template_update(
     *, by: Membership, template: MOUTemplate, name: str, sections: dict
 ) -> MOUTemplate:
     """Change a template; MOUs drafted from it earlier keep their own text."""
-    if not can(by, "mous.manage") or template.district_id != by.district_id:
+    require_same_district(by, template)
+    if not can(by, "mous.manage"):
         raise PermissionDenied
     name = name.strip()
     if (
@@ -585,7 +588,7 @@ def mou_create(
         end_date=end_date,
         shared_fields=shared_fields,
     )
-    if template is not None and template.district_id != district.pk:
+    if outside(district, template):
         raise ValidationError({"template": [_("Choose one of your district's templates.")]})
     if template is None:
         with translation.override(district.default_language):
@@ -1107,8 +1110,8 @@ def mou_for_claim(claim: MOULinkClaim) -> MOU | None:
 # --- Email ----------------------------------------------------------------------------------
 
 
-def _render_email(name: str, context: dict, language: str, time_zone: str):
-    with translation.override(language), timezone.override(time_zone):
+def _render_email(name: str, context: dict, district):
+    with district_locale(district):
         subject = render_to_string(f"partnerships/email/{name}-subject.txt", context)
         body_text = render_to_string(f"partnerships/email/{name}-body.txt", context)
         body_html = render_to_string(f"partnerships/email/{name}-body.html", context)
@@ -1122,7 +1125,7 @@ def _send(to: list[str], name: str, context: dict, district) -> None:
         to=to,
         from_email=settings.DEFAULT_FROM_EMAIL,
         unsubscribe_url=context.get("unsubscribe_url", ""),  # mail to a contact (RFC 8058)
-        **_render_email(name, context, district.default_language, district.time_zone),
+        **_render_email(name, context, district),
     )
 
 

@@ -10,7 +10,6 @@ send one email. The email is stored in the same transaction and sent once it com
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 
 from partnerships.models import MOU, Contact, ContactRole, MOURenewalNotice, MOUStatus
 from partnerships.selectors import mou_url
@@ -26,7 +25,7 @@ from partnerships.services import mous
 from partnerships.services.unsubscribe import mailable, unsubscribe_url
 from schools.models import District, Membership, Role
 from schools.services.email import email_queue
-from schools.tenancy import tenant_context
+from schools.tenancy import district_locale, work_in_district
 
 # Days before the end date at which coordinators and the partner's leadership hear of it,
 # most distant first. The first also marks an active MOU "expiring".
@@ -53,10 +52,10 @@ def mou_renewal_sweep_district(*, district: District, today: date | None = None)
 
     Finding nothing costs one indexed query (district, status, end_date).
     """
-    today = today or timezone.localdate(timezone=zoneinfo.ZoneInfo(district.time_zone))
+    today = today or district.today()
     horizon = today + EXPIRING_WITHIN
     result = SweepResult()
-    with tenant_context(district):
+    with work_in_district(district):
         due = list(
             MOU.objects.for_district(district)
             .filter(
@@ -220,7 +219,7 @@ def _queue_email(
         "link": link,
         "unsubscribe_url": unsubscribe_url,
     }
-    with translation.override(language):
+    with district_locale(district, language):
         subject = render_to_string("partnerships/email/renewal-subject.txt", context)
         body_text = render_to_string("partnerships/email/renewal-body.txt", context)
         body_html = render_to_string("partnerships/email/renewal-body.html", context)

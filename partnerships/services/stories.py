@@ -12,7 +12,6 @@ without the capability raises PermissionDenied.
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -22,13 +21,13 @@ from django.utils.translation import gettext as _
 from partnerships.models import Partner, SuccessStory
 from schools.capabilities import can
 from schools.models import Membership, School
+from schools.tenancy import outside, require_same_district
 
 
 def _check(by: Membership, story: SuccessStory | None, capability: str) -> None:
     if not can(by, capability):
         raise PermissionDenied
-    if story is not None and story.district_id != by.district_id:
-        raise PermissionDenied
+    require_same_district(by, *([story] if story is not None else []))
 
 
 def _locked(story: SuccessStory) -> SuccessStory:
@@ -37,9 +36,9 @@ def _locked(story: SuccessStory) -> SuccessStory:
 
 def _check_links(by: Membership, partner: Partner | None, school: School | None) -> None:
     errors = {}
-    if partner is not None and partner.district_id != by.district_id:
+    if outside(by.district_id, partner):
         errors["partner"] = [_("Choose one of your district's partners.")]
-    if school is not None and school.district_id != by.district_id:
+    if outside(by.district_id, school):
         errors["school"] = [_("Choose one of your district's schools.")]
     if errors:
         raise ValidationError(errors)
@@ -105,12 +104,12 @@ def story_consent_record(
     given_by = given_by.strip()
     if not given_by:
         raise ValidationError({"given_by": [_("Say who gave consent.")]})
-    zone = zoneinfo.ZoneInfo(by.district.time_zone)
-    if given_on > timezone.localdate(timezone=zone):
+    if given_on > by.district.today():
         raise ValidationError({"given_on": [_("The date of consent cannot be in the future.")]})
     locked = _locked(story)
     locked.consent_given_by = given_by
-    locked.consent_at = datetime.datetime.combine(given_on, datetime.time(12), tzinfo=zone)
+    noon = datetime.time(12, tzinfo=by.district.time_zone)
+    locked.consent_at = datetime.datetime.combine(given_on, noon)
     locked.consent_recorded_by = by
     locked.save(
         update_fields=["consent_given_by", "consent_at", "consent_recorded_by", "updated_at"]

@@ -73,7 +73,7 @@ from partnerships.services.hsds import (
 from partnerships.services.hsds_format import MAX_UPLOAD_BYTES
 from schools.capabilities import can, requires
 from schools.selectors import schools_of_district
-from schools.tenancy import tenant_context
+from schools.tenancy import work_in_district
 
 PAGE_SIZE = 50
 IMPORT_KEEP_SECONDS = 60 * 60
@@ -410,14 +410,15 @@ def listing_verify(request, token):
     except ListingLinkInvalid:
         return _listing_invalid(request)
     except ListingLinkExpired as expired:
-        with tenant_context(expired.claim.district_id):
+        with work_in_district(expired.claim.district_id):
             try:
                 partner, _contact = listing_for_claim(expired.claim)
             except ListingLinkInvalid:
                 return _listing_invalid(request)
             context = {"partner_name": partner.name, "district_name": partner.district.name}
         return render(request, "partnerships/directory/verify_expired.html", context, status=410)
-    with tenant_context(claim.district_id):
+    # The district's zone too: the page says when the listing was last verified.
+    with work_in_district(claim.district_id):
         try:
             partner, contact = listing_for_claim(claim)
         except ListingLinkInvalid:

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -36,12 +35,6 @@ KIND_COLOURS = {
     "billing": "#a4231c",
     "other": "#4f5b58",
 }
-
-
-def _today(district):
-    import zoneinfo
-
-    return timezone.localdate(timezone=zoneinfo.ZoneInfo(district.time_zone))
 
 
 def _money(amount: Decimal) -> str:
@@ -125,7 +118,7 @@ def funding_list(request, district_slug):
     """Every funding source, the mix per year, and what ends within 90 days."""
     basis = MixBasisForm(request.GET)
     sources = list(funding_sources(request.membership))
-    today = _today(request.district)
+    today = request.district.today()
     mix = funding_mix(sources, basis=basis.basis_value(), today=today)
     context = {
         "basis_form": basis,
@@ -144,7 +137,7 @@ def funding_detail(request, district_slug, funding_id):
     funding = access_funding(request.membership, funding_id)
     context = {
         "funding": funding,
-        "today": _today(request.district),
+        "today": request.district.today(),
         "can_manage": can(request.membership, "funding.manage"),
     }
     return render(request, "partnerships/funding/detail.html", context)

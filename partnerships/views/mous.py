@@ -29,6 +29,7 @@ from partnerships.forms.mous import (
 )
 from partnerships.models import MOU_SECTIONS, MOUStatus
 from partnerships.selectors import (
+    MOUS_UNDER_WAY,
     access_goal,
     access_mou,
     access_mou_template,
@@ -38,14 +39,15 @@ from partnerships.selectors import (
     mou_page,
     mou_partner_choices,
     mou_partners_for_drafting,
+    mou_status_counts,
     mou_templates_of,
     mou_versions,
     reads_as_partner,
 )
 from partnerships.services import mous as services
+from schools.access_log import client_ip
 from schools.capabilities import can, requires
-from schools.services.access import client_ip
-from schools.tenancy import tenant_context
+from schools.tenancy import work_in_district
 
 PAGE_SIZE = 50
 SECTION_LABELS = dict(MOU_SECTIONS)
@@ -69,6 +71,24 @@ def _refused(request, error: ValidationError) -> None:
 
 
 # --- List and drafting ----------------------------------------------------------------------
+
+
+def mou_home_panel(request) -> dict | None:
+    """The home page's MOU panel (registered in PartnershipsConfig): how many of the MOUs
+    the viewer may see are under way, by status, each linked to the list filtered by it.
+    One query; left out when there are none."""
+    counts = mou_status_counts(request.membership, MOUS_UNDER_WAY)
+    if not counts:
+        return None
+    labels = dict(MOUStatus.choices)
+    url = reverse("mou_list", args=[request.district.slug])
+    return {
+        "rows": [
+            {"label": labels[status], "count": counts[status], "url": f"{url}?status={status}"}
+            for status in MOUS_UNDER_WAY
+            if status in counts
+        ]
+    }
 
 
 @requires("mous.view")
@@ -580,7 +600,8 @@ def _link_problem(request, template: str, status: int, district=None):
 
 
 def _with_link(request, token, handle):
-    """Verify the link, enter its district, find the MOU, then `handle(mou, claim)`."""
+    """Verify the link, enter its district (and its time zone), find the MOU, then
+    `handle(mou, claim)`."""
     from schools.models import District
 
     try:
@@ -590,7 +611,7 @@ def _with_link(request, token, handle):
         return _link_problem(request, "partnerships/mous/link_expired.html", 410, district)
     if claim is None:
         return _link_problem(request, "partnerships/mous/link_invalid.html", 404)
-    with tenant_context(claim.district_id):
+    with work_in_district(claim.district_id):
         mou = services.mou_for_claim(claim)
         if mou is None:
             return _link_problem(request, "partnerships/mous/link_invalid.html", 404)

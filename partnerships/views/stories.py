@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -32,10 +29,6 @@ from partnerships.services.stories import (
     story_update,
 )
 from schools.capabilities import can, requires
-
-
-def _today(district):
-    return timezone.localdate(timezone=zoneinfo.ZoneInfo(district.time_zone))
 
 
 @requires("stories.view")
@@ -74,7 +67,7 @@ def _story_form(request, *, initial=None):
 
 @requires("stories.manage")
 def story_new(request, district_slug):
-    form = _story_form(request, initial={"date": _today(request.district)})
+    form = _story_form(request, initial={"date": request.district.today()})
     if form.is_bound and form.is_valid():
         try:
             story = story_create(by=request.membership, **form.cleaned_data)
@@ -118,7 +111,7 @@ def story_consent(request, district_slug, story_id):
         story_consent_withdraw(by=request.membership, story=story)
         messages.success(request, _("Consent withdrawn: the story is no longer publishable."))
         return redirect("story_detail", district_slug, story.pk)
-    today = _today(request.district)
+    today = request.district.today()
     form = ConsentForm(
         request.POST if request.method == "POST" else None,
         initial={"given_on": today},
@@ -173,7 +166,7 @@ def stories_export(request, district_slug):
     ).strip()
     if request.GET.get("download"):
         response = HttpResponse(snippet + "\n", content_type="text/html; charset=utf-8")
-        name = f"{request.district.slug}-stories-{_today(request.district).isoformat()}.html"
+        name = f"{request.district.slug}-stories-{request.district.today().isoformat()}.html"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     context = {"stories": stories, "snippet": snippet}

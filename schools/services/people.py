@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +27,7 @@ from schools.capabilities import can
 from schools.models import AuditEvent, Invitation, Membership, MembershipSchool, Role, School, User
 from schools.services.audit import audit_record, person_label
 from schools.services.email import email_queue
+from schools.tenancy import district_locale, outside, require_same_district
 
 INVITATION_SALT = "trellis.schools.invitation"
 INVITATION_VALID_FOR = timedelta(days=7)
@@ -74,7 +75,8 @@ def _check_manager(by: Membership | None, district) -> None:
     """The actor must manage people in this very district (None: platform staff, the admin)."""
     if by is None:
         return
-    if by.district_id != district.pk or not can(by, "people.manage"):
+    require_same_district(by, district)
+    if not can(by, "people.manage"):
         raise PermissionDenied
 
 
@@ -89,13 +91,13 @@ def _check_role_fields(*, district, role, schools, partner, crisis_responder) ->
         errors["partner"] = [
             _("Only people with the Partner role belong to a partner organisation.")
         ]
-    if partner is not None and partner.district_id != district.pk:
+    if outside(district, partner):
         errors["partner"] = [_("Choose one of your district's partner organisations.")]
     if crisis_responder and role not in CRISIS_RESPONDER_ROLES:
         errors["crisis_responder"] = [
             _("Only administrators, coordinators and counselors can be crisis responders.")
         ]
-    if any(school.district_id != district.pk for school in schools):
+    if outside(district, list(schools)):
         errors["schools"] = [_("Choose among your district's schools.")]
     if errors:
         raise ValidationError(errors)
@@ -192,7 +194,7 @@ def _invitation_email(invitation: Invitation, *, base_url: str) -> None:
         "link": invitation_link(invitation, base_url=base_url),
         "expires_at": invitation.expires_at,
     }
-    with translation.override(district.default_language), timezone.override(district.time_zone):
+    with district_locale(district):
         subject = render_to_string("schools/email/invitation-subject.txt", context)
         body_text = render_to_string("schools/email/invitation-body.txt", context)
         body_html = render_to_string("schools/email/invitation-body.html", context)

@@ -254,9 +254,10 @@ def _expected_columns_message(found: list[str]) -> str:
 # --- Parsing ---------------------------------------------------------------------------
 
 
-def parse_roster(data: bytes, schools: SchoolDirectory) -> ParsedRoster:
+def parse_roster(data: bytes, schools: SchoolDirectory, *, today: date) -> ParsedRoster:
     """Validate a whole roster file. Raises RosterFileError when the file cannot be used;
     otherwise every row is either valid or has its errors listed (row number and column).
+    `today` is the district's date (`District.today()`): no birth date may come after it.
     """
     records = _records(decode(data))
     # Row numbers are the spreadsheet's: the header is row 1.
@@ -275,9 +276,9 @@ def parse_roster(data: bytes, schools: SchoolDirectory) -> ParsedRoster:
         seen.add(name)
 
     if "sourcedid" in names and "role" in names:
-        parser = _OneRosterParser(header, names, schools)
+        parser = _OneRosterParser(header, names, schools, today)
     elif any(n in SIMPLE_COLUMNS or n in SIMPLE_ALIASES for n in names):
-        parser = _SimpleParser(header, names, schools)
+        parser = _SimpleParser(header, names, schools, today)
     else:
         raise RosterFileError(_expected_columns_message(header))
     if not body:
@@ -290,7 +291,7 @@ def parse_roster(data: bytes, schools: SchoolDirectory) -> ParsedRoster:
 class _Parser:
     layout = ""
 
-    def __init__(self, header, names, schools):
+    def __init__(self, header, names, schools, today):
         self.header = [cell.strip() for cell in header]
         self.names = names
         self.schools = schools
@@ -298,7 +299,7 @@ class _Parser:
         self.error_total = 0
         self.error_row_numbers: set[int] = set()
         self.first_row_of: dict[str, int] = {}
-        self.today = date.today()
+        self.today = today
 
     def error(self, row: int, column: str, code: str, value: str = "", extra="") -> None:
         self.error_total += 1
@@ -420,9 +421,9 @@ _MAX_LENGTHS = {
 class _SimpleParser(_Parser):
     layout = SIMPLE
 
-    def __init__(self, header, names, schools):
+    def __init__(self, header, names, schools, today):
         names = [SIMPLE_ALIASES.get(n, n) for n in names]
-        super().__init__(header, names, schools)
+        super().__init__(header, names, schools, today)
         for n in SIMPLE_COLUMNS:
             if names.count(n) > 1:
                 raise RosterFileError(_("The column “%(column)s” appears twice.") % {"column": n})
@@ -491,8 +492,8 @@ class _SimpleParser(_Parser):
 class _OneRosterParser(_Parser):
     layout = ONEROSTER
 
-    def __init__(self, header, names, schools):
-        super().__init__(header, names, schools)
+    def __init__(self, header, names, schools, today):
+        super().__init__(header, names, schools, today)
         self.missing_columns(ONEROSTER_REQUIRED, ONEROSTER_COLUMNS)
         known = {c.lower(): c for c in ONEROSTER_COLUMNS}
         self.index = {known[n]: i for i, n in enumerate(names) if n in known}

@@ -54,7 +54,7 @@ def roster_import_create(*, by: Membership, uploaded_file) -> RosterImport:
     data = read_upload(uploaded_file)
     schools = list(School.objects.for_district(by.district))
     allowed = limited_school_ids(by)
-    parsed = parse_roster(data, SchoolDirectory.build(schools, allowed))
+    parsed = parse_roster(data, SchoolDirectory.build(schools, allowed), today=by.district.today())
     names = {school.pk: school.name for school in schools}
     diff = _compare(by, parsed, allowed)
     _drop_rows_with_errors(parsed, diff.errors)
@@ -256,14 +256,14 @@ def _upsert(by: Membership, fields: list[str], new_rows, changed_rows, *, roster
     quarter of a millisecond per row); test_roster_import checks that it is the same.
     """
     now = timezone.now()
-    context = pghistory_context(roster_import=roster_import.pk, membership=by.pk)
+    context = history_context(roster_import=roster_import.pk, membership=by.pk)
     with _history_triggers_off():
         for label, rows in (("insert", new_rows), ("update", changed_rows)):
             for start in range(0, len(rows), UPSERT_BATCH):
                 _upsert_chunk(by, fields, rows[start : start + UPSERT_BATCH], now, label, context)
 
 
-def _upsert_chunk(by, fields, rows, now, label, context_id) -> None:
+def _upsert_chunk(by, fields, rows, now, label, context) -> None:
     from django.db import connection
 
     columns = _student_columns()
@@ -297,11 +297,12 @@ def _upsert_chunk(by, fields, rows, now, label, context_id) -> None:
         cursor.execute(
             f"""
             INSERT INTO schools_studentevent
-                (pgh_created_at, pgh_label, pgh_obj_id, pgh_context_id, {", ".join(history)})
-            SELECT %s, %s, id, %s, {", ".join(history)} FROM schools_student
+                (pgh_created_at, pgh_label, pgh_obj_id, pgh_context_id, pgh_context,
+                 {", ".join(history)})
+            SELECT %s, %s, id, %s, %s::jsonb, {", ".join(history)} FROM schools_student
             WHERE district_id = %s AND local_id = ANY(%s::text[])
             """,
-            [now, label, context_id, by.district_id, local_ids],
+            [now, label, context[0], context[1], by.district_id, local_ids],
         )
 
 
@@ -311,13 +312,16 @@ def _tracked_columns() -> list[str]:
     return [f.column for f in event._meta.concrete_fields if not f.name.startswith("pgh_")]
 
 
-def pghistory_context(**metadata):
-    """A pghistory context row for the events of one import (who and which import)."""
+def history_context(**metadata) -> tuple[str, str]:
+    """The (id, metadata) pghistory stores in each event of one import (who, which import).
+
+    Kept in the event rows themselves (PGHISTORY_CONTEXT_FIELD), under their district's
+    row-level security, never in pghistory's shared context table.
+    """
+    import json
     import uuid
 
-    from pghistory.models import Context
-
-    return Context.objects.create(id=uuid.uuid4(), metadata=metadata).pk
+    return str(uuid.uuid4()), json.dumps(metadata)
 
 
 @contextlib.contextmanager

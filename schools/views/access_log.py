@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import datetime, time, timedelta
 
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from schools.capabilities import requires
@@ -27,7 +27,7 @@ def access_log(request, district_slug):
     `until`)."""
     form = AccessLogFilterForm(request.GET or None)
     filters = form.filters()
-    zone = zoneinfo.ZoneInfo(request.district.time_zone)
+    zone = timezone.get_current_timezone()  # the district's (the tenancy middleware)
     until = filters["until"]
     entries = access_log_search(
         request.membership,

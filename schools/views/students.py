@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from core.csv import csv_response
 from schools.capabilities import can, requires
 from schools.forms.students import RosterUploadForm, StudentFilterForm
-from schools.models import RosterImport, Student
+from schools.models import AccessLog, RosterImport, Student
 from schools.selectors import (
     access_roster_import,
     access_student,
@@ -28,7 +28,6 @@ from schools.selectors import (
     student_search,
 )
 from schools.services import roster
-from schools.services.access import access_log_record
 from schools.services.roster import (
     ONEROSTER_COLUMNS,
     STUDENT_FIELDS,
@@ -106,11 +105,12 @@ def _sections(request, student) -> list[dict]:
 
 @requires("students.view")
 def student_detail(request, district_slug, student_id):
-    """A student's details; every view is written to the access log."""
-    student = access_student(request.membership, student_id)  # 404 before anything else
-    if request.method not in ("GET", "HEAD"):
+    """A student's details; every view is written to the access log (by access_student)."""
+    # 404 before anything else, whatever the method; a refused method shows nothing.
+    shown = request.method in ("GET", "HEAD")
+    student = access_student(request, student_id, action=AccessLog.Action.VIEW if shown else None)
+    if not shown:
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    access_log_record(request=request, object_type="student", object_id=student.pk, student=student)
     context = {
         "student": student,
         "sections": _sections(request, student),
@@ -200,12 +200,13 @@ def roster_import_template(request, district_slug):
 def roster_import_detail(request, district_slug, import_id):
     """The preview of an upload (counts, every row's errors, a sample); POST confirms or
     cancels it, then shows the outcome."""
-    roster_import = access_roster_import(request.membership, import_id)
     if request.method == "POST":
+        # Confirming or cancelling shows nothing of the import: the preview it redirects
+        # to is what is logged.
+        roster_import = access_roster_import(request, import_id, action=None)
         _decide(request, roster_import, request.POST.get("action"))
         return redirect("roster_import_detail", district_slug, roster_import.pk)
-    # The preview names students (the sample, the rows in error): it is logged like their pages.
-    access_log_record(request=request, object_type="roster_import", object_id=roster_import.pk)
+    roster_import = access_roster_import(request, import_id)  # logged: it names students
     errors = Paginator(roster_import.errors, ERRORS_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "roster_import": roster_import,

@@ -100,7 +100,7 @@ def run(rows: int = 50_000) -> dict:
             print(f"{rows} rows, {len(data) / 1e6:.1f} MB", flush=True)
             _timed(
                 "parse only",
-                lambda: parse_roster(data, SchoolDirectory.build(schools)),
+                lambda: parse_roster(data, SchoolDirectory.build(schools), today=district.today()),
                 results,
             )
             created = _timed(

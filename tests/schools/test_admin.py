@@ -223,6 +223,18 @@ def test_a_district_cannot_take_a_product_address(staff_client, slug):
     assert "slug" in response.context["adminform"].form.errors
 
 
+def test_a_district_cannot_have_an_unknown_time_zone(staff_client):
+    response = staff_client.post(
+        "/admin/schools/district/add/",
+        district_form(time_zone="Mars/Olympus_Mons", **{"School_set-TOTAL_FORMS": "0"}),
+    )
+
+    assert response.status_code == 200
+    [message] = response.context["adminform"].form.errors["time_zone"]
+    assert "Mars/Olympus_Mons is not one of the available choices" in message
+    assert not District.objects.filter(slug="east-ridge").exists()
+
+
 def test_the_change_page_shows_and_edits_the_districts_schools(staff_client, district):
     school = SchoolFactory(district=district, name="West Elementary")
 

@@ -605,7 +605,7 @@ def test_history_is_written_for_every_imported_student(client, district, coordin
     differing = {name for name in tracked if getattr(by_import, name) != getattr(by_trigger, name)}
     assert differing == {"first_name", "updated_at"}
     assert by_import.pgh_obj_id == s1.pk
-    assert by_import.pgh_context.metadata["roster_import"] == latest_import(district).pk
+    assert by_import.pgh_context["roster_import"] == latest_import(district).pk
 
 
 def test_cancel_drops_the_rows_and_confirm_is_then_refused(client, district, coordinator):

@@ -71,6 +71,17 @@ def _goal(district) -> int:
     )
 
 
+def _student_grant(district) -> int:
+    """A guardian object grant on a student, made as guardian makes it (the district is the
+    student's)."""
+    from guardian.shortcuts import assign_perm
+
+    student = StudentFactory(district=district)
+    user = MembershipFactory(district=district).user
+    with tenant_context(district):
+        return assign_perm("schools.view_student", user, student).pk
+
+
 def _membership(district) -> int:
     return MembershipFactory(district=district).pk
 
@@ -130,6 +141,7 @@ def _mou_comment(district) -> int:
 TABLE_MAKERS = {
     "schools_school": lambda d: SchoolFactory(district=d).pk,
     "schools_student": _student,
+    "schools_studentuserobjectpermission": _student_grant,
     "schools_studentevent": _history_event("schools_studentevent", _student),
     "schools_membership": _membership,
     "schools_membershipevent": _history_event("schools_membershipevent", _membership),

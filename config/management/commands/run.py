@@ -53,6 +53,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         preflight()
         call_command("migrate", interactive=False, verbosity=0)
+        # The database checks too: every tenant table fenced, every key composite.
+        call_command("check", databases=["default"])
         self.stdout.write("Database is up to date.")
         seed = SeedDemo(stdout=self.stdout, stderr=self.stderr)
         seed.handle()

@@ -283,7 +283,7 @@ class Command(BaseCommand):
                     district=district, partner=partner, school=schools[school_name]
                 )
             if mou_services and not MOU.objects.filter(district=district, partner=partner).exists():
-                today = timezone.localdate()
+                today = district.today()
                 mou = MOU.objects.create(
                     district=district,
                     partner=partner,

@@ -1,4 +1,9 @@
-"""The access log: who opened, exported or printed which student-identifiable page."""
+"""Writing the access log: who opened, exported or printed which student-identifiable page.
+
+The access helpers of student data (`schools.selectors.access_student`, ...) call this
+themselves once they have authorised the object, so a view cannot forget the row. It lives
+outside `services` and `selectors` because both use it: a selector never imports a service.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +25,8 @@ def client_ip(request) -> str | None:
 def access_log_record(
     *, request, object_type: str, object_id, student=None, action: str = AccessLog.Action.VIEW
 ) -> AccessLog:
-    """Append one row for the request's membership; call it from every view, export and print
-    of a student-identifiable page, after the object was authorised and before it is shown.
+    """Append one row for the request's membership (after the object was authorised, before
+    it is shown). Call an access helper rather than this: it writes the row for you.
     """
     membership = request.membership
     return AccessLog.objects.create(
