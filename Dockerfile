@@ -13,7 +13,8 @@ RUN pip install --no-cache-dir -r requirements.lock
 
 COPY . .
 # Settings must parse at build time; these values are never used to connect.
-RUN DEBUG=false SECRET_KEY=build-only DATABASE_URL=postgres://build@localhost/build \
+RUN DEBUG=false SECRET_KEY=build-only SITE_URL=https://build.invalid \
+    DATABASE_URL=postgres://build@localhost/build \
     REDIS_URL=redis://localhost:6379/0 STATIC_ROOT=/app/staticfiles \
     sh -c "python manage.py compilemessages --ignore .venv && python manage.py collectstatic --noinput"
 

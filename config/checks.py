@@ -52,8 +52,8 @@ def site_url_is_set(app_configs, **kwargs):
     if not settings.SITE_URL.startswith("https://"):
         return [
             Warning(
-                "SITE_URL is not an https:// address: links in mail sent by background "
-                "sweeps (renewals, unsubscribe) would not work.",
+                "SITE_URL is not an https:// address: every link in mail is built on it "
+                "(without it, mail with a link is refused).",
                 hint="Set SITE_URL, for example https://trellis.example.org.",
                 id="trellis.W004",
             )

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",  # Django's widget templates, for FORM_RENDERER below
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -142,6 +143,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Forms render with our templates: a field's as_field_group is templates/components/field.html.
+FORM_RENDERER = "core.forms.FormRenderer"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -340,9 +343,15 @@ ANONYMOUS_USER_NAME = None
 
 # --- Email ------------------------------------------------------------------------------
 
-# Where people reach Trellis, for links in mail sent from background work (sweeps);
-# mail sent during a request links to the address the request came in on.
+# Where people reach Trellis: every link in mail is built on it (core.mail.absolute_url),
+# never on a request's address, so a sweep and a request write the same link. Required
+# with DEBUG off: found missing at start-up, not when a request first sends mail.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not DEBUG and not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        "SITE_URL is required when DEBUG is off (for example https://trellis.example.org): "
+        "links in mail are built on it"
+    )
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Trellis <no-reply@trellis.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

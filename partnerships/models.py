@@ -235,22 +235,6 @@ class Contact(TenantModel):
 
 # --- MOUs ----------------------------------------------------------------------------------
 
-# Structured sections of an MOU, in order (RULES.md, "MOU contents").
-MOU_SECTIONS: list[tuple[str, str]] = [
-    ("purpose", _("Purpose and objectives")),
-    ("services", _("Services, schedule and location")),
-    ("school_duties", _("School responsibilities")),
-    ("partner_duties", _("Partner responsibilities")),
-    ("referral", _("Referral procedure and response time")),
-    ("crisis", _("Crisis protocol")),
-    ("confidentiality", _("Confidentiality and data sharing")),
-    ("insurance", _("Insurance and liability")),
-    ("costs", _("Costs and funding")),
-    ("evaluation", _("Evaluation and measurable goals")),
-    ("term", _("Term, renewal and termination")),
-    ("signatures", _("Signatures")),
-]
-
 
 class MOUStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -263,7 +247,8 @@ class MOUStatus(models.TextChoices):
     TERMINATED = "terminated", _("Terminated")
 
 
-# Allowed transitions; anything else is refused by services.mou_transition.
+# Allowed transitions: MOU.can_transition_to refuses anything else, and what a person may do
+# with an MOU now (partnerships.mou_rules.mou_allowed_actions) is computed from them.
 MOU_TRANSITIONS: dict[str, set[str]] = {
     MOUStatus.DRAFT: {MOUStatus.INTERNAL_REVIEW},
     MOUStatus.INTERNAL_REVIEW: {MOUStatus.DRAFT, MOUStatus.SENT},

@@ -5,6 +5,7 @@ import hashlib
 import math
 import time
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
@@ -12,13 +13,12 @@ from allauth.core.internal import ratelimit
 from django import forms
 from django.conf import settings
 from django.core.cache import cache
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from core.mail import absolute_url, recipient_language, send_templated
 from schools.services.email import email_queue
-from schools.tenancy import district_locale
 
 # Per-account throttle (OWASP: slow down, do not lock out). From the THRESHOLD-th failure
 # within MEMORY seconds, the account refuses every attempt for a delay that starts at
@@ -30,6 +30,12 @@ THROTTLE_THRESHOLD = 5
 THROTTLE_FIRST_DELAY = 30
 THROTTLE_MAX_DELAY = 15 * 60
 THROTTLE_MEMORY = 60 * 60
+
+
+def _on_site(url: str) -> str:
+    """allauth's link with its path (and query) kept, on SITE_URL."""
+    parts = urlsplit(url)
+    return absolute_url(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 def _digest(value: str) -> str:
@@ -136,19 +142,17 @@ class AccountAdapter(DefaultAccountAdapter):
         )
         context = {
             "attempted_at": timezone.now(),
-            "reset_link": request.build_absolute_uri(reverse("account_reset_password")),
+            # On SITE_URL like every link in mail (core.mail), not the address the failed
+            # attempts came in on.
+            "reset_link": absolute_url(reverse("account_reset_password")),
         }
         # In the zone of the district they opened last (UTC if none), in their language.
-        with district_locale(district, user.preferred_language):
-            subject = render_to_string("schools/email/sign-in-throttled-subject.txt", context)
-            body_text = render_to_string("schools/email/sign-in-throttled-body.txt", context)
-            body_html = render_to_string("schools/email/sign-in-throttled-body.html", context)
-        email_queue(
-            to=[user.email],
-            subject=subject,
-            body_text=body_text,
-            body_html=body_html,
-            from_email=settings.DEFAULT_FROM_EMAIL,
+        send_templated(
+            "schools/email/sign-in-throttled",
+            to=user.email,
+            context=context,
+            language=recipient_language(user, district),
+            district=district,
         )
 
     # --- Sign-up and mail ------------------------------------------------------------------
@@ -156,6 +160,14 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         # Invitation only: people join a district when an administrator invites them.
         return False
+
+    # allauth builds these links on the request's address; Trellis builds every link in
+    # mail on SITE_URL (core.mail), so the same mail carries the same link however it came.
+    def get_reset_password_from_key_url(self, key):
+        return _on_site(super().get_reset_password_from_key_url(key))
+
+    def get_email_confirmation_url(self, request, emailconfirmation):
+        return _on_site(super().get_email_confirmation_url(request, emailconfirmation))
 
     def send_mail(self, template_prefix, email, context):
         # Without django.contrib.sites allauth's "site name" is empty ("Hello from !").

@@ -157,7 +157,6 @@ class DistrictAdmin(admin.ModelAdmin):
                     district=form.instance,
                     email=form.cleaned_data["first_admin_email"],
                     role=Role.ADMIN,
-                    base_url=request.build_absolute_uri("/"),
                 )
 
     def has_delete_permission(self, request, obj=None):

@@ -8,7 +8,9 @@ class SchoolsConfig(AppConfig):
     name = "schools"
 
     def ready(self):
+        from schools.models import RosterImport
         from schools.navigation import register_home_panel, register_nav
+        from schools.templatetags.components import register_tones
         from schools.views.home import schools_panel
 
         # Orders leave room between entries for apps above schools (see schools.navigation).
@@ -19,4 +21,11 @@ class SchoolsConfig(AppConfig):
         register_nav(_("Audit trail"), "audit_trail", "audit.view", order=500)
         register_home_panel(
             "schools/_home_schools.html", schools_panel, "district.view", order=900, reference=True
+        )
+
+        # Badge colours of statuses (templates read them with the `tone` filter).
+        register_tones(
+            "roster_import",
+            RosterImport.Status,
+            {"imported": "success", "pending": "warning", "cancelled": "neutral"},
         )

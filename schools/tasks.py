@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from core.districts import run_in_every_district
 from schools.services import email as services
 
 
@@ -23,12 +24,6 @@ def requeue_stuck_email() -> int:
 @shared_task
 def expire_roster_previews() -> int:
     """Sweep: every district's unconfirmed roster previews past their lifetime."""
-    from schools.models import District
     from schools.services.students import roster_imports_expire
-    from schools.tenancy import work_in_district
 
-    expired = 0
-    for district in District.objects.order_by("pk"):
-        with work_in_district(district):
-            expired += roster_imports_expire()
-    return expired
+    return sum(run_in_every_district(roster_imports_expire).values())

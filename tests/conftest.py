@@ -40,6 +40,9 @@ def pytest_configure(config):
         settings.REDIS_URL, 1 + zlib.crc32(test_name.encode()) % 15
     )
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    # Links in mail are built on SITE_URL (core.mail.absolute_url): the test client's host,
+    # whatever the environment says, so a link read from a test's mail can be followed.
+    settings.SITE_URL = "http://testserver"
     from config.celery import app
 
     app.conf.task_always_eager = True
@@ -74,6 +77,18 @@ def django_db_setup(
     if not django_db_keepdb:
         with django_db_blocker.unblock(), as_owner():
             teardown_databases(config, verbosity=request.config.option.verbose)
+
+
+@pytest.fixture(autouse=True)
+def _site_url_is_the_live_server(request):
+    """Browser tests follow links from mail: there SITE_URL is the live server's address."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    from django.test.utils import override_settings
+
+    with override_settings(SITE_URL=request.getfixturevalue("live_server").url):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -146,7 +146,7 @@ class MOUFactory(TenantFactory):
 
 
 def _sections():
-    from partnerships.models import MOU_SECTIONS
+    from partnerships.mou_rules import MOU_SECTIONS
 
     return {key: f"Agreed text about {key}." for key, _label in MOU_SECTIONS}
 

@@ -9,20 +9,43 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from partnerships.models import ContactRole, DeliveryMode, Intake, Partner, PartnerKind, Payment
+from partnerships.models import (
+    Contact,
+    ContactRole,
+    DeliveryMode,
+    Intake,
+    Partner,
+    PartnerKind,
+    Payment,
+    Service,
+    ServiceCategory,
+)
 
 LANGUAGE_MAX = 40
 LANGUAGES_MAX = 30
+# The public part of a listing, in the form's order (what a partner's contact may correct).
+LISTING_FIELDS = (
+    "description",
+    "website",
+    "email",
+    "phone",
+    "address",
+    "city",
+    "state",
+    "postal_code",
+    "languages",
+    "delivery_modes",
+    "payments",
+    "min_age",
+    "max_age",
+    "eligibility",
+    "intake",
+    "capacity",
+)
 
 
 def _label(name: str) -> str:
     return capfirst(Partner._meta.get_field(name).verbose_name)
-
-
-def _text(name: str, **kwargs) -> forms.CharField:
-    field = Partner._meta.get_field(name)
-    kwargs.setdefault("required", False)
-    return forms.CharField(label=_label(name), max_length=field.max_length, **kwargs)
 
 
 # --- The directory's filters ------------------------------------------------------------------
@@ -89,10 +112,16 @@ def parse_languages(value: str) -> list[str]:
     return languages
 
 
-class _ListingForm(forms.Form):
-    """The public part of a listing: what the partner's contact may also correct."""
+class _ListingForm(forms.ModelForm):
+    """The public part of a listing: what the partner's contact may also correct.
 
-    description = _text("description", widget=forms.Textarea(attrs={"rows": 4}))
+    Validated against the Partner model too (its fields and constraints); services save,
+    from cleaned_data (listing_values()). Declared fields say more than the model: choices
+    without an empty one, the bounds shown in the page, languages typed as one line.
+    """
+
+    choice_columns = True  # long checkbox lists (languages, schools) in columns
+
     website = forms.URLField(
         label=_label("website"),
         required=False,
@@ -100,12 +129,6 @@ class _ListingForm(forms.Form):
         assume_scheme="https",
         help_text=_("For example https://example.org"),
     )
-    email = forms.EmailField(label=_label("email"), required=False, max_length=254)
-    phone = _text("phone", widget=forms.TextInput(attrs={"autocomplete": "off", "type": "tel"}))
-    address = _text("address")
-    city = _text("city")
-    state = _text("state")
-    postal_code = _text("postal_code")
     languages = forms.CharField(
         label=_label("languages"),
         required=False,
@@ -130,13 +153,6 @@ class _ListingForm(forms.Form):
     max_age = forms.IntegerField(
         label=_label("max_age"), required=False, min_value=0, max_value=120
     )
-    eligibility = _text(
-        "eligibility",
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_(
-            "Grades, insurance or residency requirements, anything else that decides who can come."
-        ),
-    )
     intake = forms.ChoiceField(
         label=_("New referrals"), choices=Intake.choices, widget=forms.RadioSelect
     )
@@ -147,6 +163,21 @@ class _ListingForm(forms.Form):
         max_value=100000,
         help_text=_("How many more students they can take now. Leave empty if unknown."),
     )
+
+    class Meta:
+        model = Partner
+        fields = list(LISTING_FIELDS)
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "phone": forms.TextInput(attrs={"autocomplete": "off", "type": "tel"}),
+            "eligibility": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "eligibility": _(
+                "Grades, insurance or residency requirements, anything else that decides who "
+                "can come."
+            ),
+        }
 
     def clean_languages(self):
         languages = parse_languages(self.cleaned_data.get("languages", ""))
@@ -184,7 +215,6 @@ class _ListingForm(forms.Form):
 
 
 class PartnerForm(_ListingForm):
-    name = _text("name", required=True)
     kind = forms.ChoiceField(label=_label("kind"), choices=PartnerKind.choices)
     schools = forms.ModelMultipleChoiceField(
         label=_("Schools served"),
@@ -221,6 +251,9 @@ class PartnerForm(_ListingForm):
         "active",
     ]
 
+    class Meta(_ListingForm.Meta):
+        fields = ["name", "kind", *LISTING_FIELDS, "schools", "active"]
+
     def __init__(self, *args, schools, creating: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["schools"].queryset = schools
@@ -255,21 +288,24 @@ class PartnerForm(_ListingForm):
         return initial
 
 
-class ServiceForm(forms.Form):
+class ServiceForm(forms.ModelForm):
+    """A row of the partner's services; validated against the model, saved by services."""
+
+    field_order = ["id"]
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     category = forms.ChoiceField(label=_("Category"))
-    name = forms.CharField(
-        label=_("Name"),
-        required=False,
-        max_length=200,
-        help_text=_("Leave empty to use the category's name."),
-    )
     description = forms.CharField(
         label=_("Description"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    class Meta:
+        model = Service
+        fields = ["category", "name", "description"]
+        labels = {"name": _("Name")}
+        help_texts = {"name": _("Leave empty to use the category's name.")}
 
     def __init__(self, *args, categories=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -286,27 +322,31 @@ class ServiceForm(forms.Form):
         }
 
 
-class ContactForm(forms.Form):
+class ContactForm(forms.ModelForm):
+    """A row of the partner's contacts; validated against the model, saved by services."""
+
+    choice_columns = True  # its roles line up as the listing's lists do
+    field_order = ["id"]
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    name = forms.CharField(label=_("Name"), max_length=200)
-    title = forms.CharField(label=_("Job title"), required=False, max_length=200)
-    email = forms.EmailField(label=_("Email"), required=False, max_length=254)
-    phone = forms.CharField(
-        label=_("Phone"),
-        required=False,
-        max_length=32,
-        widget=forms.TextInput(attrs={"type": "tel"}),
-    )
-    preferred_language = forms.CharField(
-        label=_("Preferred language"), required=False, max_length=40
-    )
     roles = forms.MultipleChoiceField(
         label=_("Roles"),
         required=False,
         choices=ContactRole.choices,
         widget=forms.CheckboxSelectMultiple,
     )
-    reminders = forms.BooleanField(label=_("Send this person meeting reminders"), required=False)
+
+    class Meta:
+        model = Contact
+        fields = ["name", "title", "email", "phone", "preferred_language", "roles", "reminders"]
+        labels = {
+            "name": _("Name"),
+            "title": _("Job title"),
+            "email": _("Email"),
+            "phone": _("Phone"),
+            "preferred_language": _("Preferred language"),
+            "reminders": _("Send this person meeting reminders"),
+        }
+        widgets = {"phone": forms.TextInput(attrs={"type": "tel"})}
 
     def clean(self):
         data = super().clean()
@@ -391,12 +431,12 @@ def contact_initial(contacts) -> list[dict]:
 # --- Categories, the confirmation link, the public listing, the import ---------------------------
 
 
-class ServiceCategoryForm(forms.Form):
-    name = forms.CharField(
-        label=_("New category"),
-        max_length=100,
-        help_text=_("For example: Tutoring, Legal aid, Transportation."),
-    )
+class ServiceCategoryForm(forms.ModelForm):
+    class Meta:
+        model = ServiceCategory
+        fields = ["name"]
+        labels = {"name": _("New category")}
+        help_texts = {"name": _("For example: Tutoring, Legal aid, Transportation.")}
 
 
 class VerificationRequestForm(forms.Form):

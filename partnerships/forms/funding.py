@@ -7,34 +7,27 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from partnerships.models import MOU, FundingKind, Partner
+from partnerships.models import MOU, FundingKind, FundingSource, Partner
 
 MAX_AMOUNT = Decimal("999999999999.99")  # the column holds 14 digits, 2 after the point
 
 
-class FundingSourceForm(forms.Form):
-    """What a funding source is; partners and MOUs are the viewer's district's."""
+class FundingSourceForm(forms.ModelForm):
+    """What a funding source is; partners and MOUs are the viewer's district's.
 
+    Validated against the model too (its fields and constraints); services/funding.py
+    saves, from cleaned_data.
+    """
+
+    # Declared where the form says more than the model: no empty choice, the column's
+    # largest amount, a length limit on the text, the district's partners and MOUs.
     kind = forms.ChoiceField(label=_("Kind"), choices=FundingKind.choices)
-    funder = forms.CharField(
-        label=_("Funder"),
-        max_length=200,
-        help_text=_("Who provides it: the grant maker, the district budget line, the donor."),
-    )
     amount = forms.DecimalField(
         label=_("Amount (USD)"),
         min_value=0,
         max_value=MAX_AMOUNT,
         decimal_places=2,
         help_text=_("The whole amount for the period. For in-kind support, its estimated value."),
-    )
-    start_date = forms.DateField(
-        label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end_date = forms.DateField(
-        label=_("End date"),
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("The last day the money may be spent."),
     )
     restrictions = forms.CharField(
         label=_("Restrictions"),
@@ -55,6 +48,28 @@ class FundingSourceForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+
+    class Meta:
+        model = FundingSource
+        fields = [
+            "kind",
+            "funder",
+            "amount",
+            "start_date",
+            "end_date",
+            "restrictions",
+            "partners",
+            "mous",
+        ]
+        labels = {"funder": _("Funder"), "start_date": _("Start date"), "end_date": _("End date")}
+        help_texts = {
+            "funder": _("Who provides it: the grant maker, the district budget line, the donor."),
+            "end_date": _("The last day the money may be spent."),
+        }
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+        }
 
     def __init__(self, *args, partners, mous, **kwargs):
         super().__init__(*args, **kwargs)

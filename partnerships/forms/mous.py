@@ -1,12 +1,14 @@
-"""Forms of the MOU pages: the shape of what was typed. Rules live in services/mous.py."""
+"""Forms of the MOU pages: the shape of what was typed. Rules live in partnerships.mou_rules
+and services/mous/."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from partnerships.models import MOU_SECTIONS, MOUStatus
-from partnerships.services.mous import MAX_SECTION_CHARS, SHARED_FIELDS, service_labels
+from partnerships.models import MOU, Goal, GoalProgress, MOUStatus, MOUTemplate
+from partnerships.mou_rules import MAX_SECTION_CHARS, MOU_SECTIONS, SHARED_FIELDS
+from partnerships.selectors.categories import service_labels
 from schools.selectors import schools_of_district
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -33,10 +35,15 @@ class MOUFilterForm(forms.Form):
         return {"status": data.get("status") or "", "partner_id": data.get("partner")}
 
 
-class MOUTermsForm(forms.Form):
-    """The structured terms of an MOU: title, schools, services, term, response time, data."""
+class MOUTermsForm(forms.ModelForm):
+    """The structured terms of an MOU: title, schools, services, term, response time, data.
 
-    title = forms.CharField(label=_("Title"), max_length=200)
+    Validated against the model too (its fields and constraints); services/mous/ saves, from
+    cleaned_data (terms()).
+    """
+
+    # Declared where the form says more than the model: the district's schools and
+    # services, the data fields by name, the response time's own bounds in the page.
     schools = forms.ModelMultipleChoiceField(
         label=_("Schools covered"),
         queryset=None,
@@ -46,8 +53,6 @@ class MOUTermsForm(forms.Form):
     services = forms.MultipleChoiceField(
         label=_("Services"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    start_date = forms.DateField(label=_("Start date"), required=False, widget=_DATE)
-    end_date = forms.DateField(label=_("End date"), required=False, widget=_DATE)
     response_days = forms.IntegerField(
         label=_("Referral response time (business days)"),
         min_value=1,
@@ -65,6 +70,20 @@ class MOUTermsForm(forms.Form):
         ),
     )
     based_on = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = MOU
+        fields = [
+            "title",
+            "schools",
+            "services",
+            "start_date",
+            "end_date",
+            "response_days",
+            "shared_fields",
+        ]
+        labels = {"title": _("Title"), "start_date": _("Start date"), "end_date": _("End date")}
+        widgets = {"start_date": _DATE, "end_date": _DATE}
 
     def __init__(self, *args, district, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,6 +122,9 @@ class MOUDraftForm(MOUTermsForm):
         help_text=_("The text of each section; you edit it section by section afterwards."),
     )
 
+    class Meta(MOUTermsForm.Meta):
+        fields = ["partner", *MOUTermsForm.Meta.fields]
+
     def __init__(self, *args, district, partners, templates, **kwargs):
         super().__init__(*args, district=district, **kwargs)
         self.fields["partner"].queryset = partners
@@ -133,10 +155,14 @@ class SectionForm(forms.Form):
     based_on = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class TemplateForm(forms.Form):
-    """A district's MOU template: a name and one text per section."""
+class TemplateForm(forms.ModelForm):
+    """A district's MOU template: a name and one text per section (the model keeps the
+    sections as one JSON value: its fields are the form's own)."""
 
-    name = forms.CharField(label=_("Name"), max_length=200)
+    class Meta:
+        model = MOUTemplate
+        fields = ["name"]
+        labels = {"name": _("Name")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -207,23 +233,27 @@ class SignForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class GoalForm(forms.Form):
-    description = forms.CharField(
-        label=_("Goal"),
-        max_length=300,
-        help_text=_("What will be measured, e.g. Students who start services within 10 days."),
-    )
+class GoalForm(forms.ModelForm):
+    """A measurable goal of an MOU; validated against the model, saved by services/mous/goals."""
+
     target = forms.DecimalField(label=_("Target"), min_value=0.01, max_digits=12, decimal_places=2)
-    unit = forms.CharField(
-        label=_("Unit"), max_length=60, help_text=_("e.g. students, sessions, %.")
-    )
-    period = forms.CharField(
-        label=_("Period"), max_length=60, help_text=_("e.g. 2025–26 school year.")
-    )
+
+    class Meta:
+        model = Goal
+        fields = ["description", "target", "unit", "period"]
+        labels = {"description": _("Goal"), "unit": _("Unit"), "period": _("Period")}
+        help_texts = {
+            "description": _(
+                "What will be measured, e.g. Students who start services within 10 days."
+            ),
+            "unit": _("e.g. students, sessions, %."),
+            "period": _("e.g. 2025–26 school year."),
+        }
 
 
-class ProgressForm(forms.Form):
-    date = forms.DateField(label=_("Date"), widget=_DATE)
+class ProgressForm(forms.ModelForm):
+    """Where a goal stands on a date; validated against the model, saved by services."""
+
     value = forms.DecimalField(
         label=_("Value reached"),
         min_value=0,
@@ -231,7 +261,12 @@ class ProgressForm(forms.Form):
         decimal_places=2,
         help_text=_("The total so far, not the increase since the last entry."),
     )
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    class Meta:
+        model = GoalProgress
+        fields = ["date", "value", "note"]
+        labels = {"date": _("Date"), "note": _("Note")}
+        widgets = {"date": _DATE}
 
 
 class CompareForm(forms.Form):

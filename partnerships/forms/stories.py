@@ -5,12 +5,15 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from partnerships.models import Partner
+from partnerships.models import Partner, SuccessStory
 from schools.models import School
 
 
-class StoryForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
+class StoryForm(forms.ModelForm):
+    """A success story; validated against the model too, saved by services/stories.py."""
+
+    # Declared where the form says more than the model: a length limit on the story, the
+    # district's partners and schools with words for "none".
     story = forms.CharField(
         label=_("Story"),
         max_length=20_000,
@@ -33,11 +36,13 @@ class StoryForm(forms.Form):
         required=False,
         empty_label=_("No school"),
     )
-    date = forms.DateField(
-        label=_("Date"),
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("When it happened, roughly: a month is enough."),
-    )
+
+    class Meta:
+        model = SuccessStory
+        fields = ["title", "story", "partner", "school", "date"]
+        labels = {"title": _("Title"), "date": _("Date")}
+        help_texts = {"date": _("When it happened, roughly: a month is enough.")}
+        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, partners, schools, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,18 +11,16 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
-from django.conf import settings
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from core.signed import payload_id, payload_str
+from core.mail import recipient_language, send_templated
+from core.signed import BadLink, ExpiredLink, SignedLink, payload_id, payload_str
 from partnerships.models import (
     MOU,
     SERVICE_TAXONOMY,
@@ -35,8 +33,7 @@ from partnerships.models import (
 from partnerships.services.unsubscribe import unsubscribe_url
 from schools.capabilities import can
 from schools.models import Membership
-from schools.services.email import email_queue
-from schools.tenancy import district_locale, outside, require_same_district
+from schools.tenancy import outside, require_same_district
 
 # What a partner form (and an import) may set on a Partner.
 PARTNER_FIELDS = (
@@ -269,42 +266,47 @@ def _listing_version(partner: Partner) -> str:
     return partner.last_verified_at.isoformat() if partner.last_verified_at else ""
 
 
-def listing_token(partner: Partner, contact: Contact) -> str:
-    return signing.dumps(
-        {
-            "d": partner.district_id,
-            "p": partner.pk,
-            "c": contact.pk,
-            "v": _listing_version(partner),
-        },
-        salt=LISTING_SALT,
-    )
-
-
 # _listing_version: "" or a datetime's isoformat().
 _VERSION_FORM = r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d:\d\d)?)?"
 
+LISTING_LINK = SignedLink(
+    salt=LISTING_SALT,
+    fields={
+        "d": payload_id,
+        "p": payload_id,
+        "c": payload_id,
+        "v": partial(payload_str, pattern=_VERSION_FORM),
+    },
+    max_age=LISTING_LINK_VALID_FOR,
+    url_name="listing_verify",
+)
 
-def _claim(data) -> ListingClaim:
-    try:
-        return ListingClaim(
-            payload_id(data, "d"),
-            payload_id(data, "p"),
-            payload_id(data, "c"),
-            payload_str(data, "v", pattern=_VERSION_FORM),
-        )
-    except ValueError:
-        raise ListingLinkInvalid from None
+
+def _listing_payload(partner: Partner, contact: Contact) -> dict:
+    return {
+        "d": partner.district_id,
+        "p": partner.pk,
+        "c": contact.pk,
+        "v": _listing_version(partner),
+    }
+
+
+def listing_token(partner: Partner, contact: Contact) -> str:
+    return LISTING_LINK.make(**_listing_payload(partner, contact))
+
+
+def _claim(data: dict) -> ListingClaim:
+    return ListingClaim(data["d"], data["p"], data["c"], data["v"])
 
 
 def listing_claim_read(token: str) -> ListingClaim:
     """What a link claims. Raises ListingLinkInvalid (tampered) or ListingLinkExpired."""
     try:
-        return _claim(signing.loads(token, salt=LISTING_SALT, max_age=LISTING_LINK_VALID_FOR))
-    except signing.SignatureExpired:
+        return _claim(LISTING_LINK.read(token))
+    except ExpiredLink as expired:
         # The signature holds, only the age does not: say which listing it was for.
-        raise ListingLinkExpired(_claim(signing.loads(token, salt=LISTING_SALT))) from None
-    except signing.BadSignature:
+        raise ListingLinkExpired(_claim(expired.payload)) from None
+    except BadLink:
         raise ListingLinkInvalid from None
 
 
@@ -325,12 +327,11 @@ def listing_link_spent(claim: ListingClaim, partner: Partner) -> bool:
     return claim.version != _listing_version(partner)
 
 
-def listing_verification_send(
-    *, by: Membership, partner: Partner, contact: Contact, base_url: str
-) -> None:
+def listing_verification_send(*, by: Membership, partner: Partner, contact: Contact) -> None:
     """Email a partner's contact a link to confirm or correct the listing (30 days).
 
-    The mail names the district and the partner only (no student data).
+    The mail names the district and the partner only (no student data); it is written in
+    the contact's language when they have one Trellis speaks, else the district's.
     """
     _check_manager(by)
     require_same_district(by, contact)
@@ -341,28 +342,22 @@ def listing_verification_send(
     if contact.unsubscribed_at is not None:
         raise ValidationError(_("This contact unsubscribed from Trellis email."))
     district = by.district
-    link = base_url.rstrip("/") + reverse("listing_verify", args=[listing_token(partner, contact)])
     context = {
         "district_name": district.name,
         "partner_name": partner.name,
         "contact_name": contact.name,
         "sender_name": by.user.get_full_name() or by.user.email,
-        "link": link,
+        "link": LISTING_LINK.url(**_listing_payload(partner, contact)),
         "expires_at": timezone.now() + LISTING_LINK_VALID_FOR,
-        "unsubscribe_url": unsubscribe_url(contact, base_url),
     }
-    with district_locale(district):
-        subject = render_to_string("partnerships/email/listing-verify-subject.txt", context)
-        body_text = render_to_string("partnerships/email/listing-verify-body.txt", context)
-        body_html = render_to_string("partnerships/email/listing-verify-body.html", context)
     with transaction.atomic():
-        email_queue(
-            to=[contact.email],
-            subject=subject,
-            body_text=body_text,
-            body_html=body_html,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            unsubscribe_url=context["unsubscribe_url"],
+        send_templated(
+            "partnerships/email/listing-verify",
+            to=contact.email,
+            context=context,
+            language=recipient_language(contact, district),
+            district=district,
+            unsubscribe_url=unsubscribe_url(contact),
         )
 
 

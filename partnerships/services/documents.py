@@ -8,40 +8,36 @@ short reason). A sweep re-enqueues rows left in "queued" by a lost message.
 
 from __future__ import annotations
 
-import functools
 import logging
-import mimetypes
-import posixpath
 import re
 from datetime import date, timedelta
-from pathlib import Path
-from urllib.parse import unquote
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.template.loader import render_to_string
+from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from core.pdf import DocumentTooLong, page_counter_css, render_pdf
 from partnerships.models import MOUDocument, MOUSignature, MOUVersion
-from partnerships.services.mous import service_labels, version_sections
+from partnerships.mou_rules import SHARED_FIELD_LABELS, version_sections
+from partnerships.selectors.categories import service_labels
+from partnerships.selectors.documents import access_mou_version, pdf_language_for
 from schools.capabilities import can
 from schools.models import District, Membership
 from schools.tenancy import district_locale
 
 logger = logging.getLogger(__name__)
 
-# A longer MOU is a mistake (pasted attachments), and would tie up a worker.
+# A longer MOU is a mistake (pasted attachments), and would tie up a worker. The render
+# task's time limits are every PDF's (core.pdf).
 MAX_PAGES = 100
-# Time limits of the render task (seconds): well under the broker's visibility timeout.
-SOFT_TIME_LIMIT = 120
-TIME_LIMIT = 150
 # A queued row not touched for this long lost its message: the sweep enqueues it again.
 STUCK_AFTER = timedelta(minutes=10)
 # ...and one still queued after this long keeps failing (a worker dying on it): give up.
@@ -50,19 +46,11 @@ GIVE_UP_AFTER = timedelta(hours=2)
 # is stored. Asking for one that exists already (reused) does not count.
 PDF_REQUESTS_PER_MINUTE = 5
 
-# Documents resolve relative URLs against this address; the fetcher serves only our own
-# static files under it and refuses everything else, so rendering never touches a network.
-PDF_BASE_URL = "https://trellis.pdf.invalid/"
-
 # Reasons stored on a failed document, translated where they are shown.
 ERROR_TOO_LONG = gettext_noop("The document would be longer than 100 pages.")
 ERROR_TOO_SLOW = gettext_noop("Preparing the document took too long.")
 ERROR_RENDER = gettext_noop("The document could not be prepared.")
 ERROR_GAVE_UP = gettext_noop("The document was not prepared in time. Try again.")
-
-
-class DocumentTooLong(Exception):
-    pass
 
 
 class PDFRequestsLimited(ValidationError):
@@ -81,10 +69,6 @@ def mou_pdf_request(*, by: Membership, version: MOUVersion) -> MOUDocument:
     PDF must show the signature). A new render counts against the person's
     PDF_REQUESTS_PER_MINUTE; past it, PDFRequestsLimited is raised and nothing is queued.
     """
-    from django.http import Http404
-
-    from partnerships.selectors import access_mou_version, pdf_language_for
-
     if not can(by, "mous.view"):
         raise PermissionDenied
     try:  # the service's own check, not only the view's: another district's version, or
@@ -172,8 +156,6 @@ def mou_pdf_render(*, document_id: int) -> bool:
     by another worker (row locked) is skipped. Once ready, older PDFs of the same version
     are deleted (the newest carries the latest signatures).
     """
-    from celery.exceptions import SoftTimeLimitExceeded
-
     with transaction.atomic():
         document = (
             MOUDocument.objects.select_for_update(skip_locked=True, of=("self",))
@@ -221,19 +203,12 @@ def _document_language(document: MOUDocument) -> str:
 def mou_version_pdf(version: MOUVersion, *, district: District, language: str) -> bytes:
     """The PDF of one version: letterhead, sections, terms, signatures, page numbers.
 
-    Raises DocumentTooLong past MAX_PAGES. Rendered with a fetcher that serves only our
-    static files.
+    Raises DocumentTooLong past MAX_PAGES (core.pdf: it loads only our static files).
     """
-    from weasyprint import HTML
-
     # Times (signatures, "prepared on") read in the district's zone, in the reader's language.
     with district_locale(district, language):
         context = _pdf_context(version, district=district)
-        html = render_to_string("partnerships/pdf/mou.html", context)
-    document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=static_only_fetcher()).render()
-    if len(document.pages) > MAX_PAGES:
-        raise DocumentTooLong
-    return document.write_pdf()
+        return render_pdf("partnerships/pdf/mou.html", context, max_pages=MAX_PAGES)
 
 
 def _pdf_context(version: MOUVersion, *, district: District) -> dict:
@@ -273,8 +248,6 @@ _TERMS_SHOWN_ELSEWHERE = {"title", "district", "partner"}
 
 def _terms(version: MOUVersion, *, district: District, labels: dict[str, str]) -> list:
     """The structured terms of the version as (label, value) rows, as people read them."""
-    from partnerships.services.mous import SHARED_FIELD_LABELS
-
     names = {
         "start_date": _("Start date"),
         "end_date": _("End date"),
@@ -317,59 +290,6 @@ def _display(value) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}: {v}" for k, v in value.items())
     return str(value)
-
-
-def page_counter_css() -> str:
-    """CSS `content` for "Page X of Y" in the current language, with WeasyPrint's counters."""
-    text = _("Page %(page)s of %(pages)s")
-    parts = []
-    for piece in re.split(r"(%\(pages?\)s)", text):
-        if piece == "%(page)s":
-            parts.append("counter(page)")
-        elif piece == "%(pages)s":
-            parts.append("counter(pages)")
-        elif piece:
-            escaped = piece.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ")
-            parts.append(f'"{escaped}"')
-    return " ".join(parts)
-
-
-@functools.cache
-def _static_only_fetcher_class():
-    # Built on first use: importing WeasyPrint slows down every process that never renders.
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class StaticOnlyFetcher(URLFetcher):
-        """Serves only our own static files; any other URL (network, file:, data:) is refused."""
-
-        def fetch(self, url, headers=None):
-            prefix = PDF_BASE_URL.rstrip("/") + settings.STATIC_URL
-            if not url.startswith(prefix):
-                raise ValueError("only Trellis static files may be fetched")
-            relative = unquote(url[len(prefix) :].split("?", 1)[0].split("#", 1)[0])
-            relative = posixpath.normpath(relative)
-            if relative.startswith(("..", "/")):
-                raise ValueError("only Trellis static files may be fetched")
-            try:
-                path = finders.find(relative)
-            except SuspiciousFileOperation:
-                path = None
-            if not path:
-                collected = Path(settings.STATIC_ROOT) / relative
-                path = str(collected) if collected.is_file() else None
-            if not path:
-                raise ValueError("no such static file")
-            content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-            return URLFetcherResponse(
-                url, body=Path(path).read_bytes(), headers={"Content-Type": content_type}
-            )
-
-    return StaticOnlyFetcher
-
-
-def static_only_fetcher():
-    """A WeasyPrint URL fetcher that serves only our own static files."""
-    return _static_only_fetcher_class()()
 
 
 # --- Lost messages ---------------------------------------------------------------------------

@@ -40,28 +40,28 @@ def _validate(*, district, kind, amount, start_date, end_date, partners, mous) -
         raise ValidationError(errors)
 
 
-def _set_links(funding: FundingSource, partners: list[Partner], mous: list[MOU]) -> None:
+def _set_links(funding: FundingSource, through, field: str, targets: list) -> None:
+    """Make the funding's `through` rows (FundingPartner, FundingMOU) point at exactly
+    `targets` by `field`: remove the others, add the missing (filtered by district, so the
+    plans stay index-led)."""
     district_id = funding.district_id
-    FundingPartner.objects.filter(district_id=district_id, funding=funding).exclude(
-        partner__in=partners
+    through.objects.filter(district_id=district_id, funding=funding).exclude(
+        **{f"{field}__in": targets}
     ).delete()
-    FundingMOU.objects.filter(district_id=district_id, funding=funding).exclude(
-        mou__in=mous
-    ).delete()
-    FundingPartner.objects.bulk_create(
-        [FundingPartner(district_id=district_id, funding=funding, partner=p) for p in partners],
+    through.objects.bulk_create(
+        [through(district_id=district_id, funding=funding, **{field: t}) for t in targets],
         ignore_conflicts=True,
     )
-    FundingMOU.objects.bulk_create(
-        [FundingMOU(district_id=district_id, funding=funding, mou=m) for m in mous],
-        ignore_conflicts=True,
-    )
+
+
+FUNDING_FIELDS = ("kind", "funder", "amount", "start_date", "end_date", "restrictions")
 
 
 @transaction.atomic
-def funding_create(
+def funding_save(
     *,
     by: Membership,
+    funding: FundingSource | None = None,
     kind: str,
     funder: str,
     amount: Decimal,
@@ -71,48 +71,13 @@ def funding_create(
     partners: list[Partner] = (),
     mous: list[MOU] = (),
 ) -> FundingSource:
-    """Record a funding source of the acting member's district, with what it pays for."""
+    """Record a funding source of the acting member's district (funding=None), or change
+    one (from an access helper: the acting member's district), with what it pays for."""
     _check(by)
-    partners, mous = list(partners), list(mous)
-    _validate(
-        district=by.district,
-        kind=kind,
-        amount=amount,
-        start_date=start_date,
-        end_date=end_date,
-        partners=partners,
-        mous=mous,
-    )
-    funding = FundingSource.objects.create(
-        district_id=by.district_id,
-        kind=kind,
-        funder=funder.strip(),
-        amount=amount,
-        start_date=start_date,
-        end_date=end_date,
-        restrictions=restrictions.strip(),
-    )
-    _set_links(funding, partners, mous)
-    return funding
-
-
-@transaction.atomic
-def funding_update(
-    *,
-    by: Membership,
-    funding: FundingSource,
-    kind: str,
-    funder: str,
-    amount: Decimal,
-    start_date: date,
-    end_date: date,
-    restrictions: str = "",
-    partners: list[Partner] = (),
-    mous: list[MOU] = (),
-) -> FundingSource:
-    """Change a funding source (one from an access helper: the acting member's district)."""
-    _check(by)
-    require_same_district(by, funding)
+    if funding is None:
+        funding = FundingSource(district_id=by.district_id)
+    else:
+        require_same_district(by, funding)
     partners, mous = list(partners), list(mous)
     _validate(
         district=by.district,
@@ -129,16 +94,10 @@ def funding_update(
     funding.start_date = start_date
     funding.end_date = end_date
     funding.restrictions = restrictions.strip()
-    funding.save(
-        update_fields=[
-            "kind",
-            "funder",
-            "amount",
-            "start_date",
-            "end_date",
-            "restrictions",
-            "updated_at",
-        ]
-    )
-    _set_links(funding, partners, mous)
+    if funding.pk is None:
+        funding.save()
+    else:
+        funding.save(update_fields=[*FUNDING_FIELDS, "updated_at"])
+    _set_links(funding, FundingPartner, "partner", partners)
+    _set_links(funding, FundingMOU, "mou", mous)
     return funding

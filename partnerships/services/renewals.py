@@ -13,19 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.utils import translation
 
+from core.mail import absolute_url, recipient_language, send_templated
 from partnerships.models import MOU, Contact, ContactRole, MOURenewalNotice, MOUStatus
-from partnerships.selectors import mou_url
-from partnerships.services import mous
+from partnerships.selectors.mous import mou_url
+from partnerships.services.mous.common import MOUTransitionRefused
+from partnerships.services.mous.workflow import (
+    mou_mark_active_again,
+    mou_mark_expired,
+    mou_mark_expiring,
+)
 from partnerships.services.unsubscribe import mailable, unsubscribe_url
 from schools.models import District, Membership, Role
-from schools.services.email import email_queue
-from schools.tenancy import district_locale, work_in_district
+from schools.tenancy import work_in_district
 
 # Days before the end date at which coordinators and the partner's leadership hear of it,
 # most distant first. The first also marks an active MOU "expiring".
@@ -69,13 +71,13 @@ def mou_renewal_sweep_district(*, district: District, today: date | None = None)
         ending = []
         for mou in due:
             if mou.end_date is not None and mou.end_date < today:
-                result.expired += _calendar_move(mous.mou_mark_expired, mou)
+                result.expired += _calendar_move(mou_mark_expired, mou)
             elif mou.end_date is None or mou.end_date > horizon:
                 # The end date moved (a renewal): not expiring any more.
-                _calendar_move(mous.mou_mark_active_again, mou)
+                _calendar_move(mou_mark_active_again, mou)
             else:
                 if mou.status == MOUStatus.ACTIVE:
-                    result.expiring += _calendar_move(mous.mou_mark_expiring, mou)
+                    result.expiring += _calendar_move(mou_mark_expiring, mou)
                 ending.append(mou)
         if ending:
             result.notices = _send_notices(district, ending, today=today)
@@ -88,7 +90,7 @@ def _calendar_move(service, mou: MOU) -> bool:
     someone (a person, or a concurrent sweep) changed the MOU first."""
     try:
         service(mou)
-    except mous.MOUTransitionRefused:
+    except MOUTransitionRefused:
         return False
     return True
 
@@ -170,29 +172,11 @@ def _leadership_contacts(district: District, partner_ids: set[int]) -> dict:
         contacts.setdefault(contact.partner_id, []).append(
             (
                 contact.email,
-                language_code(contact.preferred_language) or district.default_language,
+                recipient_language(contact, district),
                 unsubscribe_url(contact),
             )
         )
     return contacts
-
-
-def language_code(value: str) -> str | None:
-    """A site language code for a contact's preferred language ("es", "Spanish", "Español")."""
-    value = (value or "").strip().lower()
-    if not value:
-        return None
-    for code, name in settings.LANGUAGES:
-        if value == code or value.split("-")[0] == code:
-            return code
-        names = {str(name).lower()}
-        with translation.override(code):
-            names.add(str(translation.gettext(name)).lower())
-        info = translation.get_language_info(code)
-        names.update({info["name"].lower(), info["name_local"].lower()})
-        if value in names:
-            return code
-    return None
 
 
 def _queue_email(
@@ -205,10 +189,6 @@ def _queue_email(
     audience: str,
     unsubscribe_url: str = "",
 ) -> None:
-    link = ""
-    site = getattr(settings, "SITE_URL", "")
-    if audience == "district" and site:
-        link = site.rstrip("/") + mou_url(district, mou.pk)
     context = {
         "district_name": district.name,
         "mou_title": mou.title,
@@ -216,18 +196,15 @@ def _queue_email(
         "end_date": mou.end_date,
         "days_left": days_left,
         "audience": audience,
-        "link": link,
-        "unsubscribe_url": unsubscribe_url,
+        # Staff have accounts: a link into Trellis. Contacts have none: no link (the page
+        # is behind sign-in), only their unsubscribe link.
+        "link": absolute_url(mou_url(district, mou.pk)) if audience == "district" else "",
     }
-    with district_locale(district, language):
-        subject = render_to_string("partnerships/email/renewal-subject.txt", context)
-        body_text = render_to_string("partnerships/email/renewal-body.txt", context)
-        body_html = render_to_string("partnerships/email/renewal-body.html", context)
-    email_queue(
-        to=[to],
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+    send_templated(
+        "partnerships/email/renewal",
+        to=to,
+        context=context,
+        language=language,
+        district=district,
         unsubscribe_url=unsubscribe_url,
     )

@@ -15,11 +15,11 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from core.htmx import render_page_or_fragment
 from partnerships.forms.directory import (
     ContactFormSet,
     DirectoryFilterForm,
@@ -33,19 +33,21 @@ from partnerships.forms.directory import (
     service_initial,
 )
 from partnerships.models import SERVICE_TAXONOMY, Intake, PartnerKind
-from partnerships.selectors import (
-    access_partner,
+from partnerships.selectors.categories import (
     access_service_category,
+    district_service_categories,
+    service_categories,
+)
+from partnerships.selectors.directory import (
+    access_partner,
     coverage_map,
     directory_languages,
     directory_search,
     directory_stale_before,
-    district_service_categories,
     freshness_days,
     partner_contacts_with_email,
     partner_edit_rows,
     partner_page,
-    service_categories,
 )
 from partnerships.services.directory import (
     ListingAlreadyVerified,
@@ -83,10 +85,6 @@ def _posted(request):
     return request.POST if request.method == "POST" else None
 
 
-def _base_url(request) -> str:
-    return request.build_absolute_uri("/")
-
-
 # --- The directory ------------------------------------------------------------------------------
 
 
@@ -117,20 +115,15 @@ def partner_list(request, district_slug):
     ]
     query = request.GET.copy()
     query.pop("page", None)
-    fragment = bool(request.htmx) and not request.htmx.history_restore_request
     context = {
         "form": form,
         "page": page,
         "rows": rows,
         "query": query.urlencode(),
-        "fragment": fragment,
         "can_manage": can(request.membership, "partners.manage"),
         "freshness_days": freshness_days(district),
     }
-    template = "partnerships/directory/list.html" + ("#results" if fragment else "")
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, "partnerships/directory/list.html", context)
 
 
 def _partner_page(request, partner, *, own=False, verification_form=None):
@@ -233,9 +226,7 @@ def partner_verification_send(request, district_slug, partner_id):
     if form.is_valid():
         contact = form.cleaned_data["contact"]
         try:
-            listing_verification_send(
-                by=request.membership, partner=partner, contact=contact, base_url=_base_url(request)
-            )
+            listing_verification_send(by=request.membership, partner=partner, contact=contact)
         except ValidationError as error:  # e.g. the contact unsubscribed a moment ago
             form.add_error("contact", error)
         else:

@@ -7,34 +7,34 @@ import io
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core.htmx import render_page_or_fragment
 from partnerships.models import MOUDocument
-from partnerships.selectors import (
-    access_mou,
+from partnerships.selectors.documents import (
     access_mou_document,
     access_mou_version,
     mou_pdf_panel,
-    mou_url,
 )
+from partnerships.selectors.mous import access_mou, mou_url
 from partnerships.services.documents import mou_pdf_request
 from schools.capabilities import requires
 
 
 def _panel(request, mou, *, refusal: str = ""):
     """The panel fragment for htmx (polling, preparing), else the panel's own page."""
-    context = {"mou": mou, "pdf_panel": mou_pdf_panel(request.membership, mou), "refusal": refusal}
-    if request.htmx and not request.htmx.history_restore_request:
-        response = render(request, "partnerships/mous/_pdf_panel.html", context)
-    else:
-        context["mou_page_url"] = mou_url(request.district, mou.pk)
-        response = render(request, "partnerships/documents/mou_pdfs.html", context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    context = {
+        "mou": mou,
+        "pdf_panel": mou_pdf_panel(request.membership, mou),
+        "refusal": refusal,
+        "mou_page_url": mou_url(request.district, mou.pk),
+    }
+    return render_page_or_fragment(
+        request, "partnerships/documents/mou_pdfs.html", context, fragment="panel"
+    )
 
 
 @requires("mous.view")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 
 from django.contrib import messages
@@ -13,8 +12,9 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core.charts import Group, Series, StackedBarChart, stacked_bar_chart
 from partnerships.forms.funding import FundingSourceForm, MixBasisForm
-from partnerships.selectors import (
+from partnerships.selectors.funding import (
     access_funding,
     funding_expiring,
     funding_mix,
@@ -22,7 +22,7 @@ from partnerships.selectors import (
     funding_partner_choices,
     funding_sources,
 )
-from partnerships.services.funding import funding_create, funding_update
+from partnerships.services.funding import funding_save
 from schools.capabilities import can, requires
 
 # One colour per kind (3:1 or more against white, WCAG 1.4.11); the table and the legend
@@ -41,75 +41,21 @@ def _money(amount: Decimal) -> str:
     return "$" + number_format(amount, decimal_pos=0, use_l10n=True, force_grouping=True)
 
 
-def _nice_ceiling(value: Decimal) -> Decimal:
-    """The smallest 1, 2 or 5 times a power of ten at or above `value` (the axis top)."""
-    if value <= 0:
-        return Decimal(1)
-    power = Decimal(10) ** int(math.floor(math.log10(float(value))))
-    for step in (1, 2, 5, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power
-
-
-def bar_chart(mix: dict) -> dict | None:
-    """Geometry of the stacked bar chart (SVG user units): one bar per year, one segment
-    per kind. Presentation only; the numbers come from the funding_mix selector."""
-    years = mix["years"]
-    if not years:
-        return None
-    width, height = 720, 300
-    left, right, top, bottom = 84, 16, 16, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
-    top_value = _nice_ceiling(max(y["total"] for y in years))
-    slot = plot_w / len(years)
-    bar_w = min(72.0, slot * 0.6)
-    bars = []
-    for index, year in enumerate(years):
-        x = left + slot * index + (slot - bar_w) / 2
-        y_cursor = top + plot_h
-        segments = []
-        for part in year["parts"]:
-            if part["amount"] <= 0:
-                continue
-            h = float(part["amount"] / top_value) * plot_h
-            y_cursor -= h
-            segments.append(
-                {
-                    "x": round(x, 1),
-                    "y": round(y_cursor, 1),
-                    "width": round(bar_w, 1),
-                    "height": round(max(h, 0.5), 1),
-                    "colour": KIND_COLOURS.get(part["kind"], "#4f5b58"),
-                    "title": f"{part['label']}, {year['label']}: {_money(part['amount'])}",
-                }
-            )
-        bars.append(
-            {
-                "label": year["label"],
-                "label_x": round(x + bar_w / 2, 1),
-                "segments": segments,
-                "current": year["current"],
-            }
+def bar_chart(mix: dict) -> StackedBarChart | None:
+    """The mix as stacked bars (core.charts): one bar per year, one segment per kind.
+    Presentation only; the numbers come from the funding_mix selector."""
+    series = [
+        Series(code, label, KIND_COLOURS.get(code, "#4f5b58")) for code, label in mix["kinds"]
+    ]
+    years = [
+        Group(
+            label=year["label"],
+            values={part["kind"]: part["amount"] for part in year["parts"]},
+            emphasis=year["current"],
         )
-    ticks = []
-    for i in range(5):
-        value = top_value * i / 4
-        ticks.append({"y": round(top + plot_h - plot_h * i / 4, 1), "label": _money(value)})
-    return {
-        "width": width,
-        "height": height,
-        "left": left,
-        "right_edge": width - right,
-        "baseline": top + plot_h,
-        "label_y": top + plot_h + 24,
-        "bars": bars,
-        "ticks": ticks,
-        "legend": [
-            {"label": label, "colour": KIND_COLOURS.get(code, "#4f5b58")}
-            for code, label in mix["kinds"]
-        ],
-    }
+        for year in mix["years"]
+    ]
+    return stacked_bar_chart(years, series, format_value=_money)
 
 
 @requires("funding.view")
@@ -158,7 +104,7 @@ def funding_new(request, district_slug):
     form = _form(request)
     if form.is_bound and form.is_valid():
         try:
-            funding = funding_create(by=request.membership, **form.cleaned_data)
+            funding = funding_save(by=request.membership, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -183,7 +129,7 @@ def funding_edit(request, district_slug, funding_id):
     form = _form(request, initial=initial)
     if form.is_bound and form.is_valid():
         try:
-            funding_update(by=request.membership, funding=funding, **form.cleaned_data)
+            funding_save(by=request.membership, funding=funding, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:

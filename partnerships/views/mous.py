@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_htmx.http import HttpResponseClientRedirect
 
+from core.htmx import render_page_or_fragment, wants_fragment
 from partnerships.forms.mous import (
     CommentForm,
     CompareForm,
@@ -27,13 +28,23 @@ from partnerships.forms.mous import (
     TemplateForm,
     TerminateForm,
 )
-from partnerships.models import MOU_SECTIONS, MOUStatus
-from partnerships.selectors import (
+from partnerships.models import MOUStatus
+from partnerships.mou_rules import (
+    DEFAULT_TEMPLATE_NAME,
+    MOU_SECTIONS,
     MOUS_UNDER_WAY,
+    PARTNER_VISIBLE_STATUSES,
+    SECTION_LABELS,
+    default_template_sections,
+    mou_allowed_actions,
+    version_sections,
+)
+from partnerships.selectors.categories import service_labels
+from partnerships.selectors.mous import (
     access_goal,
     access_mou,
     access_mou_template,
-    mou_actions,
+    current_version,
     mou_compare,
     mou_list,
     mou_page,
@@ -44,21 +55,36 @@ from partnerships.selectors import (
     mou_versions,
     reads_as_partner,
 )
-from partnerships.services import mous as services
+from partnerships.services.mous.common import MOUAlreadySigned, MOUEditConflict
+from partnerships.services.mous.drafting import (
+    mou_create,
+    mou_section_update,
+    mou_template_create,
+    mou_template_update,
+    mou_terms_update,
+)
+from partnerships.services.mous.goals import goal_create, goal_progress_add
+from partnerships.services.mous.links import MOULinkExpired, mou_for_claim, mou_link_claim_read
+from partnerships.services.mous.workflow import (
+    mou_approve,
+    mou_link_resend,
+    mou_partner_comment,
+    mou_return,
+    mou_sign,
+    mou_submit,
+    mou_terminate,
+    mou_withdraw,
+)
 from schools.access_log import client_ip
 from schools.capabilities import can, requires
+from schools.models import District
 from schools.tenancy import work_in_district
 
 PAGE_SIZE = 50
-SECTION_LABELS = dict(MOU_SECTIONS)
 
 
 def _posted(request):
     return request.POST if request.method == "POST" else None
-
-
-def _base_url(request) -> str:
-    return request.build_absolute_uri("/")
 
 
 def _to_mou(mou, anchor: str = ""):
@@ -106,9 +132,7 @@ def mou_list_view(request, district_slug):
         "query": query.urlencode(),
         "can_manage": can(membership, "mous.manage"),
     }
-    if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "partnerships/mous/list.html#results", context)
-    return render(request, "partnerships/mous/list.html", context)
+    return render_page_or_fragment(request, "partnerships/mous/list.html", context)
 
 
 @requires("mous.manage")
@@ -123,7 +147,7 @@ def mou_create_view(request, district_slug):
     )
     if form.is_bound and form.is_valid():
         try:
-            mou = services.mou_create(
+            mou = mou_create(
                 by=membership,
                 partner=form.cleaned_data["partner"],
                 template=form.chosen_template(),
@@ -153,17 +177,19 @@ def mou_detail_view(request, district_slug, mou_id):
     mou = access_mou(membership, mou_id)
     context = {
         "mou": mou,
-        "actions": mou_actions(membership, mou),
+        "actions": mou_allowed_actions(membership, mou),
         **mou_page(membership, mou, version_number=request.GET.get("version") or None),
     }
-    section = request.GET.get("section")
-    if request.htmx and section:
+    section = request.GET.get("section") if wants_fragment(request) else None
+    if section:
         context["section"] = next((s for s in context["sections"] if s.key == section), None)
         if context["section"] is None:
             raise Http404("No such section")
-        return render(request, "partnerships/mous/detail.html#section", context)
-    context["goal_form"] = GoalForm()
-    return render(request, "partnerships/mous/detail.html", context)
+    else:
+        context["goal_form"] = GoalForm()
+    return render_page_or_fragment(
+        request, "partnerships/mous/detail.html", context, fragment="section" if section else None
+    )
 
 
 @requires("mous.manage")
@@ -173,10 +199,10 @@ def mou_section_view(request, district_slug, mou_id, section):
     mou = access_mou(request.membership, mou_id)
     if section not in SECTION_LABELS:
         raise Http404("No such section")
-    if mou.status not in services.EDITABLE_STATUSES:
+    if "edit" not in mou_allowed_actions(request.membership, mou):
         messages.error(request, _("This MOU can no longer be changed."))
         return _to_mou(mou)
-    latest = services.current_version(mou)
+    latest = current_version(mou)
     form = SectionForm(
         _posted(request),
         initial={"text": latest.sections.get(section, ""), "based_on": latest.number},
@@ -186,14 +212,14 @@ def mou_section_view(request, district_slug, mou_id, section):
     conflict, was = None, mou.status
     if form.is_bound and form.is_valid():
         try:
-            version = services.mou_section_update(
+            version = mou_section_update(
                 by=request.membership,
                 mou=mou,
                 section=section,
                 text=form.cleaned_data["text"],
                 based_on=form.cleaned_data["based_on"],
             )
-        except services.MOUEditConflict as error:
+        except MOUEditConflict as error:
             conflict = _conflict(error.current, section, mou)
             form = SectionForm(
                 {"text": form.cleaned_data["text"], "based_on": error.current.number}
@@ -215,14 +241,15 @@ def mou_section_view(request, district_slug, mou_id, section):
         "conflict": conflict,
         "latest": latest,
     }
-    if request.htmx and request.method == "GET":
-        return render(request, "partnerships/mous/section_edit.html#form", context)
-    return render(request, "partnerships/mous/section_edit.html", context)
+    fragment = "form" if request.method == "GET" else None
+    return render_page_or_fragment(
+        request, "partnerships/mous/section_edit.html", context, fragment=fragment
+    )
 
 
 def _conflict(current, section: str, mou) -> dict:
-    labels = services.service_labels(mou.district)
-    rendered = {s.key: s for s in services.version_sections(current, labels)}
+    labels = service_labels(mou.district)
+    rendered = {s.key: s for s in version_sections(current, labels)}
     return {"version": current, "text": rendered[section].text, "raw": rendered[section].raw}
 
 
@@ -246,10 +273,10 @@ def _saved_message(request, version, mou, was: str) -> None:
 def mou_terms_view(request, district_slug, mou_id):
     """Edit the structured terms (title, schools, services, dates, response time, data)."""
     mou = access_mou(request.membership, mou_id)
-    if mou.status not in services.EDITABLE_STATUSES:
+    if "edit" not in mou_allowed_actions(request.membership, mou):
         messages.error(request, _("This MOU can no longer be changed."))
         return _to_mou(mou)
-    latest = services.current_version(mou)
+    latest = current_version(mou)
     initial = {
         "title": mou.title,
         "schools": list(mou.schools.all()),
@@ -264,13 +291,13 @@ def mou_terms_view(request, district_slug, mou_id):
     conflict, was = None, mou.status
     if form.is_bound and form.is_valid():
         try:
-            version = services.mou_terms_update(
+            version = mou_terms_update(
                 by=request.membership,
                 mou=mou,
                 based_on=form.cleaned_data["based_on"] or 0,
                 **form.terms(),
             )
-        except services.MOUEditConflict as error:
+        except MOUEditConflict as error:
             conflict = error.current
             data = request.POST.copy()
             data["based_on"] = str(error.current.number)
@@ -326,7 +353,7 @@ def mou_submit_view(request, district_slug, mou_id):
     return _button_action(
         request,
         mou,
-        lambda: services.mou_submit(by=request.membership, mou=mou, base_url=_base_url(request)),
+        lambda: mou_submit(by=request.membership, mou=mou),
         _("Submitted for internal review. An administrator approves it or returns it to you."),
     )
 
@@ -337,7 +364,7 @@ def mou_approve_view(request, district_slug, mou_id):
     return _button_action(
         request,
         mou,
-        lambda: services.mou_approve(by=request.membership, mou=mou, base_url=_base_url(request)),
+        lambda: mou_approve(by=request.membership, mou=mou),
         _("Approved and sent to the partner for review and signature."),
     )
 
@@ -348,9 +375,7 @@ def mou_resend_view(request, district_slug, mou_id):
     return _button_action(
         request,
         mou,
-        lambda: services.mou_link_resend(
-            by=request.membership, mou=mou, base_url=_base_url(request)
-        ),
+        lambda: mou_link_resend(by=request.membership, mou=mou),
         _("The review link was sent to the partner again."),
     )
 
@@ -376,7 +401,7 @@ def _form_action(request, mou, *, form, template: str, title: str, act, success:
 @requires("mous.approve")
 def mou_return_view(request, district_slug, mou_id):
     mou = access_mou(request.membership, mou_id)
-    if mou.status != MOUStatus.INTERNAL_REVIEW:
+    if "return" not in mou_allowed_actions(request.membership, mou):
         messages.error(request, _("This MOU is not waiting for internal review."))
         return _to_mou(mou)
     return _form_action(
@@ -386,7 +411,7 @@ def mou_return_view(request, district_slug, mou_id):
         template="partnerships/mous/action.html",
         title=_("Return to draft"),
         intro=_("Say what needs to change. The coordinator sees your comments on the MOU page."),
-        act=lambda d: services.mou_return(by=request.membership, mou=mou, comment=d["comment"]),
+        act=lambda d: mou_return(by=request.membership, mou=mou, comment=d["comment"]),
         success=_("Returned to draft with your comments."),
     )
 
@@ -394,7 +419,7 @@ def mou_return_view(request, district_slug, mou_id):
 @requires("mous.manage")
 def mou_withdraw_view(request, district_slug, mou_id):
     mou = access_mou(request.membership, mou_id)
-    if mou.status not in (MOUStatus.SENT, MOUStatus.PARTNER_SIGNED):
+    if "withdraw" not in mou_allowed_actions(request.membership, mou):
         messages.error(request, _("Only an MOU that is with the partner can be taken back."))
         return _to_mou(mou)
     return _form_action(
@@ -407,7 +432,7 @@ def mou_withdraw_view(request, district_slug, mou_id):
             "The MOU goes back to draft for changes; the partner's link stops working for "
             "signing until it is approved and sent again."
         ),
-        act=lambda d: services.mou_withdraw(by=request.membership, mou=mou, comment=d["comment"]),
+        act=lambda d: mou_withdraw(by=request.membership, mou=mou, comment=d["comment"]),
         success=_("The MOU is a draft again."),
     )
 
@@ -415,7 +440,7 @@ def mou_withdraw_view(request, district_slug, mou_id):
 @requires("mous.approve")
 def mou_terminate_view(request, district_slug, mou_id):
     mou = access_mou(request.membership, mou_id)
-    if mou.status not in (MOUStatus.ACTIVE, MOUStatus.EXPIRING):
+    if "terminate" not in mou_allowed_actions(request.membership, mou):
         messages.error(request, _("Only an active MOU can be ended early."))
         return _to_mou(mou)
     return _form_action(
@@ -425,7 +450,7 @@ def mou_terminate_view(request, district_slug, mou_id):
         template="partnerships/mous/action.html",
         title=_("End this MOU early"),
         intro=_("The MOU stops at once. This cannot be undone: a new MOU would be needed."),
-        act=lambda d: services.mou_terminate(by=request.membership, mou=mou, reason=d["reason"]),
+        act=lambda d: mou_terminate(by=request.membership, mou=mou, reason=d["reason"]),
         success=_("The MOU was ended early."),
     )
 
@@ -435,23 +460,22 @@ def mou_partner_comment_view(request, district_slug, mou_id):
     """The partner (signed in) asks for changes instead of signing."""
     membership = request.membership
     mou = access_mou(membership, mou_id)
-    if not mou_actions(membership, mou)["partner_review"]:
+    if "partner_review" not in mou_allowed_actions(membership, mou):
         messages.error(request, _("This MOU is not waiting for your review."))
         return _to_mou(mou)
-    latest = services.current_version(mou)
+    latest = current_version(mou)
     form = PartnerCommentForm(
         _posted(request),
         initial={"name": membership.user.get_full_name(), "version": latest.number},
     )
     if form.is_bound and form.is_valid():
         try:
-            services.mou_partner_comment(
+            mou_partner_comment(
                 by=membership,
                 mou=mou,
                 version_number=form.cleaned_data["version"],
                 author_name=form.cleaned_data["name"],
                 comment=form.cleaned_data["comment"],
-                base_url=_base_url(request),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -471,8 +495,7 @@ def mou_sign_view(request, district_slug, mou_id):
     """Sign the current version: the partner's member first, then a district administrator."""
     membership = request.membership
     mou = access_mou(membership, mou_id)
-    actions = mou_actions(membership, mou)
-    if not (actions["partner_review"] or actions["district_sign"]):
+    if not mou_allowed_actions(membership, mou) & {"partner_review", "district_sign"}:
         messages.error(request, _("This MOU is not waiting for your signature."))
         return _to_mou(mou)
     page = mou_page(membership, mou)
@@ -482,14 +505,13 @@ def mou_sign_view(request, district_slug, mou_id):
     )
     if form.is_bound and form.is_valid():
         try:
-            services.mou_sign(
+            mou_sign(
                 by=membership,
                 mou=mou,
                 version_number=form.cleaned_data["version"],
                 name=form.cleaned_data["name"],
                 title=form.cleaned_data["title"],
                 ip_address=client_ip(request),
-                base_url=_base_url(request),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -509,7 +531,7 @@ def mou_goal_create_view(request, district_slug, mou_id):
     form = GoalForm(_posted(request))
     if form.is_bound and form.is_valid():
         try:
-            services.goal_create(by=request.membership, mou=mou, **form.cleaned_data)
+            goal_create(by=request.membership, mou=mou, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -524,7 +546,7 @@ def mou_goal_progress_view(request, district_slug, goal_id):
     form = ProgressForm(_posted(request))
     if form.is_bound and form.is_valid():
         try:
-            services.goal_progress_add(by=request.membership, goal=goal, **form.cleaned_data)
+            goal_progress_add(by=request.membership, goal=goal, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -541,9 +563,9 @@ def mou_goal_progress_view(request, district_slug, goal_id):
 def mou_templates_view(request, district_slug):
     context = {
         "templates": mou_templates_of(request.membership),
-        "default_name": services.DEFAULT_TEMPLATE_NAME,
+        "default_name": DEFAULT_TEMPLATE_NAME,
         "default_sections": [
-            (heading, services.default_template_sections()[key]) for key, heading in MOU_SECTIONS
+            (heading, default_template_sections()[key]) for key, heading in MOU_SECTIONS
         ],
     }
     return render(request, "partnerships/mous/templates.html", context)
@@ -552,7 +574,7 @@ def mou_templates_view(request, district_slug):
 @requires("mous.manage")
 def mou_template_create_view(request, district_slug):
     """A new template, starting from the shipped one (or `?from=<id>`, a district template)."""
-    source = services.default_template_sections()
+    source = default_template_sections()
     name = ""
     if request.GET.get("from", "").isdigit():
         original = access_mou_template(request.membership, int(request.GET["from"]))
@@ -560,7 +582,7 @@ def mou_template_create_view(request, district_slug):
     form = TemplateForm(_posted(request), initial={"name": name, **source})
     if form.is_bound and form.is_valid():
         try:
-            services.mou_template_create(
+            mou_template_create(
                 by=request.membership, name=form.cleaned_data["name"], sections=form.sections()
             )
         except ValidationError as error:
@@ -577,7 +599,7 @@ def mou_template_edit_view(request, district_slug, template_id):
     form = TemplateForm(_posted(request), initial={"name": template.name, **template.sections})
     if form.is_bound and form.is_valid():
         try:
-            services.mou_template_update(
+            mou_template_update(
                 by=request.membership,
                 template=template,
                 name=form.cleaned_data["name"],
@@ -602,17 +624,15 @@ def _link_problem(request, template: str, status: int, district=None):
 def _with_link(request, token, handle):
     """Verify the link, enter its district (and its time zone), find the MOU, then
     `handle(mou, claim)`."""
-    from schools.models import District
-
     try:
-        claim = services.mou_link_claim_read(token)
-    except services.MOULinkExpired as expired:
+        claim = mou_link_claim_read(token)
+    except MOULinkExpired as expired:
         district = District.objects.filter(pk=expired.district_id).first()
         return _link_problem(request, "partnerships/mous/link_expired.html", 410, district)
     if claim is None:
         return _link_problem(request, "partnerships/mous/link_invalid.html", 404)
     with work_in_district(claim.district_id):
-        mou = services.mou_for_claim(claim)
+        mou = mou_for_claim(claim)
         if mou is None:
             return _link_problem(request, "partnerships/mous/link_invalid.html", 404)
         return handle(mou, claim)
@@ -625,9 +645,11 @@ def _link_context(mou, claim, **extra) -> dict:
         "mou": mou,
         "token": extra.pop("token"),
         "token_district": mou.district,
-        "open": mou.status == MOUStatus.SENT and latest.number == claim.version_number,
+        # The link stands for the partner (membership None): open while it may review.
+        "open": "partner_review" in mou_allowed_actions(None, mou)
+        and latest.number == claim.version_number,
         # Drafts stay inside the district, for the link as for partner logins.
-        "readable": mou.status in services.PARTNER_VISIBLE_STATUSES,
+        "readable": mou.status in PARTNER_VISIBLE_STATUSES,
         "outdated": latest.number != claim.version_number,
         **page,
         **extra,
@@ -667,7 +689,7 @@ def _link_post(request, token, *, form_class, act, done):
             else:
                 try:
                     act(mou, claim, form.cleaned_data)
-                except services.MOUAlreadySigned:
+                except MOUAlreadySigned:
                     # Signing twice (a second click, a reload): say so, not a bare refusal.
                     context = {"mou": mou, "token_district": mou.district, "done": "already"}
                     return render(request, "partnerships/mous/link_done.html", context)
@@ -690,14 +712,13 @@ def _link_post(request, token, *, form_class, act, done):
 @never_cache
 def mou_review_link_sign_view(request, token):
     def sign(mou, claim, data):
-        services.mou_sign(
+        mou_sign(
             by=None,
             mou=mou,
             version_number=claim.version_number,
             name=data["name"],
             title=data["title"],
             ip_address=client_ip(request),
-            base_url=_base_url(request),
         )
 
     return _link_post(request, token, form_class=SignForm, act=sign, done="signed")
@@ -706,13 +727,12 @@ def mou_review_link_sign_view(request, token):
 @never_cache
 def mou_review_link_comment_view(request, token):
     def comment(mou, claim, data):
-        services.mou_partner_comment(
+        mou_partner_comment(
             by=None,
             mou=mou,
             version_number=claim.version_number,
             author_name=data["name"],
             comment=data["comment"],
-            base_url=_base_url(request),
         )
 
     return _link_post(request, token, form_class=PartnerCommentForm, act=comment, done="commented")

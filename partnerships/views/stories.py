@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from partnerships.forms.stories import ConsentForm, StoryForm
-from partnerships.selectors import (
+from partnerships.selectors.stories import (
     STORY_FILTERS,
     access_story,
     publishable_stories,

@@ -1,11 +1,11 @@
 """The signed unsubscribe link in mail to partner contacts (no account needed)."""
 
-from django.core import signing
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core.signed import BadLink
 from partnerships.services.unsubscribe import contact_lookup, contact_unsubscribe
 
 
@@ -24,7 +24,7 @@ def contact_unsubscribe_view(request, token):
         else:
             contact = contact_lookup(token=token)
             done = contact is not None and contact.unsubscribed_at is not None
-    except signing.BadSignature:
+    except BadLink:
         contact = None
     if contact is None:
         return render(request, "partnerships/unsubscribe/invalid.html", status=404)

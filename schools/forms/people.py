@@ -25,7 +25,14 @@ ROLE_DESCRIPTIONS = {
 class MemberFilterForm(forms.Form):
     """The search box and role filter above the members table (GET)."""
 
-    q = forms.CharField(label=_("Search by name or email"), required=False, max_length=200)
+    q = forms.CharField(
+        label=_("Search by name or email"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
     role = forms.ChoiceField(
         label=_("Role"), required=False, choices=[("", _("All roles")), *Role.choices]
     )

@@ -11,23 +11,20 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
-from django.conf import settings
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
-from core.signed import payload_id, payload_str
+from core.mail import recipient_language, send_templated
+from core.signed import BadLink, SignedLink, payload_id, payload_str
 from schools.capabilities import can
 from schools.models import AuditEvent, Invitation, Membership, MembershipSchool, Role, School, User
 from schools.services.audit import audit_record, person_label
-from schools.services.email import email_queue
-from schools.tenancy import district_locale, outside, require_same_district
+from schools.tenancy import outside, require_same_district
 
 INVITATION_SALT = "trellis.schools.invitation"
 INVITATION_VALID_FOR = timedelta(days=7)
@@ -132,20 +129,36 @@ def _set_schools(membership: Membership, schools: Iterable[School]) -> None:
 # --- Invitations ---------------------------------------------------------------------------
 
 
+# No timestamp: the invitation row carries the expiry, and the same invitation always has
+# the same link until a resend changes its nonce (the token format of links already sent).
+INVITATION_LINK = SignedLink(
+    salt=INVITATION_SALT,
+    fields={
+        "d": payload_id,
+        "i": payload_id,
+        "n": partial(payload_str, pattern=r"[A-Za-z0-9_-]{1,64}"),  # secrets.token_urlsafe
+    },
+    timestamped=False,
+    url_name="invitation_accept",
+)
+
+
+def _invitation_payload(invitation: Invitation) -> dict:
+    return {"d": invitation.district_id, "i": invitation.pk, "n": invitation.nonce}
+
+
 def invitation_token(invitation: Invitation) -> str:
-    """The signed part of the invitation link: district, invitation and nonce.
-
-    No timestamp: the invitation row carries the expiry, and the same invitation always
-    has the same link until a resend changes its nonce.
-    """
-    return signing.Signer(salt=INVITATION_SALT).sign_object(
-        {"d": invitation.district_id, "i": invitation.pk, "n": invitation.nonce}
-    )
+    """The signed part of the invitation link: district, invitation and nonce."""
+    return INVITATION_LINK.make(**_invitation_payload(invitation))
 
 
-def invitation_link(invitation: Invitation, *, base_url: str) -> str:
-    path = reverse("invitation_accept", args=[invitation_token(invitation)])
-    return base_url.rstrip("/") + path
+def invitation_path(invitation: Invitation) -> str:
+    return INVITATION_LINK.path(**_invitation_payload(invitation))
+
+
+def invitation_link(invitation: Invitation) -> str:
+    """The link mailed to the invitee, on SITE_URL."""
+    return INVITATION_LINK.url(**_invitation_payload(invitation))
 
 
 @dataclass(frozen=True)
@@ -158,15 +171,10 @@ class InvitationClaim:
 def invitation_claim_read(token: str) -> InvitationClaim | None:
     """What a link claims, if its signature holds; None for anything tampered or malformed."""
     try:
-        data = signing.Signer(salt=INVITATION_SALT).unsign_object(token)
-        claim = InvitationClaim(
-            payload_id(data, "d"),
-            payload_id(data, "i"),
-            payload_str(data, "n", pattern=r"[A-Za-z0-9_-]{1,64}"),  # secrets.token_urlsafe
-        )
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        data = INVITATION_LINK.read(token)
+    except BadLink:
         return None
-    return claim
+    return InvitationClaim(data["d"], data["i"], data["n"])
 
 
 def invitation_for_claim(claim: InvitationClaim) -> Invitation | None:
@@ -184,26 +192,26 @@ def invitation_for_claim(claim: InvitationClaim) -> Invitation | None:
     return invitation
 
 
-def _invitation_email(invitation: Invitation, *, base_url: str) -> None:
-    """Mail the link. Names only the district and the inviter: nothing about any student."""
+def _invitation_email(invitation: Invitation) -> None:
+    """Mail the link. Names only the district and the inviter: nothing about any student.
+
+    In the invitee's language when they already have an account, else the district's.
+    """
     district = invitation.district
     inviter = invitation.invited_by.user.get_full_name() if invitation.invited_by else ""
+    invitee = User.objects.filter(email__iexact=invitation.email, is_active=True).first()
     context = {
         "district_name": district.name,
         "inviter_name": inviter,
-        "link": invitation_link(invitation, base_url=base_url),
+        "link": invitation_link(invitation),
         "expires_at": invitation.expires_at,
     }
-    with district_locale(district):
-        subject = render_to_string("schools/email/invitation-subject.txt", context)
-        body_text = render_to_string("schools/email/invitation-body.txt", context)
-        body_html = render_to_string("schools/email/invitation-body.html", context)
-    email_queue(
-        to=[invitation.email],
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+    send_templated(
+        "schools/email/invitation",
+        to=invitation.email,
+        context=context,
+        language=recipient_language(invitee, district),
+        district=district,
     )
 
 
@@ -217,7 +225,6 @@ def invitation_create(
     schools: Iterable[School] = (),
     partner=None,
     crisis_responder: bool = False,
-    base_url: str,
 ) -> Invitation:
     """Invite a person into a role and email them the link (valid for 7 days).
 
@@ -276,12 +283,12 @@ def invitation_create(
     audit_record(
         by=by, action=AuditEvent.Action.INVITED, obj=invitation, about=email, detail={"role": role}
     )
-    _invitation_email(invitation, base_url=base_url)
+    _invitation_email(invitation)
     return invitation
 
 
 @transaction.atomic
-def invitation_resend(*, by: Membership, invitation: Invitation, base_url: str) -> Invitation:
+def invitation_resend(*, by: Membership, invitation: Invitation) -> Invitation:
     """Send a waiting (or expired) invitation again with a new link valid for 7 more days.
 
     The nonce changes, so the previous link stops working.
@@ -292,7 +299,7 @@ def invitation_resend(*, by: Membership, invitation: Invitation, base_url: str) 
     invitation.nonce = secrets.token_urlsafe(32)
     invitation.expires_at = timezone.now() + INVITATION_VALID_FOR
     invitation.save(update_fields=["nonce", "expires_at", "updated_at"])
-    _invitation_email(invitation, base_url=base_url)
+    _invitation_email(invitation)
     return invitation
 
 

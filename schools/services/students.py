@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from schools.capabilities import require
-from schools.models import Membership, RosterImport, School, Student
+from schools.models import District, Membership, RosterImport, School, Student
 from schools.selectors import limited_school_ids
 from schools.services.roster import (
     ParsedRoster,
@@ -348,13 +348,18 @@ def _history_triggers_off():
             cursor.execute("SELECT set_config('pgtrigger.ignore', %s, true)", [previous or "{}"])
 
 
-def roster_imports_expire(*, older_than: timedelta = ROSTER_PREVIEW_LIFETIME) -> int:
-    """Cancel previews nobody confirmed within `older_than` and drop their parsed rows.
+def roster_imports_expire(
+    *, district: District, older_than: timedelta = ROSTER_PREVIEW_LIFETIME
+) -> int:
+    """Cancel the district's previews nobody confirmed within `older_than` and drop their
+    parsed rows.
 
     A preview holds a copy of the roster (student data): it must not wait forever.
-    Runs inside one district's context (see schools.tasks.expire_roster_previews).
+    Runs inside the district's context (see schools.tasks.expire_roster_previews).
     """
     cutoff = timezone.now() - older_than
-    return RosterImport.objects.filter(
-        status=RosterImport.Status.PENDING, created_at__lt=cutoff
-    ).update(status=RosterImport.Status.CANCELLED, rows=[], errors=[], updated_at=timezone.now())
+    return (
+        RosterImport.objects.for_district(district)
+        .filter(status=RosterImport.Status.PENDING, created_at__lt=cutoff)
+        .update(status=RosterImport.Status.CANCELLED, rows=[], errors=[], updated_at=timezone.now())
+    )

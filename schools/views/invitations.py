@@ -36,11 +36,7 @@ def invitation_resend_view(request, district_slug, invitation_id):
     invitation = access_invitation(request.membership, invitation_id)
     if request.method == "POST":
         try:
-            invitation_resend(
-                by=request.membership,
-                invitation=invitation,
-                base_url=request.build_absolute_uri("/"),
-            )
+            invitation_resend(by=request.membership, invitation=invitation)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:

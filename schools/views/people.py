@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from core.htmx import render_page_or_fragment, wants_fragment
 from schools.capabilities import can, requires
 from schools.forms.people import InvitationForm, MemberFilterForm, MembershipForm
 from schools.selectors import access_member, invitations_waiting, members_of_district
@@ -36,10 +37,9 @@ def people_list(request, district_slug):
     page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in (("q", chosen["query"]), ("role", chosen["role"])) if v})
     context = {"filters": filters, "page": page, "query": query}
-    if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "schools/people/list.html#results", context)
-    context["invitations"] = invitations_waiting(request.membership)
-    return render(request, "schools/people/list.html", context)
+    if not wants_fragment(request):
+        context["invitations"] = invitations_waiting(request.membership)
+    return render_page_or_fragment(request, "schools/people/list.html", context)
 
 
 @requires("people.manage")
@@ -47,11 +47,7 @@ def people_invite(request, district_slug):
     form = InvitationForm(_posted(request), district=request.district)
     if form.is_bound and form.is_valid():
         try:
-            invitation = invitation_create(
-                by=request.membership,
-                base_url=request.build_absolute_uri("/"),
-                **form.service_arguments(),
-            )
+            invitation = invitation_create(by=request.membership, **form.service_arguments())
         except ValidationError as error:
             form.add_error(None, error)
         else:

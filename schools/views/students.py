@@ -10,12 +10,12 @@ from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET
 
 from core.csv import csv_response
+from core.htmx import render_page_or_fragment
 from schools.capabilities import can, requires
 from schools.forms.students import RosterUploadForm, StudentFilterForm
 from schools.models import AccessLog, RosterImport, Student
@@ -60,19 +60,14 @@ def student_list(request, district_slug):
     form = StudentFilterForm(request.GET or None, schools=student_schools(membership))
     students = student_search(membership, **form.filters())
     page = Paginator(students, PAGE_SIZE).get_page(request.GET.get("page"))
-    fragment = bool(request.htmx) and not request.htmx.history_restore_request
     context = {
         "form": form,
         "page": page,
         "query": _query_without_page(request),
-        "fragment": fragment,
         "can_import": can(membership, "students.import"),
         "limited": limited_school_ids(membership) is not None,
     }
-    template = "schools/students/list.html" + ("#results" if fragment else "")
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, "schools/students/list.html", context)
 
 
 # Sections later apps add to the student page (referrals, screenings, ...). A higher app

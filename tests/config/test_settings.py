@@ -28,6 +28,18 @@ def test_secret_key_is_required_when_debug_is_off():
     assert result.stderr.strip() == "trellis: SECRET_KEY is required when DEBUG is off"
 
 
+@pytest.mark.parametrize("value", [None, "", "trellis.example.org"])
+def test_site_url_is_required_when_debug_is_off(value):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SITE_URL"}
+    if value is not None:
+        env["SITE_URL"] = value
+    result = manage("check", env=env, clean=True)
+
+    assert result.returncode == 2
+    assert "SITE_URL is required when DEBUG is off" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_secret_key_can_come_from_a_file(tmp_path):
     secret = tmp_path / "secret"
     secret.write_text(PRODUCTION_ENV["SECRET_KEY"] + "\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from partnerships.services.mous import default_template_sections
+from partnerships.mou_rules import default_template_sections
 from tests.e2e.axe import assert_accessible
 from tests.e2e.helpers import shot, signed_in_page
 from tests.factories import MembershipFactory, MOUFactory, MOUVersionFactory, PartnerFactory

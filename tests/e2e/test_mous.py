@@ -192,7 +192,7 @@ def test_the_other_mou_pages_are_accessible(browser, live_server, transactional_
     import datetime
     from decimal import Decimal
 
-    from partnerships.services import mous as services
+    from partnerships.services.mous.goals import goal_create, goal_progress_add
     from schools.tenancy import tenant_context
     from tests.partnerships.mou_setup import Cast, advance, draft
 
@@ -200,7 +200,7 @@ def test_the_other_mou_pages_are_accessible(browser, live_server, transactional_
     cast = Cast(district)
     mou = draft(cast.coordinator, partner=cast.partner)
     with tenant_context(district):
-        goal = services.goal_create(
+        goal = goal_create(
             by=cast.coordinator,
             mou=mou,
             description="Students who start services within 10 days",
@@ -208,7 +208,7 @@ def test_the_other_mou_pages_are_accessible(browser, live_server, transactional_
             unit="students",
             period="2025–26",
         )
-        services.goal_progress_add(
+        goal_progress_add(
             by=cast.coordinator, goal=goal, date=datetime.date(2025, 10, 1), value=Decimal(54)
         )
 

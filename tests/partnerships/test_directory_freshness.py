@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from partnerships.models import Partner
-from partnerships.selectors import freshness_days
+from partnerships.selectors.directory import freshness_days
 from partnerships.services.directory import LISTING_SALT, listing_token
 from schools.models import OutgoingEmail, Student
 from schools.tenancy import tenant_context

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from partnerships.models import FundingMOU, FundingPartner, FundingSource
-from partnerships.selectors import funding_expiring, funding_mix
+from partnerships.selectors.funding import funding_expiring, funding_mix
 from schools.tenancy import tenant_context
 from tests.factories import (
     FundingSourceFactory,

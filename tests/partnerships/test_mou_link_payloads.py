@@ -6,7 +6,7 @@ import pytest
 from django.core import signing
 from django.urls import reverse
 
-from partnerships.services.mous import MOU_LINK_SALT
+from partnerships.services.mous.links import MOU_LINK_SALT
 from tests.partnerships.mou_setup import Cast, advance, draft
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def test_an_expired_link_with_an_out_of_range_value_is_not_valid_either(
 ):
     from django.utils import timezone
 
-    from partnerships.services.mous import MOU_LINK_VALID_FOR
+    from partnerships.services.mous.links import MOU_LINK_VALID_FOR
 
     claims = {"d": 2**70, "m": 1, "v": 1}
     path = reverse("mou_review_link", args=[signing.dumps(claims, salt=MOU_LINK_SALT)])

@@ -12,7 +12,15 @@ import time_machine
 from django.urls import reverse
 
 from partnerships.models import MOU, Goal, MOUSignature, MOUTemplate, MOUVersion
-from partnerships.services import mous as services
+from partnerships.mou_rules import default_template_sections
+from partnerships.selectors.mous import current_version
+from partnerships.services.mous.drafting import (
+    mou_section_update,
+    mou_template_create,
+    mou_terms_update,
+)
+from partnerships.services.mous.goals import goal_create, goal_progress_add
+from partnerships.services.mous.workflow import mou_return
 from schools.tenancy import tenant_context
 from tests.factories import PartnerFactory
 from tests.partnerships.mou_setup import (
@@ -46,7 +54,7 @@ def url(name, mou, *args):
 
 def latest(mou) -> MOUVersion:
     with tenant_context(mou.district_id):
-        return services.current_version(mou)
+        return current_version(mou)
 
 
 def status_of(mou) -> str:
@@ -87,7 +95,7 @@ def _page_url(name, mou, cast):
         return reverse(name, args=[slug])
     if name == "mou_template_edit":
         with tenant_context(cast.district):
-            template = services.mou_template_create(by=cast.coordinator, name="Ours", sections={})
+            template = mou_template_create(by=cast.coordinator, name="Ours", sections={})
         return reverse(name, args=[slug, template.pk])
     if name == "mou_goal_progress":
         with tenant_context(cast.district):
@@ -392,7 +400,7 @@ def test_section_edit_of_an_unknown_section_is_404(client, cast, mou):
 
 def test_reading_an_older_version(client, cast, mou):
     with tenant_context(cast.district):
-        services.mou_section_update(
+        mou_section_update(
             by=cast.coordinator, mou=mou, section="purpose", text="Second purpose.", based_on=1
         )
     client = signed_in(client, cast.coordinator)
@@ -406,14 +414,14 @@ def test_reading_an_older_version(client, cast, mou):
 
 def test_compare_marks_removed_and_added_words_side_by_side(client, cast, mou):
     with tenant_context(cast.district):
-        services.mou_section_update(
+        mou_section_update(
             by=cast.coordinator,
             mou=mou,
             section="crisis",
             text="Call the principal first.",
             based_on=1,
         )
-        services.mou_section_update(
+        mou_section_update(
             by=cast.coordinator,
             mou=mou,
             section="crisis",
@@ -439,7 +447,7 @@ def test_compare_marks_removed_and_added_words_side_by_side(client, cast, mou):
 
 def test_compare_shows_changed_terms(client, cast, mou):
     with tenant_context(cast.district):
-        services.mou_terms_update(
+        mou_terms_update(
             by=cast.coordinator,
             mou=mou,
             based_on=1,
@@ -464,9 +472,7 @@ def test_compare_with_one_version_or_bad_numbers(client, cast, mou):
     client = signed_in(client, cast.coordinator)
     assert "Only one version so far" in client.get(url("mou_compare", mou)).content.decode()
     with tenant_context(cast.district):
-        services.mou_section_update(
-            by=cast.coordinator, mou=mou, section="purpose", text="x", based_on=1
-        )
+        mou_section_update(by=cast.coordinator, mou=mou, section="purpose", text="x", based_on=1)
     assert client.get(url("mou_compare", mou), {"a": "7", "b": "zz"}).status_code == 200
 
 
@@ -511,9 +517,7 @@ def test_submit_approve_partner_signs_in_trellis_admin_signs(client, cast, mou):
 def test_signing_an_outdated_version_from_an_open_page_is_refused(client, cast, mou):
     advance(mou, cast, "sent")
     with tenant_context(cast.district):
-        services.mou_section_update(
-            by=cast.coordinator, mou=mou, section="costs", text="x", based_on=1
-        )
+        mou_section_update(by=cast.coordinator, mou=mou, section="costs", text="x", based_on=1)
     force_status(mou, "sent")
     response = signed_in(client, cast.partner_member).post(
         url("mou_sign", mou), {"name": "P", "title": "D", "agree": "on", "version": "1"}
@@ -566,7 +570,7 @@ def test_terminating_needs_a_reason_on_the_page(client, cast, mou):
 def test_internal_review_comments_are_not_shown_to_the_partner(client, cast, mou):
     force_status(mou, "internal_review")
     with tenant_context(cast.district):
-        services.mou_return(by=cast.admin, mou=mou, comment="Internal: budget is tight.")
+        mou_return(by=cast.admin, mou=mou, comment="Internal: budget is tight.")
     advance(mou, cast, "sent")
     body = signed_in(client, cast.partner_member).get(url("mou_detail", mou)).content.decode()
     assert "budget is tight" not in body
@@ -617,7 +621,7 @@ def test_commenting_through_the_link(client, cast, mou):
     assert "Your comments were sent" in response.content.decode()
     assert status_of(mou) == "draft"
     with tenant_context(cast.district):
-        services.mou_section_update(
+        mou_section_update(
             by=cast.coordinator, mou=mou, section="costs", text="Draft costs.", based_on=1
         )
     page = client.get(path).content.decode()
@@ -653,9 +657,7 @@ def test_an_expired_link_says_whom_to_ask(client, cast, mou):
 def test_a_link_to_an_older_version_cannot_sign_the_newer_one(client, cast, mou):
     path = _link(mou, cast)
     with tenant_context(cast.district):
-        services.mou_section_update(
-            by=cast.coordinator, mou=mou, section="costs", text="x", based_on=1
-        )
+        mou_section_update(by=cast.coordinator, mou=mou, section="costs", text="x", based_on=1)
     force_status(mou, "sent")  # (as if sent again)
     page = client.get(path).content.decode()
     assert "has changed since this link was sent" in page and "Sign version" not in page
@@ -724,7 +726,7 @@ def test_templates_start_from_the_standard_one_and_can_be_edited(client, cast):
 
     data = {
         "name": "North standard",
-        **services.default_template_sections(),
+        **default_template_sections(),
         "costs": "District pays all.",
     }
     assert client.post(reverse("mou_template_create", args=[slug]), data).status_code == 302
@@ -779,23 +781,19 @@ def test_the_mou_page_costs_the_same_queries_with_few_or_many_versions_and_goals
     client = signed_in(client, cast.coordinator)
     path = url("mou_detail", mou)
     with tenant_context(cast.district):  # one of each kind of row...
-        goal = services.goal_create(
+        goal = goal_create(
             by=cast.coordinator, mou=mou, description="First", target=10, unit="u", period="p"
         )
-        services.goal_progress_add(
-            by=cast.coordinator, goal=goal, date=datetime.date(2025, 9, 1), value=1
-        )
-        services.mou_section_update(
-            by=cast.coordinator, mou=mou, section="costs", text="C.", based_on=1
-        )
+        goal_progress_add(by=cast.coordinator, goal=goal, date=datetime.date(2025, 9, 1), value=1)
+        mou_section_update(by=cast.coordinator, mou=mou, section="costs", text="C.", based_on=1)
     client.get(path)
     few = count_queries(lambda: client.get(path))
     with tenant_context(cast.district):  # ...then many
         for n in range(1, 7):
-            services.mou_section_update(
+            mou_section_update(
                 by=cast.coordinator, mou=mou, section="costs", text=f"Costs {n}.", based_on=n + 1
             )
-            goal = services.goal_create(
+            goal = goal_create(
                 by=cast.coordinator,
                 mou=mou,
                 description=f"Goal {n}",
@@ -803,12 +801,12 @@ def test_the_mou_page_costs_the_same_queries_with_few_or_many_versions_and_goals
                 unit="u",
                 period="p",
             )
-            services.goal_progress_add(
+            goal_progress_add(
                 by=cast.coordinator, goal=goal, date=datetime.date(2025, 9, 1), value=n
             )
     force_status(mou, "internal_review")
     with tenant_context(cast.district):
-        services.mou_return(by=cast.admin, mou=mou, comment="More detail.")
+        mou_return(by=cast.admin, mou=mou, comment="More detail.")
     many = count_queries(lambda: client.get(path))
     assert few == many
 

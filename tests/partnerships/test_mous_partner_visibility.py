@@ -9,10 +9,11 @@ import pytest
 from django.urls import reverse
 
 from partnerships.models import MOUVersion
-from partnerships.services import mous as services
+from partnerships.services.mous.drafting import mou_section_update
+from partnerships.services.mous.workflow import mou_link_resend, mou_partner_comment
 from schools.tenancy import tenant_context
 from tests.factories import MOUDocumentFactory
-from tests.partnerships.mou_setup import BASE_URL, Cast, advance, draft, person, review_links
+from tests.partnerships.mou_setup import Cast, advance, draft, person, review_links
 
 INTERNAL = "ZEBRA-internal-costing"  # one word: the compare page marks words
 FINAL = "OKAPI-final-costing"
@@ -44,19 +45,15 @@ def resent(cast):
     mou = draft(cast.coordinator, partner=cast.partner)
     advance(mou, cast, "sent")
     with tenant_context(cast.district):
-        services.mou_partner_comment(
+        mou_partner_comment(
             by=cast.partner_member,
             mou=mou,
             version_number=1,
             author_name="Pat",
             comment="Please add Fridays.",
         )
-        services.mou_section_update(
-            by=cast.coordinator, mou=mou, section="costs", text=INTERNAL, based_on=1
-        )
-        services.mou_section_update(
-            by=cast.coordinator, mou=mou, section="costs", text=FINAL, based_on=2
-        )
+        mou_section_update(by=cast.coordinator, mou=mou, section="costs", text=INTERNAL, based_on=1)
+        mou_section_update(by=cast.coordinator, mou=mou, section="costs", text=FINAL, based_on=2)
     advance(mou, cast, "sent")
     return mou
 
@@ -157,7 +154,7 @@ def test_sending_records_the_version_sent(cast):
     advance(mou, cast, "sent")
     assert version(mou, 1).sent_at is not None
     with tenant_context(cast.district):
-        services.mou_link_resend(by=cast.coordinator, mou=mou, base_url=BASE_URL)
+        mou_link_resend(by=cast.coordinator, mou=mou)
     assert version(mou, 1).sent_at is not None
 
 

@@ -171,28 +171,22 @@ def test_the_day_follows_the_districts_time_zone(
 def test_emails_go_out_in_each_recipients_language(
     district, setting, time_machine, django_capture_on_commit_callbacks, monkeypatch
 ):
+    from core import mail
+
     languages = {}
-    real = renewals.render_to_string
+    real = mail.render_to_string
 
     def spy(template, context):
         if template.endswith("subject.txt"):
             languages.setdefault(context["audience"], set()).add(translation.get_language())
         return real(template, context)
 
-    monkeypatch.setattr(renewals, "render_to_string", spy)
+    monkeypatch.setattr(mail, "render_to_string", spy)
     time_machine.move_to(at(END - datetime.timedelta(days=60)), tick=False)
 
     sweep(django_capture_on_commit_callbacks)
 
     assert languages == {"district": {"en", "es"}, "partner": {"es"}}
-
-
-@pytest.mark.parametrize(
-    ("value", "code"),
-    [("es", "es"), ("Spanish", "es"), ("español", "es"), ("en-US", "en"), ("Klingon", None)],
-)
-def test_contact_languages_are_read_as_site_languages(value, code):
-    assert renewals.language_code(value) == code
 
 
 def test_emails_name_no_student_and_say_when_the_mou_ends(

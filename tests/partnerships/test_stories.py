@@ -47,7 +47,7 @@ def test_a_story_cannot_become_publishable_without_consent_and_review(district, 
             by=coordinator,
             story=story,
             given_by="The student's father",
-            given_on=datetime.date.today(),
+            given_on=district.today(),
         )
         with pytest.raises(ValidationError):  # consent alone is not enough
             services.story_publishable_set(by=coordinator, story=story, publishable=True)
@@ -139,7 +139,7 @@ def test_coordinator_writes_records_consent_admin_reviews_coordinator_publishes(
     assert "Needs consent" in page and "Needs review" in page
 
     assert client.post(f"{detail}consent/", {"given_by": "", "given_on": ""}).status_code == 200
-    future = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+    future = (district.today() + datetime.timedelta(days=3)).isoformat()
     refused = client.post(f"{detail}consent/", {"given_by": "Mother", "given_on": future})
     assert "cannot be in the future" in refused.content.decode()
     client.post(f"{detail}consent/", {"given_by": "The student's mother", "given_on": "2025-04-12"})

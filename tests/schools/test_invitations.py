@@ -27,7 +27,7 @@ NEW_PASSWORD = "a long and unusual passphrase 42"
 
 
 def path_of(invitation) -> str:
-    return services.invitation_link(invitation, base_url="")
+    return services.invitation_path(invitation)
 
 
 def reload(invitation):

@@ -20,8 +20,6 @@ from tests.factories import (
     enable_totp,
 )
 
-BASE_URL = "http://testserver/"
-
 
 @pytest.fixture
 def admin(member):
@@ -248,7 +246,7 @@ def test_invite_creates_the_invitation_and_queues_the_email(admin_client, admin,
     assert 6.99 < days <= 7
     email = OutgoingEmail.objects.get()
     assert email.to == ["new.person@example.org"]
-    assert services.invitation_link(invitation, base_url=BASE_URL) in email.body_text
+    assert services.invitation_link(invitation) in email.body_text
     # the list then shows the invitation with its actions
     html = admin_client.get(people_url(district)).content.decode()
     assert "new.person@example.org" in html
@@ -260,11 +258,11 @@ def test_invitation_email_names_only_the_district_and_the_inviter(admin, distric
 
     with tenant_context(district):
         invitation = services.invitation_create(
-            by=admin, email="new@example.org", role=Role.COUNSELOR, base_url=BASE_URL
+            by=admin, email="new@example.org", role=Role.COUNSELOR
         )
 
     email = OutgoingEmail.objects.get()
-    link = services.invitation_link(invitation, base_url=BASE_URL)
+    link = services.invitation_link(invitation)
     assert email.subject == "Invitation to join North Valley Unified on Trellis"
     assert "Ada Admin invited you to join North Valley Unified" in email.body_text
     assert link in email.body_text
@@ -406,9 +404,7 @@ def test_only_people_managers_of_the_district_may_invite(district, other_distric
     outsider = member("admin", in_district=other_district)
 
     with tenant_context(district), pytest.raises(PermissionDenied):
-        services.invitation_create(
-            by=coordinator, email="x@example.org", role="viewer", base_url=BASE_URL
-        )
+        services.invitation_create(by=coordinator, email="x@example.org", role="viewer")
     with tenant_context(district), pytest.raises(PermissionDenied):
         services.membership_deactivate(by=outsider, membership=coordinator)
 
@@ -428,7 +424,7 @@ def test_withdrawing_an_invitation(admin_client, district):
 
 def test_resending_sends_a_new_link_and_kills_the_old_one(admin_client, district):
     invitation = InvitationFactory(district=district, expires_at=timezone.now())
-    old_link = services.invitation_link(invitation, base_url=BASE_URL)
+    old_link = services.invitation_link(invitation)
 
     response = admin_client.post(reverse("invitation_resend", args=[district.slug, invitation.pk]))
 
@@ -437,7 +433,7 @@ def test_resending_sends_a_new_link_and_kills_the_old_one(admin_client, district
     assert fresh.nonce != invitation.nonce
     assert fresh.expires_at > timezone.now()
     email = OutgoingEmail.objects.get()
-    assert services.invitation_link(fresh, base_url=BASE_URL) in email.body_text
+    assert services.invitation_link(fresh) in email.body_text
     assert old_link not in email.body_text
     assert admin_client.get(old_link.removeprefix("http://testserver")).status_code == 404
 

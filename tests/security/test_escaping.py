@@ -164,7 +164,7 @@ class Walk:
     def _lookup(self, argument: str):
         """The walk's object for a URL argument that no redirect named."""
         from partnerships.models import Goal, MOUDocument, MOUTemplate, ServiceCategory
-        from partnerships.services.mous import current_version
+        from partnerships.selectors.mous import current_version
         from schools.models import Membership, Student
 
         if argument in ("goal_id", "version_id", "document_id") and "mou_id" not in self.ids:
@@ -199,14 +199,15 @@ class Walk:
     def link(self, name: str) -> str:
         from django.urls import reverse
 
+        from partnerships.selectors.mous import current_version
         from partnerships.services.directory import listing_token
-        from partnerships.services.mous import current_version, mou_link_token
+        from partnerships.services.mous.links import mou_link_token
         from partnerships.services.unsubscribe import unsubscribe_token
-        from schools.services.people import invitation_link
+        from schools.services.people import invitation_path
 
         with self._in_district():
             if name == "invitation_accept":
-                return invitation_link(InvitationFactory(district=self.district), base_url="")
+                return invitation_path(InvitationFactory(district=self.district))
             if name == "listing_verify":
                 token = listing_token(self._object("partner"), self._object("contact"))
             elif name == "contact_unsubscribe":
@@ -346,8 +347,8 @@ class Walk:
         """The MOU PDF's markup, as the document service builds it for WeasyPrint."""
         import weasyprint
 
+        from partnerships.selectors.mous import current_version
         from partnerships.services.documents import mou_version_pdf
-        from partnerships.services.mous import current_version
 
         captured = []
 

@@ -142,20 +142,20 @@ def _unsubscribe_path(client, user):
 def _invitation_path(client, user):
     """A live invitation link (schools people): a fresh invitation in the person's district."""
     from schools.models import Membership
-    from schools.services.people import invitation_link
+    from schools.services.people import invitation_path
     from schools.tenancy import tenant_context
     from tests.factories import InvitationFactory
 
     with tenant_context(user=user):  # a person may read their own memberships
         district = Membership.objects.select_related("district").filter(user=user).first().district
-    return invitation_link(InvitationFactory(district=district), base_url="")
+    return invitation_path(InvitationFactory(district=district))
 
 
 def _mou_review_path(name):
     """A live link for a partner to review an MOU sent to it (partnerships MOUs)."""
 
     def make(client, user):
-        from partnerships.services.mous import mou_link_token
+        from partnerships.services.mous.links import mou_link_token
         from schools.models import Membership
         from schools.tenancy import tenant_context
         from tests.factories import MOUVersionFactory
@@ -560,7 +560,7 @@ class Refusals:
     def _signed_version(self, persona, path) -> int:
         """Sign the current version of the page's MOU (as the partner) and name it."""
         from partnerships.models import MOUVersion
-        from partnerships.services.mous import mou_link_claim_read
+        from partnerships.services.mous.links import mou_link_claim_read
         from schools.tenancy import tenant_context
         from tests.factories import MOUSignatureFactory
 

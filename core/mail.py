@@ -1,0 +1,124 @@
+"""Templated mail: the one way Trellis writes an email.
+
+An email is three templates, `<prefix>-subject.txt`, `<prefix>-body.txt` and
+`<prefix>-body.html`; the bodies extend `email/base.txt` and `email/base.html` (the one
+layout, with the unsubscribe footer when the mail carries an unsubscribe link).
+`send_templated` renders them in the recipient's language and the district's time zone
+(`district_locale`) and stores one OutgoingEmail row through the outbox
+(`schools.services.email.email_queue`): the worker sends it once the transaction commits.
+
+Links in mail are always built from settings.SITE_URL (`absolute_url`), never from a
+request, so a sweep and a person's request write the same link; without SITE_URL mail
+is refused loudly (ImproperlyConfigured), never sent without its link or dropped.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from schools.models import OutgoingEmail
+from schools.services.email import email_queue
+from schools.tenancy import district_locale
+
+
+def absolute_url(path: str) -> str:
+    """`path` (from reverse()) on the public address of Trellis, settings.SITE_URL.
+
+    Raises ImproperlyConfigured when SITE_URL is empty (DEBUG gives it a default): a link
+    to nowhere would reach the reader as a broken email.
+    """
+    if not path.startswith("/"):
+        raise ValueError(f"absolute_url takes a path from the site's root, not {path[:40]!r}")
+    site = (settings.SITE_URL or "").rstrip("/")
+    if not site:
+        raise ImproperlyConfigured(
+            "SITE_URL is not set: Trellis cannot write links in mail. "
+            "Set it to the public address, for example https://trellis.example.org."
+        )
+    return site + path
+
+
+def language_code(value: str) -> str | None:
+    """A site language code for a preference written as people write it ("es", "es-MX",
+    "Spanish", "Español"); None when it names no language Trellis speaks."""
+    value = (value or "").strip().lower()
+    if not value:
+        return None
+    for code, name in settings.LANGUAGES:
+        if value == code or value.split("-")[0] == code:
+            return code
+        names = {str(name).lower()}
+        with translation.override(code):
+            names.add(str(translation.gettext(name)).lower())
+        info = translation.get_language_info(code)
+        names.update({info["name"].lower(), info["name_local"].lower()})
+        if value in names:
+            return code
+    return None
+
+
+def recipient_language(person, district=None) -> str:
+    """The language mail to `person` is written in.
+
+    `person` is a User, a Membership (its user), a partner Contact (its free-text
+    preference, read by `language_code`), or None (someone Trellis knows only by
+    address). Their own language first; else the district's default; else the site's.
+    """
+    person = getattr(person, "user", person)
+    own = language_code(getattr(person, "preferred_language", "") or "")
+    if own:
+        return own
+    if district is not None and district.default_language:
+        return district.default_language
+    return settings.LANGUAGE_CODE
+
+
+def render_templated(template_prefix: str, context: dict, *, language: str, district=None):
+    """(subject, body_text, body_html) of `<prefix>-subject.txt`, `-body.txt`, `-body.html`,
+    rendered in `language` and the district's zone (UTC without a district)."""
+    with district_locale(district, language):
+        return tuple(
+            render_to_string(f"{template_prefix}-{part}", context)
+            for part in ("subject.txt", "body.txt", "body.html")
+        )
+
+
+def send_templated(
+    template_prefix: str,
+    *,
+    to: str,
+    context: dict,
+    language: str | None,
+    district=None,
+    unsubscribe_url: str = "",
+    from_email: str = "",
+) -> OutgoingEmail:
+    """Render one email for one recipient and queue it (sent after commit).
+
+    - `language`: the recipient's (`recipient_language`); None means the district's
+      default, then the site's.
+    - `district`: whose time zone dates are shown in; None for mail outside any district.
+    - `unsubscribe_url`: for mail to someone without an account (DESIGN.md, Email). The
+      footer shows it and the message carries List-Unsubscribe (RFC 8058).
+
+    Refuses an empty address: a caller with nobody to write to decides that itself.
+    """
+    if not to or not isinstance(to, str):
+        raise ValueError("send_templated needs one recipient address")
+    language = language or (district.default_language if district is not None else "")
+    language = language or settings.LANGUAGE_CODE
+    context = {**context, "unsubscribe_url": unsubscribe_url}
+    subject, body_text, body_html = render_templated(
+        template_prefix, context, language=language, district=district
+    )
+    return email_queue(
+        to=[to],
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+        unsubscribe_url=unsubscribe_url,
+    )

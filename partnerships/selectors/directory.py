@@ -1,0 +1,258 @@
+"""Reads of the partner directory: partners, their services and contacts, freshness, the
+coverage map. Partners see only their own organisation."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from partnerships.models import (
+    MOU,
+    Contact,
+    ContactRole,
+    DeliveryMode,
+    GoalProgress,
+    Intake,
+    MOUSchool,
+    Partner,
+    PartnerSchool,
+    Payment,
+    Service,
+)
+from partnerships.mou_rules import COVERING_MOU_STATUSES
+from partnerships.selectors.categories import service_categories
+from partnerships.selectors.mous import mou_url, mous_visible_to
+from schools.models import School
+
+
+def freshness_days(district) -> int:
+    """Days a listing stays fresh after it was verified (the district's setting)."""
+    return district.directory_freshness_days
+
+
+def directory_stale_before(district, now=None):
+    """Listings verified before this moment (or never) are stale."""
+    return (now or timezone.now()) - datetime.timedelta(days=freshness_days(district))
+
+
+def partners_visible_to(membership):
+    """Partners the membership may see: the district's, or a partner's own organisation only."""
+    partners = Partner.objects.for_district(membership.district_id)
+    if membership.partner_id is not None:
+        partners = partners.filter(pk=membership.partner_id)
+    return partners
+
+
+def access_partner(membership, partner_id: int):
+    """A partner the membership may see, or 404 (one query; partners see only their own)."""
+    return get_object_or_404(partners_visible_to(membership), pk=partner_id)
+
+
+def partner_contacts_with_email(membership, partner):
+    """The partner's contacts who can receive email (a queryset, for form choices): with an
+    address, and not unsubscribed (the same rule as services.unsubscribe.mailable)."""
+    return (
+        Contact.objects.for_district(membership.district_id)
+        .filter(partner=partner, unsubscribed_at__isnull=True)
+        .exclude(email="")
+        .order_by("name", "pk")
+    )
+
+
+def directory_languages(district) -> list[str]:
+    """The languages the district's partners offer, for the language filter (one query)."""
+    table = connection.ops.quote_name(Partner._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT lang FROM {table}, unnest(languages) AS lang "  # noqa: S608
+            "WHERE district_id = %s AND lang <> '' ORDER BY lang",
+            [district.pk],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def directory_search(
+    membership,
+    *,
+    query: str = "",
+    category: str = "",
+    language: str = "",
+    school_id=None,
+    delivery_mode: str = "",
+    payment: str = "",
+    accepting: bool = False,
+    stale: bool = False,
+):
+    """The district's partners, filtered, by name, with their services prefetched.
+
+    Every word of `query` must match the name, description or one of the partner's
+    services. A page of the result costs the same few queries however many rows it has.
+    """
+    partners = partners_visible_to(membership)
+    services = Service.objects.for_district(membership.district_id).filter(
+        partner_id=OuterRef("pk")
+    )
+    for word in query.split()[:8]:
+        partners = partners.filter(
+            Q(name__icontains=word)
+            | Q(description__icontains=word)
+            | Exists(services.filter(Q(name__icontains=word) | Q(description__icontains=word)))
+        )
+    if category:
+        partners = partners.filter(Exists(services.filter(category=category)))
+    if language:
+        partners = partners.filter(languages__contains=[language])
+    if school_id:
+        partners = partners.filter(
+            Exists(
+                PartnerSchool.objects.for_district(membership.district_id).filter(
+                    partner_id=OuterRef("pk"), school_id=school_id
+                )
+            )
+        )
+    if delivery_mode:
+        partners = partners.filter(delivery_modes__contains=[delivery_mode])
+    if payment:
+        partners = partners.filter(payments__contains=[payment])
+    if accepting:
+        partners = partners.filter(intake=Intake.ACCEPTING)
+    if stale:
+        cutoff = directory_stale_before(membership.district)
+        partners = partners.filter(
+            Q(last_verified_at__isnull=True) | Q(last_verified_at__lt=cutoff)
+        )
+    return partners.prefetch_related("services").order_by("name", "pk")
+
+
+def partner_page(membership, partner) -> dict:
+    """What a partner's page shows: services, contacts, schools, MOUs and their goals.
+
+    A fixed number of queries whatever the partner has. MOU links go to the MOU page.
+    """
+    district_id = membership.district_id
+    labels = dict(service_categories(membership.district))
+    services = list(
+        Service.objects.for_district(district_id)
+        .filter(partner=partner)
+        .order_by("category", "name")
+    )
+    for service in services:
+        service.category_label = labels.get(service.category, service.category)
+    school_ids = (
+        PartnerSchool.objects.for_district(district_id).filter(partner=partner).values("school_id")
+    )
+    schools = list(
+        School.objects.for_district(district_id).filter(pk__in=school_ids).order_by("name")
+    )
+    mous = list(
+        mous_visible_to(membership)  # a partner's own, and not drafts (still internal)
+        .filter(partner=partner)
+        .prefetch_related(
+            "goals",
+            Prefetch(
+                "goals__progress",
+                queryset=GoalProgress.objects.for_district(district_id).order_by("date", "pk"),
+            ),
+        )
+        .order_by("-start_date", "-pk")
+    )
+    mou_schools = {}
+    for link in (
+        MOUSchool.objects.for_district(district_id).filter(mou__in=mous).select_related("school")
+    ):
+        mou_schools.setdefault(link.mou_id, []).append(link.school.name)
+    goals = []
+    for mou in mous:
+        mou.url = mou_url(membership.district, mou.pk)
+        mou.school_names = sorted(mou_schools.get(mou.pk, []))
+        mou.service_labels = [labels.get(code, code) for code in mou.services]
+        for goal in mou.goals.all():
+            progress = list(goal.progress.all())
+            goals.append({"mou": mou, "goal": goal, "latest": progress[-1] if progress else None})
+    stale_before = directory_stale_before(membership.district)
+    roles = dict(ContactRole.choices)
+    contacts = list(
+        Contact.objects.for_district(district_id).filter(partner=partner).order_by("name", "pk")
+    )
+    for contact in contacts:
+        contact.role_labels = [roles.get(role, role) for role in contact.roles]
+    modes, payments = dict(DeliveryMode.choices), dict(Payment.choices)
+    return {
+        "partner": partner,
+        "services": services,
+        "contacts": contacts,
+        "delivery_labels": [modes.get(mode, mode) for mode in partner.delivery_modes],
+        "payment_labels": [payments.get(p, p) for p in partner.payments],
+        "schools": schools,
+        "mous": mous,
+        "goals": goals,
+        "stale": partner.last_verified_at is None or partner.last_verified_at < stale_before,
+        "freshness_days": freshness_days(membership.district),
+    }
+
+
+def partner_edit_rows(membership, partner) -> dict:
+    """What the edit form starts from: the partner's school ids, services and contacts."""
+    district_id = membership.district_id
+    return {
+        "school_ids": list(
+            PartnerSchool.objects.for_district(district_id)
+            .filter(partner=partner)
+            .values_list("school_id", flat=True)
+        ),
+        "services": list(
+            Service.objects.for_district(district_id)
+            .filter(partner=partner)
+            .order_by("category", "name", "pk")
+        ),
+        "contacts": list(
+            Contact.objects.for_district(district_id).filter(partner=partner).order_by("name", "pk")
+        ),
+    }
+
+
+# --- The coverage map -------------------------------------------------------------------------
+
+
+def coverage_map(membership) -> dict:
+    """Schools x service categories; each cell the partners with an active MOU covering it.
+
+    A partner covers (school, category) when one of its MOUs is active or expiring, names
+    the category among its services and the school among its schools. Four queries.
+    """
+    district_id = membership.district_id
+    categories = service_categories(membership.district)
+    schools = list(School.objects.for_district(district_id).order_by("name"))
+    mous = {
+        mou.pk: mou
+        for mou in MOU.objects.for_district(district_id)
+        .filter(status__in=COVERING_MOU_STATUSES)
+        .select_related("partner")
+        .only("id", "services", "partner__id", "partner__name")
+    }
+    cells: dict[tuple[int, str], dict] = {}
+    links = (
+        MOUSchool.objects.for_district(district_id)
+        .filter(mou__district_id=district_id, mou__status__in=COVERING_MOU_STATUSES)
+        .values_list("mou_id", "school_id")
+    )
+    for mou_id, school_id in links:
+        mou = mous.get(mou_id)
+        if mou is None:  # changed status between the two reads
+            continue
+        for code in mou.services:
+            cells.setdefault((school_id, code), {})[mou.partner.pk] = mou.partner.name
+    rows = []
+    gaps = 0
+    for school in schools:
+        row = []
+        for code, label in categories:
+            partners = sorted(cells.get((school.pk, code), {}).items(), key=lambda p: p[1].lower())
+            gaps += not partners
+            row.append({"code": code, "label": label, "partners": partners})
+        rows.append({"school": school, "cells": row})
+    return {"categories": categories, "rows": rows, "gaps": gaps}
