@@ -20,28 +20,10 @@ from partnerships.models import (
     Service,
     ServiceCategory,
 )
+from partnerships.services.directory import PUBLIC_FIELDS  # the public listing, in order
 
 LANGUAGE_MAX = 40
 LANGUAGES_MAX = 30
-# The public part of a listing, in the form's order (what a partner's contact may correct).
-LISTING_FIELDS = (
-    "description",
-    "website",
-    "email",
-    "phone",
-    "address",
-    "city",
-    "state",
-    "postal_code",
-    "languages",
-    "delivery_modes",
-    "payments",
-    "min_age",
-    "max_age",
-    "eligibility",
-    "intake",
-    "capacity",
-)
 
 
 def _label(name: str) -> str:
@@ -166,7 +148,7 @@ class _ListingForm(forms.ModelForm):
 
     class Meta:
         model = Partner
-        fields = list(LISTING_FIELDS)
+        fields = list(PUBLIC_FIELDS)
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
             "phone": forms.TextInput(attrs={"autocomplete": "off", "type": "tel"}),
@@ -252,7 +234,7 @@ class PartnerForm(_ListingForm):
     ]
 
     class Meta(_ListingForm.Meta):
-        fields = ["name", "kind", *LISTING_FIELDS, "schools", "active"]
+        fields = ["name", "kind", *PUBLIC_FIELDS, "schools", "active"]
 
     def __init__(self, *args, schools, creating: bool, **kwargs):
         super().__init__(*args, **kwargs)

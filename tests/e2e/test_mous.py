@@ -255,3 +255,28 @@ def test_the_other_mou_pages_are_accessible(browser, live_server, transactional_
     anonymous.goto("/p/mous/review/not-a-real-link/")
     assert anonymous.get_by_role("heading", name="This link is not valid").is_visible()
     assert_accessible(anonymous)
+
+
+def test_the_home_page_shows_mous_waiting_and_leads_to_them(
+    browser, live_server, transactional_db, district
+):
+    """The MOU panel on the home page (registered by partnerships): accessible, and its
+    status link opens the list filtered to that status."""
+    from partnerships.models import MOUStatus
+    from tests.partnerships.mou_setup import Cast, advance, draft
+
+    cast = Cast(district)
+    waiting = draft(cast.coordinator, partner=cast.partner, title="Waiting for review")
+    advance(waiting, cast, MOUStatus.INTERNAL_REVIEW)
+    draft(cast.coordinator, partner=cast.partner, title="Still a draft")
+
+    page = signed_in_context(browser, live_server.url, cast.coordinator.user).new_page()
+    page.goto("/north/")
+    assert page.get_by_role("heading", name="MOUs").is_visible()
+    assert page.get_by_text("Nothing needs you yet").count() == 0
+    assert_accessible(page)
+
+    page.get_by_role("link", name="In internal review").click()
+    page.wait_for_url("**/north/mous/?status=internal_review")
+    assert page.get_by_text("Waiting for review").is_visible()
+    assert page.get_by_text("Still a draft").count() == 0

@@ -134,6 +134,7 @@ class Command(BaseCommand):
             self._people(district, password)
             self._students(district)
             self._directory(district)
+            self._mou_in_review(district)
             self._audit_trail(district)
         verb = "Created" if created else "Found"
         self.stdout.write(f"{verb} the demo district '{district.slug}'.")
@@ -157,6 +158,38 @@ class Command(BaseCommand):
                 user=user,
                 defaults={"role": role, "partner": partner if role == Role.PARTNER else None},
             )
+
+    def _mou_in_review(self, district):
+        """One MOU drafted and sent for the administrator's review, through the services, so
+        the home page's MOU panel and the review step are alive in the demo."""
+        from datetime import timedelta
+
+        from partnerships.models import MOU
+        from partnerships.services.mous.drafting import mou_create
+        from partnerships.services.mous.workflow import mou_submit
+
+        if MOU.objects.filter(district=district, status="internal_review").exists():
+            return
+        partner = (
+            Partner.objects.filter(district=district)
+            .exclude(pk__in=MOU.objects.filter(district=district).values("partner_id"))
+            .order_by("name")
+            .first()
+        )
+        coordinator = Membership.objects.filter(
+            district=district, role=Role.COORDINATOR, active=True
+        ).first()
+        if partner is None or coordinator is None:
+            return
+        today = district.today()
+        mou = mou_create(
+            by=coordinator,
+            partner=partner,
+            title=f"{partner.name} school-based services",
+            start_date=today + timedelta(days=30),
+            end_date=today + timedelta(days=395),
+        )
+        mou_submit(by=coordinator, mou=mou)
 
     def _audit_trail(self, district):
         """Two believable entries on the audit trail, once: the admin invited the counselor

@@ -259,30 +259,27 @@ def mou_terminate(*, by: Membership, mou: MOU, reason: str) -> MOU:
 
 
 @transaction.atomic
+def _mark(mou: MOU, to: str) -> MOU:
+    """A move Trellis makes itself (no person acts): on the locked row, by the transitions."""
+    locked = _locked(mou)
+    _move(locked, to)
+    mou.status = locked.status
+    return mou
+
+
 def mou_mark_expiring(mou: MOU) -> MOU:
     """Trellis itself (the renewal sweep): an active MOU is within 60 days of its end."""
-    locked = _locked(mou)
-    _move(locked, MOUStatus.EXPIRING)
-    mou.status = locked.status
-    return mou
+    return _mark(mou, MOUStatus.EXPIRING)
 
 
-@transaction.atomic
 def mou_mark_expired(mou: MOU) -> MOU:
     """Trellis itself (the sweep): the end date has passed."""
-    locked = _locked(mou)
-    _move(locked, MOUStatus.EXPIRED)
-    mou.status = locked.status
-    return mou
+    return _mark(mou, MOUStatus.EXPIRED)
 
 
-@transaction.atomic
 def mou_mark_active_again(mou: MOU) -> MOU:
     """Trellis itself: an expiring MOU whose end date moved more than 60 days away."""
-    locked = _locked(mou)
-    _move(locked, MOUStatus.ACTIVE)
-    mou.status = locked.status
-    return mou
+    return _mark(mou, MOUStatus.ACTIVE)
 
 
 def mou_transition(*, by: Membership | None, mou: MOU, to: str, comment: str = "") -> MOU:
