@@ -7,9 +7,10 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    from config.errors import friendly_errors
+    from config.errors import friendly_errors, load_settings
 
     with friendly_errors():
+        load_settings(sys.argv)
         from django.core.management import execute_from_command_line
 
         execute_from_command_line(sys.argv)

@@ -17,9 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
+import logging
 import os
+import re
 import shutil
+import stat
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,16 +81,23 @@ def postgres(local_dir: Path) -> EmbeddedPostgres:
     local_dir.mkdir(parents=True, exist_ok=True)
     pgdata = local_dir / "pgdata"
     with _file_lock(local_dir / "pg.lock"):
+        errors = _PgserverErrors()
+        logging.getLogger("pgserver").addHandler(errors)
         try:
             import pgserver
 
+            repair_handle_list(pgdata)
             server = pgserver.get_server(pgdata, cleanup_mode=None)
         except Exception as exc:  # pgserver raises bare errors; keep the reason, drop the trace
+            _forget_failed_server(pgdata)
             log = pgdata / "log"
-            hint = f" (log: {log})" if log.exists() else ""
+            hint = f" (log: {log})" if log.is_file() else ""
             raise EmbeddedServerError(
-                f"could not start the embedded PostgreSQL in {pgdata}: {exc}{hint}"
+                f"could not start the embedded PostgreSQL in {pgdata}: "
+                f"{errors.reason() or _one_line(exc)}{hint}"
             ) from exc
+        finally:
+            logging.getLogger("pgserver").removeHandler(errors)
         info = server.get_postmaster_info()
         embedded = EmbeddedPostgres(socket_dir=str(info.socket_dir), port=int(info.port))
         marker = pgdata / ".trellis-roles"
@@ -93,6 +105,119 @@ def postgres(local_dir: Path) -> EmbeddedPostgres:
             bootstrap_database(**embedded.conninfo("postgres", "postgres"))
             marker.write_text("roles and database created\n")
     return embedded
+
+
+HANDLE_LIST = ".handle_pids.json"
+
+
+def repair_handle_list(pgdata: Path) -> None:
+    """Make pgserver's list of processes using the server readable again, and drop the dead.
+
+    pgserver reads `.handle_pids.json` (a JSON list of pids) on every start and rewrites it
+    in place, so a crash or a full disk mid-write leaves it empty and every start fails;
+    and it only removes a pid at a clean exit, so killed processes stay listed for ever.
+    With cleanup_mode=None the list decides nothing for us: resetting it loses nothing.
+    """
+    path = pgdata / HANDLE_LIST
+    if not path.exists():
+        return
+    from pgserver.postgres_server import PostgresServer
+
+    # pgserver's exit handler rewrites the list under its own lock, not under pg.lock.
+    with getattr(PostgresServer, "_lock", contextlib.nullcontext()):
+        try:
+            text = path.read_text()
+            pids = json.loads(text) if text.strip() else None
+        except (OSError, ValueError) as exc:
+            problem = f"it could not be read ({_one_line(exc)})"
+        else:
+            if isinstance(pids, list) and all(_is_pid(pid) for pid in pids):
+                alive = [pid for pid in pids if _process_exists(pid)]
+                if alive != pids:
+                    _replace(path, alive)
+                return
+            problem = "it was not a list of process ids" if text.strip() else "it was empty"
+        print(f"trellis: reset {path}: {problem}", file=sys.stderr)
+        _replace(path, [])
+
+
+def _is_pid(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _replace(path: Path, pids: list[int]) -> None:
+    """Write the list whole, or not at all: a temporary file renamed over the old one."""
+    # The list is pgserver's Python side's, not PostgreSQL's: it belongs to the user
+    # running Trellis (root included), with write_text's usual 0644 unless it had another.
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o644
+    except OSError:
+        mode = 0o644
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(json.dumps(pids))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+
+
+class _PgserverErrors(logging.Handler):
+    """Keeps pgserver's error records, which hold the failing command's output.
+
+    Without a handler Python prints them, many lines each, to stderr; we say one line.
+    """
+
+    _CAUSE = re.compile(r"\b(?:FATAL|PANIC|error):\s+\S")
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        with contextlib.suppress(Exception):
+            self.messages.append(record.getMessage())
+
+    def reason(self) -> str:
+        """The last line that states an error (initdb's `error:`, PostgreSQL's FATAL)."""
+        lines = [line.strip() for text in self.messages for line in text.splitlines()]
+        causes = [line for line in lines if self._CAUSE.search(line)]
+        if not causes:
+            return ""
+        last = causes[-1]
+        start = self._CAUSE.search(last).start()
+        # A server log line starts with a timestamp and pid: keep from FATAL on.
+        cause = last[start:] if last[start:].startswith(("FATAL", "PANIC")) else last
+        return " ".join(cause.split())
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _forget_failed_server(pgdata: Path) -> None:
+    # pgserver remembers a server before it has started, and would hand that half-made
+    # one to the next get_server in this process (an AssertionError with no reason).
+    with contextlib.suppress(Exception):
+        from pgserver.postgres_server import PostgresServer
+
+        PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)
 
 
 def bootstrap_database(

@@ -30,6 +30,24 @@ def describe(exc: BaseException) -> str | None:
     return None
 
 
+# Django's own answers that need no settings: they still work when the settings fail.
+_NEEDS_NO_SETTINGS = {"help", "--help", "-h", "version", "--version"}
+
+
+def load_settings(argv: list[str]) -> None:
+    """Load the settings before Django's command line does, so a failure is reported.
+
+    Django's ManagementUtility swallows an error raised while loading settings and goes
+    on without them, so the user sees "Unknown command: 'run'" or "Apps aren't loaded
+    yet" instead of the cause (a server that would not start, a variable that is wrong).
+    """
+    if len(argv) < 2 or (len(argv) == 2 and argv[1] in _NEEDS_NO_SETTINGS):
+        return
+    from django.conf import settings
+
+    settings.INSTALLED_APPS  # noqa: B018  (the attribute access is what loads them)
+
+
 @contextlib.contextmanager
 def friendly_errors():
     try:

@@ -1,8 +1,13 @@
-"""Response headers that keep a shared school computer from showing a page again."""
+"""Response headers that keep a shared school computer from showing a page again, and a
+session middleware that tells a lost database from a session deleted under the request."""
 
 from __future__ import annotations
 
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.utils.cache import patch_cache_control
+
+from config.views import database_unreachable
 
 # Answered before sign-in is known, or must answer when the database is down.
 _SKIP = ("/healthz", "/static/")
@@ -42,3 +47,26 @@ class PrivatePagesMiddleware:
         if signed_in and not request.user.is_authenticated:
             response["Clear-Site-Data"] = CLEAR_SITE_DATA
         return response
+
+
+class SessionNotSaved(Exception):
+    """The session could not be saved because the database could not be reached."""
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's session middleware, but a database that went away is a 503, not a 400.
+
+    Django reports any failed update of the session row as SessionInterrupted (400),
+    meant for a session deleted by a concurrent request (signed out in another tab):
+    that stays a 400. When the update failed because the database could not be reached
+    (the idle clock touches the session on most requests), the error goes on to
+    handler500, which answers 503 (config.views.server_error).
+    """
+
+    def process_response(self, request, response):
+        try:
+            return super().process_response(request, response)
+        except SessionInterrupted as exc:
+            if database_unreachable(exc):
+                raise SessionNotSaved("the database could not be reached") from exc
+            raise

@@ -125,7 +125,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "schools.request_id.RequestIdMiddleware",  # early, so every later layer sees the id
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, but a session that cannot be saved for want of a database is a 503, not a 400.
+    "config.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -240,7 +241,7 @@ def _kombu_url(url: str) -> str:
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.ResilientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "trellis",
         "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
@@ -263,7 +264,13 @@ CELERY_TASK_ROUTES = {
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
 # Longer than any task's hard limit, so Redis never redelivers a task still running.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Connect and socket timeouts bound how long a request can wait on a broker that hangs
+# (enqueuing gives up quickly and leaves the row to the sweep, see core/jobs.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -274,9 +281,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "schools.tasks.expire_roster_previews",
         "schedule": 3600.0,
     },
+    # The outbox: interrupted sends resolved, lost or delayed messages handed over again.
+    # (Keyed by its old name: django-celery-beat updates the stored entry in place.)
     "requeue-stuck-email": {
-        "task": "schools.tasks.requeue_stuck_email",
-        "schedule": 300.0,
+        "task": "schools.tasks.email_sweep",
+        "schedule": 60.0,
     },
     # MOU statuses along the calendar and the 60/30-day renewal emails (sent once each).
     "mou-renewal-sweep": {
@@ -364,6 +373,12 @@ if EMAIL_URL:
 else:
     # Development and demo: every message is written to .local/outbox (see /dev/outbox/).
     EMAIL_BACKEND = "config.mail.OutboxBackend"
+# A message the mail server cannot take (unreachable, busy) is tried again with a growing
+# wait, up to this many hours after its first attempt; then it is marked "not delivered"
+# for a coordinator (or platform staff) to retry. Mail servers refusing it fail at once.
+EMAIL_RETRY_HOURS = env_int("EMAIL_RETRY_HOURS", 24)
+# Message-IDs are <...@host of SITE_URL>; this is the host when SITE_URL has none.
+EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="trellis.invalid")
 
 # --- Security ---------------------------------------------------------------------------
 

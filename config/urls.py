@@ -10,8 +10,10 @@ from schools.views.invitations import invitation_accept_view
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Trellis platform administration"
 
-# 400, 404 and 500 use Django's handlers with templates/400.html, 404.html, 500.html.
+# 400 and 404 use Django's handlers with templates/400.html and 404.html.
 handler403 = "config.views.permission_denied"
+# 500.html, or 503.html with Retry-After when the database could not be reached.
+handler500 = "config.views.server_error"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import ipaddress
+import sys
 
+import psycopg
 import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.db import connections
-from django.http import Http404, JsonResponse
+from django.db import InterfaceError, OperationalError, connections
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
+from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -97,8 +103,68 @@ def dev_outbox(request):
 
 
 # --- Error pages -----------------------------------------------------------------------------
-# 400, 404 and 500 are Django's own handlers with our templates (500.html needs no request
-# context); the 403 and the CSRF failure need a view of their own.
+# 400 and 404 are Django's own handlers with our templates; the 500 is Django's too unless the
+# database could not be reached (then 503). The 403 and the CSRF failure need a view of their own.
+
+# Seconds a browser or client is told to wait before trying again while the database is away.
+RETRY_AFTER_SECONDS = 30
+# SQLSTATEs of a server that answers but will not serve: shutting down (57P01, 57P02),
+# starting up or recovering (57P03), out of connection slots (53300). Besides these, any
+# connection exception (class 08) and a driver error without SQLSTATE count as unreachable.
+_SERVER_UNAVAILABLE = {"57P01", "57P02", "57P03", "53300"}
+
+
+def _exception_chain(exc: BaseException | None):
+    """`exc`, then what caused it or was being handled when it was raised, and so on."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def database_unreachable(exc: BaseException | None) -> bool:
+    """True when `exc`, or an exception that led to it, says the database could not be reached.
+
+    The driver's error decides when there is one: no SQLSTATE (refused, timed out, connection
+    lost), a connection exception (class 08) or a server that will not serve yet. Errors of
+    a database that answered (a statement timeout, a deadlock, a constraint) are not outages:
+    they stay 500s.
+    """
+    for link in _exception_chain(exc):
+        if isinstance(link, psycopg.Error):
+            return isinstance(link, (psycopg.OperationalError, psycopg.InterfaceError)) and (
+                link.sqlstate is None
+                or link.sqlstate.startswith("08")
+                or link.sqlstate in _SERVER_UNAVAILABLE
+            )
+        if isinstance(link, (OperationalError, InterfaceError)) and link.__cause__ is None:
+            return True  # Django's own, with no driver error behind it
+    return False
+
+
+def server_error(request):
+    """handler500: the 503 page when the database could not be reached, else Django's 500."""
+    # Django calls the handler inside its `except`: the exception is the one being handled.
+    if database_unreachable(sys.exception()):
+        return database_unavailable(request)
+    return defaults.server_error(request)
+
+
+def database_unavailable(request):
+    """503 with Retry-After, rendered without the database: no request context, no session.
+
+    The language is LocaleMiddleware's (the cookie or Accept-Language, never the database).
+    """
+    language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(
+        request
+    )
+    with translation.override(language):
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Content-Language"] = language
+    patch_cache_control(response, no_store=True)
+    return response
 
 
 def _either(labels: list[str]) -> str:

@@ -121,4 +121,5 @@ def send_templated(
         body_html=body_html,
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         unsubscribe_url=unsubscribe_url,
+        district=district,
     )

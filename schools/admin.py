@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from schools.models import District, OutgoingEmail, Role, School, User
 from schools.services.people import invitation_create
@@ -167,12 +168,48 @@ class DistrictAdmin(admin.ModelAdmin):
 
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(admin.ModelAdmin):
-    """Delivery state only; bodies are cleared once sent."""
+    """Delivery state only (bodies and headers hold one-time links); failed mail can be
+    sent again with the action."""
 
-    list_display = ["subject", "status", "attempts", "created_at", "sent_at"]
-    list_filter = ["status"]
-    readonly_fields = ["to", "from_email", "subject", "status", "attempts", "last_error", "sent_at"]
-    exclude = ["body_text", "body_html"]
+    list_display = ["subject", "status", "failure", "attempts", "resends", "created_at", "sent_at"]
+    list_filter = ["status", "failure"]
+    search_fields = ["subject", "message_id"]
+    fields = readonly_fields = [
+        "to",
+        "refused",
+        "from_email",
+        "subject",
+        "message_id",
+        "status",
+        "failure",
+        "last_error",
+        "attempts",
+        "resends",
+        "first_attempt_at",
+        "due_at",
+        "sent_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["send_again"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Send the selected undelivered messages again"))
+    def send_again(self, request, queryset):
+        from schools.services.email import email_retry
+
+        count = sum(email_retry(message) for message in queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d message will be sent again.",
+                "%(count)d messages will be sent again.",
+                count,
+            )
+            % {"count": count},
+        )

@@ -8,10 +8,11 @@ class SchoolsConfig(AppConfig):
     name = "schools"
 
     def ready(self):
-        from schools.models import RosterImport
+        from schools.models import OutgoingEmail, RosterImport
         from schools.navigation import register_home_panel, register_nav
         from schools.templatetags.components import register_tones
         from schools.views.home import schools_panel
+        from schools.views.mail import mail_home_panel
 
         # Orders leave room between entries for apps above schools (see schools.navigation).
         register_nav(_("Home"), "district_home", "district.view", order=100)
@@ -19,6 +20,10 @@ class SchoolsConfig(AppConfig):
         register_nav(_("Students"), "student_list", "students.view", order=300)
         register_nav(_("Access log"), "access_log", "access_log.view", order=400)
         register_nav(_("Audit trail"), "audit_trail", "audit.view", order=500)
+        register_nav(_("Mail delivery"), "mail_list", "mail.manage", order=1000)
+        register_home_panel(
+            "schools/mail/_home_panel.html", mail_home_panel, "mail.manage", order=50
+        )
         register_home_panel(
             "schools/_home_schools.html", schools_panel, "district.view", order=900, reference=True
         )
@@ -28,4 +33,9 @@ class SchoolsConfig(AppConfig):
             "roster_import",
             RosterImport.Status,
             {"imported": "success", "pending": "warning", "cancelled": "neutral"},
+        )
+        register_tones(
+            "email_status",
+            OutgoingEmail.Status,
+            {"queued": "info", "sending": "info", "sent": "success", "failed": "danger"},
         )

@@ -21,6 +21,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "students.import": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "access_log.view": frozenset({Role.ADMIN}),
     "audit.view": frozenset({Role.ADMIN}),
+    # The delivery of the district's mail, and trying again what was not delivered.
+    "mail.manage": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "partners.view": frozenset(_ALL_STAFF),
     "partners.manage": frozenset({Role.ADMIN, Role.COORDINATOR}),
     # Partnerships. A partner sees only its own organisation, MOUs and stories: the

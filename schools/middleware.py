@@ -20,7 +20,8 @@ _NO_TRANSACTION = ("/healthz", "/static/")
 
 
 class TenantMiddleware:
-    """Runs each request in a transaction with the row-level-security context set.
+    """Runs each request in a transaction with the row-level-security context set; an
+    answer of 500 or more (an exception, a database that went away) rolls it back.
 
     The person's id is entered for every request (their own memberships are readable);
     on district URLs (patterns that capture `district_slug`) the membership is resolved
@@ -40,8 +41,15 @@ class TenantMiddleware:
             return self.get_response(request)
         user = request.user.pk if request.user.is_authenticated else None
         try:
-            with transaction.atomic(), tenant_context(None, user=user):
-                return self.get_response(request)
+            with transaction.atomic():
+                with tenant_context(None, user=user):
+                    response = self.get_response(request)
+                if response.status_code >= 500:
+                    # Django turned an exception into the error page inside this
+                    # transaction: keep nothing of what the request half did (the page
+                    # says so).
+                    transaction.set_rollback(True)
+                return response
         finally:
             # The thread serves other districts' requests next (see process_view).
             timezone.deactivate()

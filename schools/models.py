@@ -651,15 +651,34 @@ class AuditEvent(TenantModel):
 class OutgoingEmail(TimeStampedModel):
     """One message to send. The row is the source of truth; the task carries only its id.
 
-    Bodies are cleared once sent: they can hold one-time links (password reset).
+    Its life (schools.services.email): queued -> sending (committed, with the row's own
+    Message-ID, before the mail server is handed the message) -> sent, or failed with the
+    reason. A transient failure (the mail server unreachable) puts it back in the queue
+    with a later `due_at`, within a retry budget; a worker that died while sending leaves
+    it in "sending", and the sweep sends it again with the same Message-ID and counts that
+    in `resends`. Bodies are cleared once sent: they can hold one-time links.
     """
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", _("Not delivered")
+
+    class Failure(models.TextChoices):
+        """Why a message ended "failed", in words for the people who sent it."""
+
+        NO_RECIPIENT = "no_recipient", _("No valid email address to send it to")
+        REFUSED = "refused", _("The mail server refused the address")
+        REJECTED = "rejected", _("The mail server rejected the message")
+        INVALID = "invalid", _("The message could not be written")
+        UNREACHABLE = "unreachable", _("The mail server could not be reached in time")
+        INTERRUPTED = "interrupted", _("Sending was interrupted too many times")
 
     to = models.JSONField(default=list)
+    # Addresses the caller gave that are not addresses at all: left out when queued, kept
+    # here so that the people who sent it see who did not get it.
+    refused = models.JSONField(default=list, blank=True)
     from_email = models.CharField(max_length=254)
     subject = models.CharField(max_length=998)
     body_text = models.TextField()
@@ -667,13 +686,43 @@ class OutgoingEmail(TimeStampedModel):
     # Extra headers, name -> value (List-Unsubscribe and List-Unsubscribe-Post, RFC 8058,
     # on mail to partner contacts). Cleared once sent, as the bodies: they hold the link.
     headers = models.JSONField(default=dict, blank=True)
+    # Fixed when queued: a resend after a crash carries the same one, so mail programs
+    # that collapse duplicates show the message once.
+    message_id = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    # When the next attempt may start: now when queued, later after a transient failure.
+    due_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Sent again after a worker stopped between handing it over and recording it.
+    resends = models.PositiveSmallIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=12, choices=Failure.choices, blank=True)
+    # The technical reason of the last failure (the exception), for whoever investigates.
     last_error = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "created_at"], name="outgoing_email_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="outgoing_email_status_idx"),
+            models.Index(fields=["status", "due_at"], name="outgoing_email_due_idx"),
+        ]
 
     def __str__(self):
-        return f"{self.subject} → {', '.join(self.to)}"
+        to = self.to if isinstance(self.to, list) else [str(self.to)]
+        return f"{self.subject} → {', '.join(map(str, to))}"
+
+
+class DistrictEmail(TenantModel):
+    """Which district a message was written for: the district's people see its delivery
+    (and retry it when it failed) without the outbox itself being a tenant table, since
+    sign-in mail (password reset) belongs to no district."""
+
+    email = models.OneToOneField(
+        OutgoingEmail, on_delete=models.CASCADE, related_name="district_link"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["district", "created_at"], name="district_email_idx")]
+
+    def __str__(self):
+        return str(self.email)

@@ -310,3 +310,47 @@ def audit_events(membership: Membership):
         .select_related("user", "membership")
         .order_by("-at", "-pk")
     )
+
+
+# --- Mail delivery -------------------------------------------------------------------------
+
+# What a coordinator must look at: not delivered, or waiting to be tried again.
+MAIL_PROBLEMS = "problems"
+
+
+def _district_mail(membership: Membership):
+    from schools.models import DistrictEmail
+
+    return DistrictEmail.objects.for_district(membership.district_id).select_related("email")
+
+
+def _problems(links):
+    from django.db.models import Q
+
+    from schools.models import OutgoingEmail
+
+    return links.filter(
+        Q(email__status=OutgoingEmail.Status.FAILED)
+        | Q(email__status=OutgoingEmail.Status.QUEUED, email__attempts__gt=0)
+    )
+
+
+def district_mail(membership: Membership, *, show: str = MAIL_PROBLEMS):
+    """Mail written for the district, newest first, with its delivery (one query a page):
+    `show` MAIL_PROBLEMS (not delivered, or waiting to be tried again) or "all"."""
+    links = _district_mail(membership)
+    if show == MAIL_PROBLEMS:
+        links = _problems(links)
+    return links.order_by("-created_at", "-pk")
+
+
+def district_mail_problem_count(membership: Membership) -> int:
+    """How many of the district's messages were not delivered (for the home page)."""
+    from schools.models import OutgoingEmail
+
+    return _district_mail(membership).filter(email__status=OutgoingEmail.Status.FAILED).count()
+
+
+def access_district_email(viewer: Membership, pk: int):
+    """One message written for the viewer's district (404 for any other)."""
+    return get_object_or_404(_district_mail(viewer), pk=pk)

@@ -6,19 +6,17 @@ from core.districts import run_in_every_district
 from schools.services import email as services
 
 
-@shared_task(
-    autoretry_for=(Exception,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=services.MAX_EMAIL_ATTEMPTS,
-)
+@shared_task
 def send_email(email_id: int) -> bool:
+    """Send one outbox row. No Celery retries: the row keeps its own schedule (`due_at`),
+    which the sweep follows, so a retry survives a broker restart."""
     return services.email_send(email_id=email_id)
 
 
 @shared_task
-def requeue_stuck_email() -> int:
-    return services.email_requeue_stuck()
+def email_sweep() -> dict:
+    """Every minute: interrupted sends resolved, lost or delayed messages handed over."""
+    return services.email_sweep()
 
 
 @shared_task

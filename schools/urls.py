@@ -1,6 +1,6 @@
 from django.urls import path
 
-from schools.views import access_log, audit, home, invitations, people, students
+from schools.views import access_log, audit, home, invitations, mail, people, students
 
 urlpatterns = [
     path("", home.district_home, name="district_home"),
@@ -42,4 +42,6 @@ urlpatterns = [
     ),
     path("access-log/", access_log.access_log, name="access_log"),
     path("audit-trail/", audit.audit_trail, name="audit_trail"),
+    path("mail/", mail.mail_list, name="mail_list"),
+    path("mail/<int:link_id>/retry/", mail.mail_retry, name="mail_retry"),
 ]

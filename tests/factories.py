@@ -109,6 +109,35 @@ class InvitationFactory(TenantFactory):
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
 
 
+class OutgoingEmailFactory(factory.django.DjangoModelFactory):
+    """A message in the outbox, not sent (no worker involved): status as asked."""
+
+    class Meta:
+        model = "schools.OutgoingEmail"
+
+    to = factory.Sequence(lambda n: [f"contact{n}@partner.example.org"])
+    from_email = "Trellis <no-reply@trellis.test>"
+    subject = factory.Sequence(lambda n: f"Please confirm your listing {n}")
+    body_text = "Please confirm."
+    message_id = factory.Sequence(lambda n: f"<{n}.test@trellis.test>")
+
+
+class DistrictEmailFactory(TenantFactory):
+    """A message written for a district; by default one that could not be delivered."""
+
+    class Meta:
+        model = "schools.DistrictEmail"
+
+    district = factory.SubFactory(DistrictFactory)
+    email = factory.SubFactory(
+        OutgoingEmailFactory,
+        status="failed",
+        failure="refused",
+        attempts=1,
+        last_error="SMTPRecipientsRefused: 550 5.1.1 no such user",
+    )
+
+
 def enable_totp(user):
     """Give a person an authenticator app, as if they had enrolled (admins need one)."""
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret

@@ -24,6 +24,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from core.jobs import enqueue_on_commit
 from core.pdf import DocumentTooLong, page_counter_css, render_pdf
 from partnerships.models import MOUDocument, MOUSignature, MOUVersion
 from partnerships.mou_rules import SHARED_FIELD_LABELS, version_sections
@@ -142,8 +143,8 @@ def _count_pdf_request(by: Membership) -> None:
 def _enqueue_on_commit(document: MOUDocument) -> None:
     from partnerships.tasks import render_mou_pdf
 
-    district_id, document_id = document.district_id, document.pk
-    transaction.on_commit(lambda: render_mou_pdf.delay(district_id, document_id))
+    # Never fails the request: with the broker down the sweep renders it later.
+    enqueue_on_commit(render_mou_pdf, document.district_id, document.pk)
 
 
 # --- Rendering -------------------------------------------------------------------------------

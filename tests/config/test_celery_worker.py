@@ -1,60 +1,22 @@
 """A real Celery worker process, against the real Redis broker, sends a queued email."""
 
-import os
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from config.celery import app
 from schools.models import OutgoingEmail
-from tests.config.helpers import ROOT
+from tests.worker import start_worker, stop_worker
 
 
 @pytest.fixture
 def worker(tmp_path, transactional_db):
     """Start `celery worker` on a queue of its own, pointed at the test database."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_NAME": connection.settings_dict["NAME"],
-        "EMAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
-        "REDIS_URL": settings.REDIS_URL,
-    }
-    env.pop("EMAIL_URL", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            queue,
-            "--concurrency",
-            "1",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_worker(queues=queue, outbox=tmp_path / "outbox")
     yield queue, tmp_path / "outbox", process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_worker(process)
 
 
 @pytest.fixture
@@ -86,8 +48,7 @@ def test_worker_process_sends_a_queued_email(worker, broker):
             break
         time.sleep(0.25)
     if row.status != OutgoingEmail.Status.SENT:
-        process.terminate()
-        output = process.communicate(timeout=20)[0]
+        output = stop_worker(process)
         pytest.fail(f"worker did not send the email (status {row.status}):\n{output[-3000:]}")
     files = list(outbox.glob("*.eml"))
     assert len(files) == 1

@@ -110,8 +110,29 @@ def _broken(request):
     raise RuntimeError("boom")
 
 
+def _half_done(request):
+    from schools.models import User
+
+    User.objects.create_user("half.done@example.org", "x" * 16)
+    raise RuntimeError("boom after a write")
+
+
 class BrokenURLs:
-    urlpatterns = [path("boom/", _broken)]
+    urlpatterns = [path("boom/", _broken), path("half-done/", _half_done)]
+
+
+def test_a_server_error_keeps_nothing_the_request_wrote(counselor_client, settings):
+    from schools.models import User
+
+    client, _ = counselor_client
+    settings.ROOT_URLCONF = BrokenURLs
+
+    response = client.get("/half-done/")
+
+    assert response.status_code == 500
+    assert "boom after a write" in str(response.exc_info[1])  # nothing failed after it
+    assert "What you were doing was not saved" in text(response)
+    assert not User.objects.filter(email="half.done@example.org").exists()
 
 
 @pytest.mark.parametrize(("headers", "lang"), [({}, "en"), (SPANISH, "es")])

@@ -50,6 +50,7 @@ def test_an_administrator_sees_the_entries_in_the_order_they_always_had(
         "MOUs",
         "Funding",
         "Stories",
+        "Mail delivery",
     ]
 
 
@@ -85,6 +86,7 @@ def test_an_entry_an_app_registers_shows_in_its_place_to_those_holding_its_capab
         "MOUs",
         "Funding",
         "Stories",
+        "Mail delivery",
     ]
     assert "Reports" not in labels(counselor_response)
     assert f'href="/{district.slug}/students/import/"' not in counselor_response.content.decode()

@@ -71,6 +71,10 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     # --- Oversight (README: "Administrators search the access log and read the audit trail")
     "access_log": _both(ADMINS),
     "audit_trail": _both(ADMINS),
+    # Mail the district sends (to partners, invitees): the office follows its delivery and
+    # sends again what failed (issue 11: "failed rows can be retried ... by a coordinator").
+    "mail_list": _both(OFFICE),
+    "mail_retry": _both(OFFICE),
     # --- Partner directory (issue 4.1, 4.6: "counselors read the directory") ------------
     "partner_list": _both(STAFF),
     "partner_detail": _both(STAFF),

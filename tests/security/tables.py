@@ -19,6 +19,7 @@ from django.utils import timezone
 from schools.tenancy import tenant_context
 from tests.factories import (
     ContactFactory,
+    DistrictEmailFactory,
     FundingSourceFactory,
     InvitationFactory,
     MembershipFactory,
@@ -161,6 +162,7 @@ TABLE_MAKERS = {
     ),
     "schools_accesslog": _access_log,
     "schools_auditevent": _audit_event,
+    "schools_districtemail": lambda district: DistrictEmailFactory(district=district).pk,
     "partnerships_partner": _partner,
     "partnerships_partnerevent": _history_event("partnerships_partnerevent", _partner),
     "partnerships_partnerschool": lambda d: _create(

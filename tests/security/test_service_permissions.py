@@ -35,6 +35,7 @@ from django.utils import timezone
 from schools.tenancy import tenant_context
 from tests.factories import (
     ContactFactory,
+    DistrictEmailFactory,
     FundingSourceFactory,
     InvitationFactory,
     MembershipFactory,
@@ -236,6 +237,10 @@ SERVICES: dict[str, list[Case]] = {
             READ_MOUS,
             lambda d, w: {"version": MOUVersionFactory(district=d, mou=_mou(d, w, "active"))},
         )
+    ],
+    # --- Mail: the district office sends again what was not delivered ---------------------
+    "schools.services.email.district_email_retry": [
+        Case(OFFICE, lambda d, w: {"link": DistrictEmailFactory(district=d)})
     ],
     # --- Funding: the district office --------------------------------------------------
     "partnerships.services.funding.funding_save": [

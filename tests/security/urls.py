@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.factories import (
+    DistrictEmailFactory,
     InvitationFactory,
     MembershipFactory,
     PartnerFactory,
@@ -123,6 +124,7 @@ OBJECT_MAKERS = {
     "student_id": lambda district: StudentFactory(district=district).pk,
     "membership_id": lambda district: MembershipFactory(district=district).pk,
     "invitation_id": lambda district: InvitationFactory(district=district).pk,
+    "link_id": lambda district: DistrictEmailFactory(district=district).pk,
     "school_id": lambda district: SchoolFactory(district=district).pk,
     "partner_id": lambda district: PartnerFactory(district=district).pk,
     "import_id": _roster_import,

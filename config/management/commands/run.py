@@ -1,7 +1,12 @@
-"""`./trellis run`: migrate, seed the demo, then serve web + worker + beat until Ctrl-C."""
+"""`./trellis run`: migrate, seed the demo, then serve web + worker + beat until Ctrl-C.
+
+A child that stops unexpectedly is restarted (see Supervisor); Ctrl-C stops them all,
+then the embedded servers.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -27,6 +32,109 @@ def free_port(start: int, host: str = "127.0.0.1", tries: int = 50) -> int:
                 continue
             return port
     raise CommandError(f"no free port between {start} and {start + tries - 1}; set --port")
+
+
+class Supervisor:
+    """Runs named child commands and restarts one that stops unexpectedly.
+
+    A restart waits `backoff` seconds, doubling up to `max_backoff` while the child keeps
+    crashing; a child that crashes `crash_limit` times within `crash_window` seconds is
+    broken rather than unlucky, and then everything stops.
+    """
+
+    def __init__(
+        self,
+        commands: dict[str, list[str]],
+        *,
+        cwd=None,
+        env=None,
+        log=None,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        crash_limit: int = 5,
+        crash_window: float = 60.0,
+        poll: float = 0.2,
+    ):
+        self.commands = commands
+        self.cwd, self.env = cwd, env
+        self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.backoff, self.max_backoff = backoff, max_backoff
+        self.crash_limit, self.crash_window, self.poll = crash_limit, crash_window, poll
+        self.children: dict[str, subprocess.Popen | None] = dict.fromkeys(commands)
+        self._crashes: dict[str, list[float]] = {name: [] for name in commands}
+        self._restart_at: dict[str, float] = {}
+        self._stopping = False
+
+    def start(self) -> None:
+        for name in self.commands:
+            self._spawn(name)
+
+    def request_stop(self, *_signal) -> None:
+        """Ask `watch` to return (usable as a signal handler)."""
+        self._stopping = True
+
+    def watch(self) -> bool:
+        """Restart crashed children until asked to stop; False when one crashed too often."""
+        while not self._stopping:
+            now = time.monotonic()
+            for name, child in self.children.items():
+                if child is not None and child.poll() is not None:
+                    if not self._crashed(name, child.returncode, now):
+                        return False
+                elif child is None and now >= self._restart_at.get(name, now):
+                    self._spawn(name)
+            time.sleep(self.poll)
+        return True
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM every child, wait for all of them, then kill what is left."""
+        running = [child for child in self.children.values() if child is not None]
+        for child in running:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for child in running:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            _kill_group(child.pid)
+        self.children = dict.fromkeys(self.commands)
+
+    def _spawn(self, name: str) -> None:
+        # Own session: Ctrl-C reaches only us, and we stop the children in order.
+        self.children[name] = subprocess.Popen(
+            self.commands[name], cwd=self.cwd, env=self.env, start_new_session=True
+        )
+
+    def _crashed(self, name: str, code: int, now: float) -> bool:
+        """Note a crash and schedule the restart; False when the child crashes too often."""
+        # What it started may outlive it (runserver's reloaded server holding the port).
+        _kill_group(self.children[name].pid)
+        self.children[name] = None
+        crashes = [t for t in self._crashes[name] if now - t < self.crash_window] + [now]
+        self._crashes[name] = crashes
+        if len(crashes) >= self.crash_limit:
+            self.log(
+                f"trellis: {name} stopped unexpectedly {len(crashes)} times within "
+                f"{self.crash_window:g} s (exit code {code}); stopping everything."
+            )
+            return False
+        delay = min(self.backoff * 2 ** (len(crashes) - 1), self.max_backoff)
+        self._restart_at[name] = now + delay
+        self.log(
+            f"trellis: {name} stopped unexpectedly (exit code {code}); "
+            f"restarting it in {delay:g} s."
+        )
+        return True
+
+
+def _kill_group(pgid: int) -> None:
+    # A child is its own process group (start_new_session); the id stays reserved while
+    # any member lives, so this reaches only what that child started.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
 def preflight() -> None:
@@ -82,50 +190,24 @@ class Command(BaseCommand):
         }
         url = f"http://{options['host']}:{port}/"
         env = {**os.environ, "SITE_URL": url.rstrip("/")}
-        children = {}
+        supervisor = Supervisor(commands, cwd=settings.BASE_DIR, env=env, log=self.stderr.write)
+        gave_up = False
         try:
-            for name, command in commands.items():
-                # Own session: Ctrl-C reaches only us, and we stop the children in order.
-                children[name] = subprocess.Popen(
-                    command, cwd=settings.BASE_DIR, env=env, start_new_session=True
-                )
+            supervisor.start()
             self._banner(url, seed)
-            stopping = False
-
-            def stop(signum, frame):
-                nonlocal stopping
-                stopping = True
-
-            signal.signal(signal.SIGINT, stop)
-            signal.signal(signal.SIGTERM, stop)
-            while not stopping:
-                dead = [name for name, child in children.items() if child.poll() is not None]
-                if dead:
-                    self.stderr.write(
-                        f"trellis: {', '.join(dead)} stopped unexpectedly; stopping the rest."
-                    )
-                    break
-                time.sleep(0.5)
+            signal.signal(signal.SIGINT, supervisor.request_stop)
+            signal.signal(signal.SIGTERM, supervisor.request_stop)
+            gave_up = not supervisor.watch()
         finally:
-            self._stop(children)
+            supervisor.stop()
             if not options["keep_servers"]:
                 if settings.EMBEDDED_POSTGRES:
                     embedded.stop_postgres(settings.LOCAL_DIR)
                 if settings.EMBEDDED_REDIS:
                     embedded.stop_redis(settings.LOCAL_DIR)
             self.stdout.write("Trellis stopped.")
-
-    def _stop(self, children):
-        for child in children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for child in children.values():
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        if gave_up:
+            sys.exit(1)
 
     def _banner(self, url, seed):
         lines = [

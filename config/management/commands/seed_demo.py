@@ -136,6 +136,7 @@ class Command(BaseCommand):
             self._directory(district)
             self._mou_in_review(district)
             self._audit_trail(district)
+            self._mail_not_delivered(district)
         verb = "Created" if created else "Found"
         self.stdout.write(f"{verb} the demo district '{district.slug}'.")
         self.demo_logins = [(role.label, demo_email(role)) for role, _ in DEMO_PEOPLE]
@@ -190,6 +191,33 @@ class Command(BaseCommand):
             end_date=today + timedelta(days=395),
         )
         mou_submit(by=coordinator, mou=mou)
+
+    def _mail_not_delivered(self, district):
+        """One listing-confirmation request the partner's mail server refused (a contact who
+        left), so the coordinator's home and the mail delivery page show the failure and
+        "Send again". Written by the real service, then failed as the server would."""
+        from partnerships.models import Contact
+        from partnerships.services.directory import listing_verification_send
+        from schools.models import DistrictEmail, OutgoingEmail
+
+        if DistrictEmail.objects.filter(
+            district=district, email__status=OutgoingEmail.Status.FAILED
+        ).exists():
+            return
+        contact = Contact.objects.filter(district=district).exclude(email="").order_by("pk").last()
+        coordinator = Membership.objects.filter(
+            district=district, role=Role.COORDINATOR, active=True
+        ).first()
+        if contact is None or coordinator is None:
+            return
+        listing_verification_send(by=coordinator, partner=contact.partner, contact=contact)
+        link = DistrictEmail.objects.filter(district=district).order_by("-pk").first()
+        OutgoingEmail.objects.filter(pk=link.email_id).update(
+            status=OutgoingEmail.Status.FAILED,
+            failure=OutgoingEmail.Failure.REFUSED,
+            attempts=1,
+            last_error=f"SMTPRecipientsRefused: {contact.email}: 550 5.1.1 mailbox unavailable",
+        )
 
     def _audit_trail(self, district):
         """Two believable entries on the audit trail, once: the admin invited the counselor
