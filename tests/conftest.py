@@ -111,6 +111,8 @@ SERVER_DEPENDENT = (
     "tests/schools/test_tenant_context.py",
     "tests/schools/test_students.py",
     "tests/schools/test_email.py",
+    "tests/schools/test_outbox.py",
+    "tests/schools/test_outbox_faults.py",
     "tests/schools/test_access_log.py",
     "tests/partnerships/test_directory.py",
     "tests/partnerships/test_renewals.py",
