@@ -1,0 +1,277 @@
+"""The benchmark's results and how they are shown: the table printed as the pages are
+measured, and the Markdown report (docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tests.bench import pages as registry
+
+if TYPE_CHECKING:
+    from tests.bench.runner import Options
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class PageResult:
+    page: registry.Page
+    url: dict = field(default_factory=dict)  # slug -> path
+    times: dict = field(default_factory=dict)  # slug -> [seconds]
+    queries: dict = field(default_factory=dict)  # slug -> statements of the last request
+    size: dict = field(default_factory=dict)  # slug -> bytes of the last response
+
+    def median(self, slug) -> float:
+        return statistics.median(self.times[slug]) * 1000
+
+    def p95(self, slug) -> float:
+        ordered = sorted(self.times[slug])
+        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)] * 1000
+
+    def ratio(self, large, small) -> float:
+        return self.median(large) / self.median(small)
+
+
+@dataclass
+class JobResult:
+    name: str
+    times: list[float]
+    queries: int
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+@dataclass
+class Statement:
+    sql: str
+    params: object
+    median_ms: float
+    max_ms: float
+    count: int
+    page: str
+    district: str
+    plan: str = ""
+
+
+@dataclass
+class Report:
+    options: Options
+    started: datetime.datetime
+    machine: dict
+    data: dict
+    load_before: tuple
+    load_after: tuple = ()
+    pages: list[PageResult] = field(default_factory=list)
+    jobs: list[JobResult] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+    rls_overhead: dict = field(default_factory=dict)  # page name -> (runtime ms, bypass ms)
+
+
+# --- Showing them --------------------------------------------------------------------------------
+
+
+def page_header(options: Options) -> str:
+    large, small = options.districts
+    return (
+        f"{'page':<36} {'role':<11} "
+        f"{'median':>8} {'p95':>8} {'SQL':>4}   {'median':>8} {'p95':>8} {'SQL':>4} {'ratio':>7}\n"
+        f"{'':<36} {'':<11} {large:>22}   {small:>22}"
+    )
+
+
+def page_line(result: PageResult, options: Options) -> str:
+    large, small = options.districts
+    return (
+        f"{result.page.name[:36]:<36} {result.page.role:<11} "
+        f"{result.median(large):8.1f} {result.p95(large):8.1f} {result.queries[large]:>4}   "
+        f"{result.median(small):8.1f} {result.p95(small):8.1f} {result.queries[small]:>4} "
+        f"{result.ratio(large, small):6.1f}x"
+    )
+
+
+def markdown(report: Report) -> str:
+    options = report.options
+    large, small = options.districts
+    commit = git_commit()
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `manage.py bench` (`./trellis bench`); the figures below are the baseline",
+        "that later changes are compared with. Run it again on the same machine to compare.",
+        "",
+        f"- Date: {report.started:%Y-%m-%d %H:%M} UTC" + (f", commit `{commit}`" if commit else ""),
+        f"- Database: `{options.database}`, served by gunicorn ({options.workers} sync workers,"
+        " DEBUG off, the runtime role under row-level security, static files from STATIC_ROOT"
+        " through WhiteNoise)",
+        f"- Requests: {options.warmup} warm-up then {options.requests} timed, sequential, per"
+        " page and district",
+        f"- Load average (1, 5, 15 min): before {_fmt_load(report.load_before)}, after "
+        f"{_fmt_load(report.load_after)}",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+        *(f"| {key} | {value} |" for key, value in report.machine.items()),
+        "",
+        "## Data",
+        "",
+        "| rows | " + " | ".join(f"`{slug}`" for slug in report.data) + " |",
+        "|---|" + "---:|" * len(report.data),
+    ]
+    labels = next(iter(report.data.values()), {}).keys()
+    for label in labels:
+        lines.append(
+            f"| {label} | "
+            + " | ".join(f"{counts[label]:,}" for counts in report.data.values())
+            + " |"
+        )
+    lines += [
+        "",
+        "## Pages",
+        "",
+        f"Milliseconds from request to the last byte, median and 95th percentile; SQL: statements"
+        f" of one request (savepoints included); ratio: median in `{large}` / median in"
+        f" `{small}`.",
+        "",
+        f"| page | role | {large} median | p95 | SQL | {small} median | p95 | SQL | ratio |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result in report.pages:
+        lines.append(
+            f"| {result.page.name} | {result.page.role} "
+            f"| {result.median(large):.1f} | {result.p95(large):.1f} | {result.queries[large]} "
+            f"| {result.median(small):.1f} | {result.p95(small):.1f} | {result.queries[small]} "
+            f"| {result.ratio(large, small):.1f}x |"
+        )
+    lines += ["", "Requested as:", ""]
+    lines += [
+        f"- {result.page.name}: `{result.url[large]}`" + (" (htmx)" if result.page.htmx else "")
+        for result in report.pages
+    ]
+    if report.rls_overhead:
+        lines += [
+            "",
+            "## Row-level security",
+            "",
+            "The same pages served as the maintenance role (BYPASSRLS): the difference is what"
+            " the policies cost.",
+            "",
+            f"| page | {large} with RLS | without | overhead | {small} with RLS | without |"
+            " overhead |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for result in report.pages:
+            cells = []
+            for slug in options.districts:
+                with_rls, without = report.rls_overhead[result.page.name, slug]
+                cells.append(
+                    f"{with_rls:.1f} | {without:.1f} | {(with_rls / without - 1) * 100:+.0f}%"
+                )
+            lines.append(f"| {result.page.name} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## Jobs",
+        "",
+        f"Timed in the benchmark's process (not the worker), in `{large}`, each in a transaction"
+        " rolled back at the end; repeated up to 3 times while short.",
+        "",
+        "| job | median s | runs | SQL |",
+        "|---|---:|---:|---:|",
+        *(
+            f"| {job.name} | {job.median:.2f} | {len(job.times)} | {job.queries} |"
+            for job in report.jobs
+        ),
+        "",
+        f"## The {len(report.statements)} slowest SQL statements",
+        "",
+        "Ranked by their median time over every request above; EXPLAIN (ANALYZE, BUFFERS) run"
+        " afterwards as the runtime role in the same district's row-level-security context,"
+        " with the parameters of the slowest run.",
+    ]
+    for number, statement in enumerate(report.statements, 1):
+        lines += [
+            "",
+            f"### {number}. {statement.page} in `{statement.district}`: median "
+            f"{statement.median_ms:.1f} ms, slowest {statement.max_ms:.1f} ms "
+            f"({statement.count} runs)",
+            "",
+            "```sql",
+            statement.sql,
+            "```",
+            "",
+            f"Parameters: `{json.dumps(statement.params, ensure_ascii=False)}`",
+            "",
+            "```",
+            statement.plan,
+            "```",
+        ]
+    lines += [
+        "",
+        "## How to run",
+        "",
+        "```sh",
+        "./trellis manage seed_bench --scale 1   # once: the benchmark database, trellis_bench",
+        "./trellis bench                         # this report, written to docs/benchmarks.md",
+        "```",
+        "",
+        "Options: `--requests N` (timed requests per page, 30), `--warmup N` (5), `--workers N`"
+        " (gunicorn, 2), `--database NAME`, `--output PATH`, `--compare-rls` (the pages once"
+        " more as the maintenance role, for the cost of row-level security). Pages and jobs are"
+        " listed in `tests/bench/pages.py`; each capability adds its own there.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# What people wrote below this line in the report (the reading of a baseline, a comparison)
+# is kept when the benchmark writes the report again.
+NOTES_MARKER = "<!-- notes: kept when the report is written again -->"
+
+
+def kept_notes(path: Path) -> str:
+    """The hand-written notes of the report at `path`, from NOTES_MARKER on ("" if none)."""
+    existing = _read(path)
+    at = existing.find(NOTES_MARKER)
+    return "\n" + existing[at:] if at >= 0 else ""
+
+
+def _fmt_load(load: tuple) -> str:
+    return ", ".join(f"{x:.2f}" for x in load) if load else "?"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def git_commit(root: Path = ROOT) -> str:
+    """The checked-out commit, read from .git (no git process); "" when there is none."""
+    git = root / ".git"
+    if git.is_file():  # a worktree: "gitdir: <path>"
+        git = Path(git.read_text().split(":", 1)[1].strip())
+    head = _read(git / "HEAD").strip()
+    if not head.startswith("ref: "):
+        return head[:12]
+    ref = head[5:]
+    common = git
+    if (git / "commondir").is_file():
+        common = (git / _read(git / "commondir").strip()).resolve()
+    for base in (git, common):
+        value = _read(base / ref).strip()
+        if value:
+            return value[:12]
+        for line in _read(base / "packed-refs").splitlines():
+            if line.endswith(" " + ref):
+                return line.split()[0][:12]
+    return ""
