@@ -9,7 +9,7 @@ class PartnershipsConfig(AppConfig):
 
     def ready(self):
         from partnerships.models import Intake, MOUStatus
-        from partnerships.views.mous import mou_home_panel
+        from partnerships.views.mous.lists import mou_home_panel
         from schools.navigation import register_home_panel, register_nav
         from schools.templatetags.components import register_tones
 

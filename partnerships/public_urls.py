@@ -1,7 +1,8 @@
 """Signed links for people without an account (a partner contact confirming a listing,
 reviewing or signing an MOU). Each view verifies its token and enters the district itself."""
 
-from partnerships.views import directory, documents, funding, mous, stories, unsubscribe
+from partnerships.views import directory, documents, funding, stories, unsubscribe
+from partnerships.views.mous import urls as mous
 
 _AREAS = (directory, mous, documents, funding, stories, unsubscribe)
 

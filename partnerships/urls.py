@@ -1,7 +1,8 @@
 """Partnerships URLs: each area's module lists its own patterns (kept apart so areas grow
 independently)."""
 
-from partnerships.views import directory, documents, funding, mous, stories, unsubscribe
+from partnerships.views import directory, documents, funding, stories, unsubscribe
+from partnerships.views.mous import urls as mous
 
 _AREAS = (directory, mous, documents, funding, stories, unsubscribe)
 

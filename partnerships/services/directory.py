@@ -26,7 +26,6 @@ from partnerships.models import (
     SERVICE_TAXONOMY,
     Contact,
     Partner,
-    PartnerSchool,
     Service,
     ServiceCategory,
 )
@@ -102,17 +101,6 @@ def _name_taken_error(name: str) -> ValidationError:
     )
 
 
-def _set_schools(partner: Partner, school_ids) -> None:
-    wanted = set(school_ids)
-    links = PartnerSchool.objects.filter(district_id=partner.district_id, partner=partner)
-    have = set(links.values_list("school_id", flat=True))
-    links.filter(school_id__in=have - wanted).delete()
-    PartnerSchool.objects.bulk_create(
-        PartnerSchool(district_id=partner.district_id, partner=partner, school_id=school_id)
-        for school_id in sorted(wanted - have)
-    )
-
-
 def _sync_children(model, partner: Partner, rows: list[dict], fields: tuple[str, ...]) -> None:
     """Apply edited rows: {"id": pk or None, "delete": bool, field: value...}."""
     existing = {
@@ -181,7 +169,7 @@ def partner_save(
                 partner.save(update_fields=[*fields, "updated_at"])
     except IntegrityError:  # a concurrent save took the name
         raise _name_taken_error(name) from None
-    _set_schools(partner, school_ids)
+    partner.schools.set(school_ids, through_defaults={"district_id": partner.district_id})
     _sync_children(Service, partner, list(services), SERVICE_FIELDS)
     _sync_children(Contact, partner, list(contacts), CONTACT_FIELDS)
     return partner

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from partnerships.models import MOU, FundingKind, FundingMOU, FundingPartner, FundingSource, Partner
+from partnerships.models import MOU, FundingKind, FundingSource, Partner
 from schools.capabilities import can
 from schools.models import Membership
 from schools.tenancy import outside, require_same_district
@@ -38,20 +38,6 @@ def _validate(*, district, kind, amount, start_date, end_date, partners, mous) -
         errors["mous"] = [_("Choose among your district's MOUs.")]
     if errors:
         raise ValidationError(errors)
-
-
-def _set_links(funding: FundingSource, through, field: str, targets: list) -> None:
-    """Make the funding's `through` rows (FundingPartner, FundingMOU) point at exactly
-    `targets` by `field`: remove the others, add the missing (filtered by district, so the
-    plans stay index-led)."""
-    district_id = funding.district_id
-    through.objects.filter(district_id=district_id, funding=funding).exclude(
-        **{f"{field}__in": targets}
-    ).delete()
-    through.objects.bulk_create(
-        [through(district_id=district_id, funding=funding, **{field: t}) for t in targets],
-        ignore_conflicts=True,
-    )
 
 
 FUNDING_FIELDS = ("kind", "funder", "amount", "start_date", "end_date", "restrictions")
@@ -98,6 +84,7 @@ def funding_save(
         funding.save()
     else:
         funding.save(update_fields=[*FUNDING_FIELDS, "updated_at"])
-    _set_links(funding, FundingPartner, "partner", partners)
-    _set_links(funding, FundingMOU, "mou", mous)
+    links = {"district_id": funding.district_id}
+    funding.partners.set(partners, through_defaults=links)
+    funding.mous.set(mous, through_defaults=links)
     return funding

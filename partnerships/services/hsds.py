@@ -46,7 +46,7 @@ from partnerships.models import (
     Service,
     ServiceCategory,
 )
-from partnerships.services.directory import _check_manager, _set_schools
+from partnerships.services.directory import _check_manager
 from partnerships.services.hsds_format import (
     CATEGORY_TAXONOMY,
     FIELD_TAXONOMY,
@@ -508,7 +508,10 @@ def hsds_import(*, by: Membership, data: bytes) -> ImportPlan:
                 for key, value in org.fields.items():
                     setattr(partner, key, value)
                 partner.save()
-                _set_schools(partner, plan.school_ids.get(org.hsds_id, []))
+                partner.schools.set(
+                    plan.school_ids.get(org.hsds_id, []),
+                    through_defaults={"district_id": partner.district_id},
+                )
                 _sync(
                     Service,
                     district,

@@ -44,7 +44,8 @@ def test_worker_process_sends_a_queued_email(worker, broker):
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         row.refresh_from_db()
-        if row.status != OutgoingEmail.Status.QUEUED or process.poll() is not None:
+        under_way = (OutgoingEmail.Status.QUEUED, OutgoingEmail.Status.SENDING)
+        if row.status not in under_way or process.poll() is not None:
             break
         time.sleep(0.25)
     if row.status != OutgoingEmail.Status.SENT:

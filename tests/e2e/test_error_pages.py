@@ -35,3 +35,37 @@ def test_the_403_page_is_accessible_and_names_the_role(browser, live_server, dis
     assert "This needs the role: Coordinator or Administrator." in page.inner_text("main")
     shot(page, "error-403")
     assert_accessible(page)
+
+
+def _database_gone(request):
+    from django.db import OperationalError
+
+    raise OperationalError("connection refused")
+
+
+class DatabaseGoneURLs:
+    from django.urls import path
+
+    urlpatterns = [path("database-gone/", _database_gone)]
+    handler500 = "config.views.server_error"  # the project's, as config/urls.py names it
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_503_page_is_accessible_and_says_to_wait(browser, live_server, settings, language):
+    settings.ROOT_URLCONF = DatabaseGoneURLs
+    context = browser.new_context(base_url=live_server.url, locale=language)
+    page = context.new_page()
+
+    response = page.goto("/database-gone/")
+
+    assert response.status == 503
+    assert response.headers["retry-after"] == "30"
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == (
+        "Trellis is briefly unavailable"
+        if language == "en"
+        else "Trellis no está disponible por un momento"
+    )
+    shot(page, f"error-503-{language}")
+    assert_accessible(page)
+    context.close()
