@@ -87,6 +87,10 @@ def postgres(local_dir: Path) -> EmbeddedPostgres:
             import pgserver
 
             repair_handle_list(pgdata)
+            if not postgres_running(local_dir):
+                # pgserver hands out the server it made earlier in this process even when
+                # that one has died since (killed): forget it, so this call starts one.
+                _forget_failed_server(pgdata)
             server = pgserver.get_server(pgdata, cleanup_mode=None)
         except Exception as exc:  # pgserver raises bare errors; keep the reason, drop the trace
             _forget_failed_server(pgdata)
@@ -273,6 +277,21 @@ def bootstrap_database(
                 sql.Identifier(runtime), sql.Identifier(maintenance)
             )
         )
+
+
+def postgres_running(local_dir: Path) -> bool:
+    """True when the checkout's PostgreSQL process is alive (its postmaster.pid names a
+    live process); no connection is made."""
+    try:
+        pid = int((local_dir / "pgdata" / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return False
+    return _process_exists(pid)
+
+
+def redis_running(local_dir: Path) -> bool:
+    """True when the checkout's Redis answers on its socket."""
+    return _redis_answers(_redis_socket(local_dir))
 
 
 def stop_postgres(local_dir: Path) -> bool:

@@ -289,6 +289,27 @@ def test_an_empty_handle_list_does_not_stop_trellis_run_and_a_killed_worker_come
 
         wait_for(pruned, 60, "the killed worker to leave pgserver's list")
 
+        # The embedded servers are started again too, when one is killed.
+        redis_pid = int((local_dir / "redis" / "redis.pid").read_text())
+        os.kill(redis_pid, signal.SIGKILL)
+        wait_for(
+            lambda: "trellis: the embedded Redis had stopped; started it again."
+            in err.read_text().splitlines(),
+            30,
+            "Redis to be started again",
+        )
+        assert embedded.redis_running(local_dir)
+        postmaster = int((local_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
+        os.kill(postmaster, signal.SIGKILL)
+        wait_for(
+            lambda: "trellis: the embedded PostgreSQL had stopped; started it again."
+            in err.read_text().splitlines(),
+            60,
+            "PostgreSQL to be started again",
+        )
+        assert embedded.postgres_running(local_dir)
+        run(local_dir, "check", "--database", "default")  # answers queries again
+
         trellis.send_signal(signal.SIGINT)
         assert trellis.wait(timeout=90) == 0, err.read_text()
     finally:

@@ -1,7 +1,7 @@
 """`./trellis run`: migrate, seed the demo, then serve web + worker + beat until Ctrl-C.
 
-A child that stops unexpectedly is restarted (see Supervisor); Ctrl-C stops them all,
-then the embedded servers.
+A child that stops unexpectedly is restarted (see Supervisor), and so is an embedded
+PostgreSQL or Redis that stops; Ctrl-C stops them all, then the embedded servers.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ class Supervisor:
         crash_limit: int = 5,
         crash_window: float = 60.0,
         poll: float = 0.2,
+        checks=(),
+        check_every: float = 2.0,
     ):
         self.commands = commands
         self.cwd, self.env = cwd, env
@@ -64,6 +66,10 @@ class Supervisor:
         self._crashes: dict[str, list[float]] = {name: [] for name in commands}
         self._restart_at: dict[str, float] = {}
         self._stopping = False
+        # Called every `check_every` seconds: each mends something outside the children
+        # (the embedded servers) and returns a line for the log when it had to.
+        self.checks, self.check_every = list(checks), check_every
+        self._next_check = 0.0
 
     def start(self) -> None:
         for name in self.commands:
@@ -83,6 +89,9 @@ class Supervisor:
                         return False
                 elif child is None and now >= self._restart_at.get(name, now):
                     self._spawn(name)
+            if self.checks and now >= self._next_check:
+                self._next_check = now + self.check_every
+                self._run_checks()
             time.sleep(self.poll)
         return True
 
@@ -101,6 +110,15 @@ class Supervisor:
                 child.wait()
             _kill_group(child.pid)
         self.children = dict.fromkeys(self.commands)
+
+    def _run_checks(self) -> None:
+        for check in self.checks:
+            try:
+                line = check()
+            except Exception as exc:  # a failed repair is reported and tried again later
+                line = f"trellis: {getattr(check, '__doc__', '') or check}: {exc}"
+            if line:
+                self.log(line)
 
     def _spawn(self, name: str) -> None:
         # Own session: Ctrl-C reaches only us, and we stop the children in order.
@@ -135,6 +153,22 @@ def _kill_group(pgid: int) -> None:
     # any member lives, so this reaches only what that child started.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
+
+
+def heal_embedded_servers() -> str | None:
+    """Start again an embedded PostgreSQL or Redis that stopped (killed, crashed); the
+    children reconnect by themselves. Returns the line for the log, or None."""
+    local = settings.LOCAL_DIR
+    healed = []
+    if settings.EMBEDDED_REDIS and not embedded.redis_running(local):
+        embedded.redis_server(local)
+        healed.append("Redis")
+    if settings.EMBEDDED_POSTGRES and not embedded.postgres_running(local):
+        embedded.postgres(local)
+        healed.append("PostgreSQL")
+    if not healed:
+        return None
+    return f"trellis: the embedded {' and '.join(healed)} had stopped; started it again."
 
 
 def preflight() -> None:
@@ -190,7 +224,13 @@ class Command(BaseCommand):
         }
         url = f"http://{options['host']}:{port}/"
         env = {**os.environ, "SITE_URL": url.rstrip("/")}
-        supervisor = Supervisor(commands, cwd=settings.BASE_DIR, env=env, log=self.stderr.write)
+        supervisor = Supervisor(
+            commands,
+            cwd=settings.BASE_DIR,
+            env=env,
+            log=self.stderr.write,
+            checks=[heal_embedded_servers],
+        )
         gave_up = False
         try:
             supervisor.start()
