@@ -293,8 +293,10 @@ def test_an_empty_handle_list_does_not_stop_trellis_run_and_a_killed_worker_come
         redis_pid = int((local_dir / "redis" / "redis.pid").read_text())
         os.kill(redis_pid, signal.SIGKILL)
         wait_for(
-            lambda: "trellis: the embedded Redis had stopped; started it again."
-            in err.read_text().splitlines(),
+            lambda: (
+                "trellis: the embedded Redis had stopped; started it again."
+                in err.read_text().splitlines()
+            ),
             30,
             "Redis to be started again",
         )
@@ -302,8 +304,10 @@ def test_an_empty_handle_list_does_not_stop_trellis_run_and_a_killed_worker_come
         postmaster = int((local_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
         os.kill(postmaster, signal.SIGKILL)
         wait_for(
-            lambda: "trellis: the embedded PostgreSQL had stopped; started it again."
-            in err.read_text().splitlines(),
+            lambda: (
+                "trellis: the embedded PostgreSQL had stopped; started it again."
+                in err.read_text().splitlines()
+            ),
             60,
             "PostgreSQL to be started again",
         )
