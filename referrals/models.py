@@ -1,1 +1,467 @@
-# Models arrive with the issue that builds this app (see DESIGN.md, Layout).
+"""Referrals to partners, the consents that allow them to identify a student, and the log
+of every disclosure (FERPA 34 CFR 99.30, 99.32, 99.36; RULES.md, "Consent to disclose").
+
+Every model is a tenant model under row-level security (migration 0001). Consents, their
+revocations, verbal agreements, emergency overrides and disclosures are append-only: the
+runtime role may insert and read them, never update or delete them (config/db.py). A
+consent stops counting when a ConsentRevocation row names it, never by being changed.
+"""
+
+from __future__ import annotations
+
+import pghistory
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models.functions import Length, Trim
+from django.db.models.lookups import GreaterThanOrEqual
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from partnerships.models import Partner
+from referrals.rules import (
+    LANGUAGE_CODE_MAX,
+    THREAT_MIN_CHARS,
+    ConsenterKind,
+    ConsentMethod,
+    ConsentRule,
+    Urgency,
+)
+from schools.models import Membership, School, Student, TenantModel
+
+
+class ConcernCategory(TenantModel):
+    """A concern the district adds to the shipped taxonomy (rules.CONCERN_TAXONOMY)."""
+
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("concern category")
+        verbose_name_plural = _("concern categories")
+        constraints = [
+            models.UniqueConstraint(fields=["district", "code"], name="concern_category_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+# --- Referral -------------------------------------------------------------------------------
+
+
+class ReferralStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENT = "sent", _("Sent")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Referral(TenantModel):
+    """A school's request that a partner serve one student.
+
+    What reaches the partner is the referral's service details (concerns, urgency, services,
+    language, payment, availability) and only those of the student's identifiable fields
+    listed in `shared_fields`, each covered by a consent or by an emergency override.
+    `confidential_notes` never leave the referring school's care team.
+    """
+
+    student = models.ForeignKey(
+        Student, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("student")
+    )
+    # The student's school when referred (a student may change schools later).
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="+", verbose_name=_("school")
+    )
+    referred_by = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="+", verbose_name=_("referred by")
+    )
+    # The district's date when the referral was made (not the server's or UTC's).
+    referred_on = models.DateField(_("referred on"))
+    # rules.CONCERN_TAXONOMY codes and the district's ConcernCategory codes.
+    concerns = ArrayField(
+        models.CharField(max_length=40), default=list, blank=True, verbose_name=_("concerns")
+    )
+    urgency = models.CharField(
+        _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE
+    )
+    # Service category codes: partnerships.SERVICE_TAXONOMY and the district's own.
+    services = ArrayField(
+        models.CharField(max_length=40),
+        default=list,
+        blank=True,
+        verbose_name=_("services requested"),
+    )
+    # An ISO 639 code ("es", "hmn", "es-MX"); blank: not recorded.
+    family_language = models.CharField(
+        _("family's preferred language"), max_length=LANGUAGE_CODE_MAX, blank=True
+    )
+    interpreter_needed = models.BooleanField(_("interpreter needed"), default=False)
+    # rules.PAYMENT_CHOICES codes.
+    payment = ArrayField(
+        models.CharField(max_length=16),
+        default=list,
+        blank=True,
+        verbose_name=_("how the family pays"),
+    )
+    availability = models.TextField(_("availability"), blank=True)
+    telehealth_ok = models.BooleanField(_("telehealth is acceptable"), default=False)
+    # NULL while drafting: chosen before the referral is sent.
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        verbose_name=_("receiving partner"),
+    )
+    # Identifiable field codes (rules.IDENTIFIABLE_FIELDS) the referral carries to the
+    # partner. Empty: a de-identified consultation, which needs no consent.
+    shared_fields = ArrayField(
+        models.CharField(max_length=40),
+        default=list,
+        blank=True,
+        verbose_name=_("student information shared"),
+    )
+    confidential_notes = models.TextField(_("confidential notes"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.DRAFT
+    )
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Chosen by the form when it is shown: submitting it twice makes one referral.
+    submission_key = models.UUIDField(_("submission key"), editable=False)
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["-referred_on", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "submission_key"], name="referral_submission_once"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=ReferralStatus.SENT)
+                | (models.Q(partner__isnull=False) & models.Q(sent_at__isnull=False)),
+                name="referral_sent_has_partner",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["district", "student", "referred_on"], name="referral_student_idx"
+            ),
+            models.Index(fields=["district", "status", "referred_on"], name="referral_status_idx"),
+            models.Index(fields=["district", "partner", "status"], name="referral_partner_idx"),
+        ]
+
+    def __str__(self):
+        return f"R-{self.pk}"
+
+    @property
+    def reference(self) -> str:
+        """The number people quote (in mail, on the phone): no student data in it."""
+        return f"R-{self.pk}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ReferralStatus.DRAFT
+
+    @property
+    def is_consultation(self) -> bool:
+        """De-identified: carries none of the student's identifiable fields."""
+        return not self.shared_fields
+
+
+# --- Consent --------------------------------------------------------------------------------
+
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    # The form itself stays in one place: history records who and when, not a second copy.
+    exclude=["form"],
+)
+class Consent(TenantModel):
+    """A signed and dated consent to disclose named records to one partner for a purpose
+    (34 CFR 99.30). Append-only; a ConsentRevocation ends it."""
+
+    append_only = True
+
+    student = models.ForeignKey(
+        Student, on_delete=models.PROTECT, related_name="consents", verbose_name=_("student")
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="consents", verbose_name=_("partner")
+    )
+    # Identifiable field codes (rules.IDENTIFIABLE_FIELDS) the consent allows to disclose.
+    fields = ArrayField(models.CharField(max_length=40), verbose_name=_("records"))
+    purpose = models.TextField(_("purpose"))
+    consenter_kind = models.CharField(
+        _("consent given by"), max_length=10, choices=ConsenterKind.choices
+    )
+    consenter_name = models.CharField(_("name of the person who consented"), max_length=200)
+    rule = models.CharField(_("rule applied"), max_length=12, choices=ConsentRule.choices)
+    # The age threshold the rule applied (18, or the district's self-consent age then);
+    # NULL for a guardian, who may always consent.
+    rule_age = models.PositiveSmallIntegerField(_("age applied"), null=True, blank=True)
+    method = models.CharField(_("how it was signed"), max_length=12, choices=ConsentMethod.choices)
+    # For a form: noon, district time, of the date written on it.
+    signed_at = models.DateTimeField(_("signed"))
+    # The last day on which it allows a disclosure (the district's date).
+    valid_until = models.DateField(_("valid until"))
+    # NULL: signed electronically by the consenter themselves.
+    recorded_by = models.ForeignKey(
+        Membership,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    # Electronic signing (99.30(d)): how the signer was identified and authenticated.
+    # Blank for an uploaded form.
+    verified_address = models.EmailField(_("verified email address"), blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    # The signed form, kept in the database so that it stays under row-level security.
+    # Checked by content (PDF, JPEG or PNG) and size when uploaded; NULL when electronic.
+    form = models.BinaryField(_("signed form"), null=True, blank=True, editable=False)
+    form_name = models.CharField(_("file name"), max_length=255, blank=True)
+    # As the content showed it, never as the browser claimed.
+    form_content_type = models.CharField(_("file type"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-signed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(consenter_kind=ConsenterKind.GUARDIAN, rule=ConsentRule.GUARDIAN)
+                    & models.Q(rule_age__isnull=True)
+                )
+                | (
+                    models.Q(consenter_kind=ConsenterKind.STUDENT)
+                    & models.Q(rule__in=[ConsentRule.ADULT, ConsentRule.SELF_CONSENT])
+                    & models.Q(rule_age__isnull=False)
+                ),
+                name="consent_rule_matches_consenter",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(method=ConsentMethod.SIGNED_FORM)
+                    & models.Q(form__isnull=False)
+                    & models.Q(recorded_by__isnull=False)
+                )
+                | (models.Q(method=ConsentMethod.ELECTRONIC) & ~models.Q(verified_address="")),
+                name="consent_evidence_of_signature",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fields__len__gt=0), name="consent_names_records"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["district", "student", "partner", "valid_until"],
+                name="consent_student_partner_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"C-{self.pk}"
+
+
+class ConsentRevocation(TenantModel):
+    """The end of a consent: no disclosure relies on it from `revoked_at` on. Append-only."""
+
+    append_only = True
+
+    consent = models.OneToOneField(
+        Consent, on_delete=models.PROTECT, related_name="revocation", verbose_name=_("consent")
+    )
+    revoked_at = models.DateTimeField(_("revoked"), default=timezone.now)
+    recorded_by = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    revoked_by_name = models.CharField(_("revoked by"), max_length=200)
+    reason = models.TextField(_("reason"), blank=True)
+    # The partner's addresses told of the revocation when it was recorded.
+    notified = ArrayField(
+        models.EmailField(), default=list, blank=True, verbose_name=_("partner told at")
+    )
+
+    class Meta:
+        verbose_name = _("consent revocation")
+        verbose_name_plural = _("consent revocations")
+
+    def __str__(self):
+        return f"{self.consent_id} revoked"
+
+
+class VerbalAgreement(TenantModel):
+    """A family's spoken agreement, written down as a note. It never allows a disclosure:
+    FERPA asks for a signed and dated consent. Append-only."""
+
+    append_only = True
+
+    student = models.ForeignKey(
+        Student, on_delete=models.PROTECT, related_name="+", verbose_name=_("student")
+    )
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("partner"),
+    )
+    referral = models.ForeignKey(
+        Referral,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("referral"),
+    )
+    note = models.TextField(_("note"))
+    recorded_by = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("verbal agreement")
+        verbose_name_plural = _("verbal agreements")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["district", "student", "at"], name="verbal_student_idx")]
+
+    def __str__(self):
+        return f"{self.student_id} {self.at:%Y-%m-%d}"
+
+
+class EmergencyOverride(TenantModel):
+    """A health or safety emergency (34 CFR 99.36) that lets one referral be sent without
+    consent, with the threat written down. Listed for administrators. Append-only."""
+
+    append_only = True
+
+    referral = models.OneToOneField(
+        Referral,
+        on_delete=models.PROTECT,
+        related_name="emergency_override",
+        verbose_name=_("referral"),
+    )
+    threat = models.TextField(_("the threat"))
+    declared_by = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="+", verbose_name=_("declared by")
+    )
+    declared_at = models.DateTimeField(_("declared"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("emergency override")
+        verbose_name_plural = _("emergency overrides")
+        ordering = ["-declared_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=GreaterThanOrEqual(Length(Trim("threat")), THREAT_MIN_CHARS),
+                name="emergency_threat_written",
+            ),
+        ]
+        indexes = [models.Index(fields=["district", "declared_at"], name="emergency_at_idx")]
+
+    def __str__(self):
+        return f"{self.referral_id} emergency"
+
+
+class DisclosureBasis(models.TextChoices):
+    CONSENT = "consent", _("Signed consent")
+    EMERGENCY = "emergency", _("Health or safety emergency")
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Disclosure(TenantModel):
+    """One send of a student's identifiable information to a partner (34 CFR 99.32): who
+    received what, when, and the consent or emergency it relied on. Append-only, kept as
+    long as the student's records."""
+
+    append_only = True
+
+    student = models.ForeignKey(
+        Student, on_delete=models.PROTECT, related_name="disclosures", verbose_name=_("student")
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="+", verbose_name=_("partner")
+    )
+    # NULL: a disclosure made otherwise than by sending a referral (none yet).
+    referral = models.ForeignKey(
+        Referral,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disclosures",
+        verbose_name=_("referral"),
+    )
+    # Identifiable field codes disclosed.
+    fields = ArrayField(models.CharField(max_length=40), verbose_name=_("records disclosed"))
+    disclosed_at = models.DateTimeField(_("disclosed"), default=timezone.now)
+    disclosed_by = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="+", verbose_name=_("disclosed by")
+    )
+    basis = models.CharField(_("basis"), max_length=10, choices=DisclosureBasis.choices)
+    consent = models.ForeignKey(
+        Consent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disclosures",
+        verbose_name=_("consent"),
+    )
+    emergency = models.ForeignKey(
+        EmergencyOverride,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disclosures",
+        verbose_name=_("emergency"),
+    )
+    # Copied when sent (the partner's name and intake addresses), so the log reads the same
+    # after the directory changes.
+    recipient = models.TextField(_("recipient"))
+    purpose = models.TextField(_("purpose"))
+    # Holds records under 42 CFR Part 2 (from a partner's substance use treatment program).
+    part2 = models.BooleanField(_("42 CFR Part 2 records"), default=False)
+
+    class Meta:
+        verbose_name = _("disclosure")
+        verbose_name_plural = _("disclosures")
+        ordering = ["-disclosed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(basis=DisclosureBasis.CONSENT)
+                    & models.Q(consent__isnull=False)
+                    & models.Q(emergency__isnull=True)
+                )
+                | (
+                    models.Q(basis=DisclosureBasis.EMERGENCY)
+                    & models.Q(emergency__isnull=False)
+                    & models.Q(consent__isnull=True)
+                ),
+                name="disclosure_basis_named",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fields__len__gt=0), name="disclosure_names_records"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["district", "student", "disclosed_at"], name="disclosure_student_idx"
+            ),
+            models.Index(fields=["district", "partner"], name="disclosure_partner_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.student_id} → {self.partner_id} at {self.disclosed_at}"

@@ -38,6 +38,16 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "stories.manage": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "stories.review": frozenset({Role.ADMIN}),
     "referrals.view": frozenset({Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR, Role.PARTNER}),
+    # Referrals and the consents behind them: the school's care team (RULES.md, "Consent to
+    # disclose"). A partner receives referrals; it never records consent or sends one.
+    "referrals.create": frozenset({Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR}),
+    "referrals.send": frozenset({Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR}),
+    "consent.record": frozenset({Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR}),
+    # A health or safety emergency (34 CFR 99.36) lets one referral go without consent.
+    "emergency.declare": frozenset({Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR}),
+    # The disclosure log of a student (34 CFR 99.32), and every emergency override.
+    "disclosures.view": frozenset({Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR}),
+    "overrides.view": frozenset({Role.ADMIN}),
     "screening.manage": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "reports.view": frozenset({Role.ADMIN, Role.COORDINATOR, Role.VIEWER}),
 }

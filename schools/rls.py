@@ -148,9 +148,23 @@ $undo_tenant_keys$;
 """
 
 
+class _TenantKeys(migrations.RunSQL):
+    """The sweep, after the keys Django has put off until the end of the migration.
+
+    On PostgreSQL, CreateModel adds its foreign keys as "deferred SQL", run when the
+    migration ends, after every operation: a sweep in the migration that creates the
+    tables would find no key to make composite. They are made first, so the sweep sees them.
+    """
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        while schema_editor.deferred_sql:
+            schema_editor.execute(schema_editor.deferred_sql.pop(0))
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+
 def tenant_keys() -> migrations.RunSQL:
     """Composite keys for every tenant table and every foreign key between them (see above)."""
-    return migrations.RunSQL(TENANT_KEYS_SQL, reverse_sql=UNDO_TENANT_KEYS_SQL)
+    return _TenantKeys(TENANT_KEYS_SQL, reverse_sql=UNDO_TENANT_KEYS_SQL)
 
 
 def for_each_district(sql: str) -> str:

@@ -7,6 +7,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from partnerships.models import Partner
+from referrals.rules import IDENTIFIABLE_FIELDS
 from schools.models import District, Invitation, Membership, Role, School, Student, User
 from schools.tenancy import tenant_context
 
@@ -240,3 +241,120 @@ class SuccessStoryFactory(TenantFactory):
             consent_at=factory.LazyFunction(timezone.now),
             reviewed_at=factory.LazyFunction(timezone.now),
         )
+
+
+# --- Referrals (issue 13): referrals, consents, revocations, overrides, disclosures --------
+# Append-only rows (consents, revocations, verbal agreements, overrides, disclosures) are
+# made here directly; tests of the rules make them through the services.
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+class ConcernCategoryFactory(TenantFactory):
+    class Meta:
+        model = "referrals.ConcernCategory"
+
+    district = factory.SubFactory(DistrictFactory)
+    code = factory.Sequence(lambda n: f"local_concern_{n}")
+    name = factory.Sequence(lambda n: f"Local concern {n}")
+
+
+class ReferralFactory(TenantFactory):
+    """A draft referral of a student to a partner that takes referrals."""
+
+    class Meta:
+        model = "referrals.Referral"
+
+    district = factory.SubFactory(DistrictFactory)
+    student = factory.SubFactory(StudentFactory, district=factory.SelfAttribute("..district"))
+    school = factory.SelfAttribute("student.school")
+    referred_by = factory.SubFactory(
+        MembershipFactory, district=factory.SelfAttribute("..district"), role=Role.COUNSELOR
+    )
+    referred_on = factory.LazyAttribute(lambda o: o.district.today())
+    concerns = factory.LazyFunction(lambda: ["anxiety"])
+    urgency = "routine"
+    partner = factory.SubFactory(PartnerFactory, district=factory.SelfAttribute("..district"))
+    shared_fields = factory.LazyFunction(lambda: ["name", "grade"])
+    submission_key = factory.Faker("uuid4", cast_to=None)
+
+
+class ConsentFactory(TenantFactory):
+    """A guardian's signed form, valid for a year, covering every identifiable field."""
+
+    class Meta:
+        model = "referrals.Consent"
+
+    district = factory.SubFactory(DistrictFactory)
+    student = factory.SubFactory(StudentFactory, district=factory.SelfAttribute("..district"))
+    partner = factory.SubFactory(PartnerFactory, district=factory.SelfAttribute("..district"))
+    fields = factory.LazyFunction(lambda: [code for code, _label in IDENTIFIABLE_FIELDS])
+    purpose = "Counseling services at school"
+    consenter_kind = "guardian"
+    consenter_name = factory.Faker("name")
+    rule = "guardian"
+    rule_age = None
+    method = "signed_form"
+    signed_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    valid_until = factory.LazyAttribute(lambda o: o.district.today() + timedelta(days=365))
+    recorded_by = factory.SubFactory(
+        MembershipFactory, district=factory.SelfAttribute("..district"), role=Role.COUNSELOR
+    )
+    form = PDF_BYTES
+    form_name = "consent.pdf"
+    form_content_type = "application/pdf"
+
+
+class ConsentRevocationFactory(TenantFactory):
+    class Meta:
+        model = "referrals.ConsentRevocation"
+
+    district = factory.SubFactory(DistrictFactory)
+    consent = factory.SubFactory(ConsentFactory, district=factory.SelfAttribute("..district"))
+    recorded_by = factory.SubFactory(
+        MembershipFactory, district=factory.SelfAttribute("..district"), role=Role.COUNSELOR
+    )
+    revoked_by_name = factory.Faker("name")
+
+
+class VerbalAgreementFactory(TenantFactory):
+    class Meta:
+        model = "referrals.VerbalAgreement"
+
+    district = factory.SubFactory(DistrictFactory)
+    student = factory.SubFactory(StudentFactory, district=factory.SelfAttribute("..district"))
+    note = "The student's mother agreed on the phone to a referral."
+    recorded_by = factory.SubFactory(
+        MembershipFactory, district=factory.SelfAttribute("..district"), role=Role.COUNSELOR
+    )
+
+
+class EmergencyOverrideFactory(TenantFactory):
+    class Meta:
+        model = "referrals.EmergencyOverride"
+
+    district = factory.SubFactory(DistrictFactory)
+    referral = factory.SubFactory(ReferralFactory, district=factory.SelfAttribute("..district"))
+    threat = "The student described a specific plan to harm themselves tonight."
+    declared_by = factory.SubFactory(
+        MembershipFactory, district=factory.SelfAttribute("..district"), role=Role.COUNSELOR
+    )
+
+
+class DisclosureFactory(TenantFactory):
+    """A disclosure under a consent (basis "consent")."""
+
+    class Meta:
+        model = "referrals.Disclosure"
+
+    district = factory.SubFactory(DistrictFactory)
+    consent = factory.SubFactory(ConsentFactory, district=factory.SelfAttribute("..district"))
+    student = factory.SelfAttribute("consent.student")
+    partner = factory.SelfAttribute("consent.partner")
+    fields = factory.LazyFunction(lambda: ["name"])
+    disclosed_by = factory.SubFactory(
+        MembershipFactory, district=factory.SelfAttribute("..district"), role=Role.COUNSELOR
+    )
+    basis = "consent"
+    recipient = factory.LazyAttribute(lambda o: o.partner.name)
+    purpose = factory.LazyAttribute(lambda o: o.consent.purpose)

@@ -18,8 +18,13 @@ from django.utils import timezone
 
 from schools.tenancy import tenant_context
 from tests.factories import (
+    ConcernCategoryFactory,
+    ConsentFactory,
+    ConsentRevocationFactory,
     ContactFactory,
+    DisclosureFactory,
     DistrictEmailFactory,
+    EmergencyOverrideFactory,
     FundingSourceFactory,
     InvitationFactory,
     MembershipFactory,
@@ -28,9 +33,11 @@ from tests.factories import (
     MOUSignatureFactory,
     MOUVersionFactory,
     PartnerFactory,
+    ReferralFactory,
     SchoolFactory,
     StudentFactory,
     SuccessStoryFactory,
+    VerbalAgreementFactory,
 )
 
 
@@ -138,6 +145,42 @@ def _mou_comment(district) -> int:
     )
 
 
+def _referral(district) -> int:
+    return ReferralFactory(district=district).pk
+
+
+def _consent(district) -> int:
+    return ConsentFactory(district=district).pk
+
+
+def _disclosure(district) -> int:
+    return DisclosureFactory(district=district).pk
+
+
+def _verbal_agreement(district) -> int:
+    """A note about a referral to a partner: every key of the table set."""
+    referral = ReferralFactory(district=district)
+    return VerbalAgreementFactory(
+        district=district, student=referral.student, partner=referral.partner, referral=referral
+    ).pk
+
+
+def emergency_disclosure(district) -> int:
+    """A disclosure under an emergency override (basis "emergency"; no consent)."""
+    override = EmergencyOverrideFactory(district=district)
+    return DisclosureFactory(
+        district=district,
+        consent=None,
+        student=override.referral.student,
+        partner=override.referral.partner,
+        referral=override.referral,
+        basis="emergency",
+        emergency=override,
+        recipient=override.referral.partner.name,
+        purpose=override.threat,
+    ).pk
+
+
 # Table -> function(district) returning the primary key of a new row in that district.
 TABLE_MAKERS = {
     "schools_school": lambda d: SchoolFactory(district=d).pk,
@@ -219,4 +262,14 @@ TABLE_MAKERS = {
         mou=MOUFactory(district=d),
     ),
     "partnerships_successstory": lambda d: SuccessStoryFactory(district=d).pk,
+    "referrals_concerncategory": lambda d: ConcernCategoryFactory(district=d).pk,
+    "referrals_referral": _referral,
+    "referrals_referralevent": _history_event("referrals_referralevent", _referral),
+    "referrals_consent": _consent,
+    "referrals_consentevent": _history_event("referrals_consentevent", _consent),
+    "referrals_consentrevocation": lambda d: ConsentRevocationFactory(district=d).pk,
+    "referrals_verbalagreement": _verbal_agreement,
+    "referrals_emergencyoverride": lambda d: EmergencyOverrideFactory(district=d).pk,
+    "referrals_disclosure": _disclosure,
+    "referrals_disclosureevent": _history_event("referrals_disclosureevent", _disclosure),
 }

@@ -13,7 +13,7 @@ import pytest
 from config.db import append_only_tables
 from schools.tenancy import tenant_context
 from tests.factories import MembershipFactory, PartnerFactory
-from tests.security.tables import TABLE_MAKERS
+from tests.security.tables import TABLE_MAKERS, emergency_disclosure
 from tests.security.test_row_level_security import attempt, copyable_columns, rows
 
 FK_VIOLATION = "violates foreign key constraint"
@@ -112,10 +112,14 @@ def test_every_tenant_table_has_unique_district_and_id(db):
 
 
 # A copy of an append-only row must not trip a unique constraint before the key is checked.
+# A value is an SQL expression, or a function(district) giving a fresh row's id (for a
+# one-to-one key: a second revocation of the same consent would be refused as a duplicate).
 COPY_OVERRIDES = {
     "partnerships_mousignature": {
         "party": "CASE party WHEN 'district' THEN 'partner' ELSE 'district' END"
     },
+    "referrals_consentrevocation": {"consent_id": TABLE_MAKERS["referrals_consent"]},
+    "referrals_emergencyoverride": {"referral_id": TABLE_MAKERS["referrals_referral"]},
 }
 
 # Source rows that must be of a kind before a key may be set at all (a check constraint
@@ -124,10 +128,12 @@ SOURCE_MAKERS = {
     ("schools_membership", "partner_id"): lambda d: (
         MembershipFactory(district=d, role="partner", partner=PartnerFactory(district=d)).pk
     ),
+    # A disclosure names an emergency only when that is its basis (disclosure_basis_named).
+    ("referrals_disclosure", "emergency_id"): emergency_disclosure,
 }
 
 
-def _point(source: str, column: str, source_pk: int, target_pk: int) -> str | None:
+def _point(source: str, column: str, source_pk: int, target_pk: int, district) -> str | None:
     """As the runtime role, make a row of `source` point at `target_pk` through `column`.
 
     An UPDATE where the runtime role may update; for append-only tables (access log,
@@ -136,11 +142,26 @@ def _point(source: str, column: str, source_pk: int, target_pk: int) -> str | No
     if source in append_only_tables():
         columns = [c for c in copyable_columns(source) if c != "id"]
         listed = ", ".join(f'"{c}"' for c in columns)
-        swapped = COPY_OVERRIDES.get(source, {})
-        chosen = ", ".join("%s" if c == column else swapped.get(c, f'"{c}"') for c in columns)
+        swapped = {
+            c: value
+            for c, value in COPY_OVERRIDES.get(source, {}).items()
+            if c != column  # the column under test always takes the target
+        }
+        fresh = {c: value(district) for c, value in swapped.items() if callable(value)}
+        expressions, params = [], []
+        for c in columns:
+            if c == column:
+                expressions.append("%s")
+                params.append(target_pk)
+            elif c in fresh:
+                expressions.append("%s")
+                params.append(fresh[c])
+            else:
+                expressions.append(swapped.get(c, f'"{c}"'))
+        chosen = ", ".join(expressions)
         _, error = attempt(
             f'INSERT INTO "{source}" ({listed}) SELECT {chosen} FROM "{source}" WHERE id = %s',
-            [target_pk, source_pk],
+            [*params, source_pk],
         )
     else:
         _, error = attempt(
@@ -160,10 +181,10 @@ def test_a_row_of_district_a_cannot_point_at_a_row_of_district_b(district, other
         foreign_pk = TABLE_MAKERS[target](other_district)
         own_pk = TABLE_MAKERS[target](district)
         with tenant_context(district):
-            error = _point(source, column, source_pk, foreign_pk)
+            error = _point(source, column, source_pk, foreign_pk, district)
             if error is None or FK_VIOLATION not in error:
                 accepted_across.append(f"{source}.{column} -> {target}: {error}")
-            error = _point(source, column, source_pk, own_pk)
+            error = _point(source, column, source_pk, own_pk, district)
             if error is not None:
                 refused_at_home.append(f"{source}.{column} -> {target}: {error}")
 

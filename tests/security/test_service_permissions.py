@@ -20,6 +20,7 @@ import datetime
 import importlib
 import inspect
 import pkgutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,6 +35,8 @@ from django.utils import timezone
 
 from schools.tenancy import tenant_context
 from tests.factories import (
+    PDF_BYTES,
+    ConsentFactory,
     ContactFactory,
     DistrictEmailFactory,
     FundingSourceFactory,
@@ -42,6 +45,8 @@ from tests.factories import (
     MOUFactory,
     MOUVersionFactory,
     PartnerFactory,
+    ReferralFactory,
+    StudentFactory,
     SuccessStoryFactory,
 )
 from tests.security.expected_roles import (
@@ -52,9 +57,10 @@ from tests.security.expected_roles import (
     OFFICE,
     PARTNER,
     READ_MOUS,
+    SEE_STUDENTS,
 )
 
-SERVICE_PACKAGES = ("schools.services", "partnerships.services")
+SERVICE_PACKAGES = ("schools.services", "partnerships.services", "referrals.services")
 REFUSALS = (PermissionDenied, ValidationError)
 # Another district's object may also be "not found" (DESIGN: 404, not 403, across districts).
 NOT_FOUND = (ObjectDoesNotExist, Http404)
@@ -155,6 +161,21 @@ def _funding_fields():
         "start_date": _today(),
         "end_date": _today() + datetime.timedelta(days=30),
     }
+
+
+def _referral(district, world, **fields):
+    return ReferralFactory(district=district, partner=world["partner_org"], **fields)
+
+
+def _consented_referral(district, world):
+    """A draft carrying the student's name and grade, under the guardian's consent."""
+    referral = _referral(district, world)
+    ConsentFactory(district=district, student=referral.student, partner=referral.partner)
+    return referral
+
+
+def _consent_form():
+    return SimpleUploadedFile("consent.pdf", PDF_BYTES, content_type="application/pdf")
 
 
 # Fully qualified service name -> its cases (a service with several refusals has several).
@@ -404,6 +425,72 @@ SERVICES: dict[str, list[Case]] = {
     "partnerships.services.stories.story_review": [
         Case(ADMINS, lambda d, w: {"story": SuccessStoryFactory(district=d)})
     ],
+    # --- Referrals and consent: the school's care team (RULES.md, "Consent to disclose";
+    # DESIGN: a partner "must never see anything without consent", a viewer reads aggregates)
+    "referrals.services.referrals.referral_create": [
+        # The student is the object: another district's is refused.
+        Case(
+            SEE_STUDENTS,
+            lambda d, w: (
+                lambda student: {
+                    "student": student,
+                    "school": student.school,
+                    "partner": w["partner_org"],
+                    "submission_key": uuid.uuid4(),
+                    "concerns": ["anxiety"],
+                    "shared_fields": ["name"],
+                }
+            )(StudentFactory(district=d)),
+        )
+    ],
+    "referrals.services.referrals.referral_send": [
+        Case(SEE_STUDENTS, lambda d, w: {"referral": _consented_referral(d, w)})
+    ],
+    "referrals.services.referrals.emergency_override_declare": [
+        Case(
+            SEE_STUDENTS,
+            lambda d, w: {
+                "referral": _referral(d, w),
+                "threat": "The student said they plan to hurt themselves tonight.",
+            },
+        )
+    ],
+    "referrals.services.consents.consent_record_form": [
+        Case(
+            SEE_STUDENTS,
+            lambda d, w: {
+                "student": StudentFactory(district=d),
+                "partner": w["partner_org"],
+                "fields": ["name", "grade"],
+                "purpose": "Counseling at school",
+                "consenter_kind": "guardian",
+                "consenter_name": "Maria Ruiz",
+                "signed_on": d.today(),
+                "valid_until": d.today() + datetime.timedelta(days=365),
+                "form": _consent_form(),
+            },
+        )
+    ],
+    "referrals.services.consents.consent_revoke": [
+        Case(
+            SEE_STUDENTS,
+            lambda d, w: {
+                "consent": ConsentFactory(district=d, partner=w["partner_org"]),
+                "revoked_by_name": "Maria Ruiz",
+                "reason": "The family changed its mind.",
+            },
+        )
+    ],
+    "referrals.services.consents.verbal_agreement_record": [
+        Case(
+            SEE_STUDENTS,
+            lambda d, w: {
+                "student": StudentFactory(district=d),
+                "partner": w["partner_org"],
+                "note": "The father agreed on the phone; the signed form will follow.",
+            },
+        )
+    ],
     "partnerships.services.stories.story_publishable_set": [
         Case(
             OFFICE,
@@ -456,7 +543,7 @@ def _tenant_models():
     return [
         model
         for model in apps.get_models()
-        if model._meta.app_label in ("schools", "partnerships")
+        if model._meta.app_label in ("schools", "partnerships", "referrals")
         and not model._meta.proxy
         and any(f.attname == "district_id" for f in model._meta.concrete_fields)
     ]

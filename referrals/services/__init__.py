@@ -1,0 +1,1 @@
+"""Things people do with referrals and consents, one module per area."""
