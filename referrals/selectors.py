@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 
 from referrals.models import (
@@ -22,7 +22,8 @@ from referrals.models import (
 )
 from referrals.rules import CONCERN_TAXONOMY
 from schools.capabilities import can, require
-from schools.models import Membership, MembershipSchool, Role
+from schools.models import Membership, Role
+from schools.selectors import in_membership_schools, limited_school_ids
 
 # --- Concerns -------------------------------------------------------------------------------
 
@@ -46,12 +47,6 @@ def concern_labels(district) -> dict[str, str]:
 # --- Referrals ------------------------------------------------------------------------------
 
 
-def _school_limits(membership: Membership):
-    return MembershipSchool.objects.for_district(membership.district_id).filter(
-        membership_id=membership.pk
-    )
-
-
 def referrals_visible_to(membership: Membership):
     """The referrals the membership may see: a partner only those sent to its organisation;
     staff those of their schools (every school when not limited). One query, no joins."""
@@ -60,10 +55,7 @@ def referrals_visible_to(membership: Membership):
         return referrals.none()
     if membership.role == Role.PARTNER:
         return referrals.filter(partner_id=membership.partner_id, status=ReferralStatus.SENT)
-    limits = _school_limits(membership)
-    return referrals.filter(
-        ~Exists(limits) | Q(Exists(limits.filter(school_id=OuterRef("school_id"))))
-    )
+    return referrals.filter(in_membership_schools(membership))
 
 
 def access_referral(membership: Membership, pk: int) -> Referral:
@@ -83,8 +75,8 @@ def may_read_confidential_notes(membership: Membership, referral: Referral) -> b
         return False
     if not can(membership, "referrals.create") or membership.role == Role.PARTNER:
         return False
-    limits = _school_limits(membership)
-    return not limits.exists() or limits.filter(school_id=referral.school_id).exists()
+    allowed = limited_school_ids(membership)
+    return allowed is None or referral.school_id in allowed
 
 
 # --- Consents -------------------------------------------------------------------------------

@@ -139,20 +139,27 @@ def limited_school_ids(membership: Membership) -> frozenset | None:
     return ids or None
 
 
-def students_visible_to(membership: Membership):
-    """The students of the membership's district, limited to its schools when it has any.
-
-    The school limit is a subquery, so looking up and authorising stay one query.
-    """
+def in_membership_schools(membership: Membership, field: str = "school_id"):
+    """A filter for rows whose `field` names one of the membership's schools, or every row
+    when the membership is not limited to schools. The limit is a subquery, so looking up
+    and authorising stay one query."""
     from django.db.models import Exists, OuterRef, Q
 
-    from schools.models import MembershipSchool, Student
+    from schools.models import MembershipSchool
 
     limits = MembershipSchool.objects.for_district(membership.district_id).filter(
         membership_id=membership.pk
     )
+    return ~Exists(limits) | Q(Exists(limits.filter(school_id=OuterRef(field))))
+
+
+def students_visible_to(membership: Membership):
+    """The students of the membership's district, limited to its schools when it has any
+    (one query)."""
+    from schools.models import Student
+
     return Student.objects.for_district(membership.district_id).filter(
-        ~Exists(limits) | Q(Exists(limits.filter(school_id=OuterRef("school_id"))))
+        in_membership_schools(membership)
     )
 
 
@@ -180,16 +187,11 @@ def student_search(membership: Membership, *, query: str = "", school_id=None, g
 
 def student_schools(membership: Membership) -> list:
     """The schools whose students the membership may see (for the school filter)."""
-    from django.db.models import Exists, OuterRef, Q
+    from schools.models import School
 
-    from schools.models import MembershipSchool, School
-
-    limits = MembershipSchool.objects.for_district(membership.district_id).filter(
-        membership_id=membership.pk
-    )
     return list(
         School.objects.for_district(membership.district_id)
-        .filter(~Exists(limits) | Q(Exists(limits.filter(school_id=OuterRef("pk")))))
+        .filter(in_membership_schools(membership, "pk"))
         .order_by("name")
     )
 

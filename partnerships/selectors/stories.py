@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from partnerships.models import Partner, SuccessStory
 from schools.models import MembershipSchool, Role, School
+from schools.selectors import in_membership_schools
 
 
 def stories_visible_to(membership):
@@ -24,14 +25,7 @@ def stories_visible_to(membership):
         return stories.filter(partner_id=membership.partner_id, publishable=True)
     if not membership.sees_students:
         stories = stories.filter(publishable=True)
-    limits = MembershipSchool.objects.for_district(membership.district_id).filter(
-        membership_id=membership.pk
-    )
-    return stories.filter(
-        ~Exists(limits)
-        | Q(school__isnull=True)
-        | Q(Exists(limits.filter(school_id=OuterRef("school_id"))))
-    )
+    return stories.filter(Q(school__isnull=True) | in_membership_schools(membership))
 
 
 STORY_FILTERS = ("needs_consent", "needs_review", "ready", "publishable")

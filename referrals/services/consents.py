@@ -41,7 +41,7 @@ from referrals.rules import (
     form_content_type,
 )
 from referrals.selectors import covering_consent  # noqa: F401  (re-exported for callers)
-from referrals.services.common import require_my_school
+from referrals.services.common import lock_student, require_my_school
 from schools.capabilities import require
 from schools.models import Membership, Student
 from schools.tenancy import outside, require_same_district
@@ -72,13 +72,6 @@ def _too_large() -> str:
     return _("The file is larger than %(size)s MB. Scan the form at a lower resolution.") % {
         "size": FORM_MAX_BYTES // (1024 * 1024)
     }
-
-
-def _lock_student(student: Student) -> None:
-    """The lock a send under a consent also takes (referral_send): they never cross."""
-    Student.objects.select_for_update(no_key=True).filter(
-        district_id=student.district_id, pk=student.pk
-    ).first()
 
 
 @transaction.atomic
@@ -221,7 +214,7 @@ def consent_revoke(
         raise ValidationError(
             {"revoked_by_name": [_("Give the name of the person who revoked it.")]}
         )
-    _lock_student(student)
+    lock_student(student.pk, student.district_id)
     if ConsentRevocation.objects.for_district(by.district_id).filter(consent=consent).exists():
         raise ValidationError({NON_FIELD_ERRORS: [_("This consent was already revoked.")]})
 

@@ -41,7 +41,12 @@ from referrals.rules import (
     normalize_language_code,
 )
 from referrals.selectors import concern_categories, covering_consent
-from referrals.services.common import in_my_schools, require_my_school, takes_referrals
+from referrals.services.common import (
+    in_my_schools,
+    lock_student,
+    require_my_school,
+    takes_referrals,
+)
 from schools.capabilities import require
 from schools.models import Membership, School, Student
 from schools.tenancy import outside, require_same_district
@@ -286,11 +291,7 @@ def referral_send(*, by: Membership, referral: Referral) -> Referral:
     require(by, "referrals.send")
     require_same_district(by, referral)
     require_my_school(by, referral.school_id)
-    # The student's row is the lock a consent's revocation also takes: a revocation and a
-    # send under that consent cannot cross.
-    Student.objects.select_for_update(no_key=True).filter(
-        district_id=referral.district_id, pk=referral.student_id
-    ).first()
+    lock_student(referral.student_id, referral.district_id)  # see consent_revoke
     locked = _locked(referral)
     if not locked.is_draft:
         raise ValidationError({NON_FIELD_ERRORS: [_("This referral was already sent.")]})

@@ -239,7 +239,7 @@ NOTES_MARKER = "<!-- notes: kept when the report is written again -->"
 
 def kept_notes(path: Path) -> str:
     """The hand-written notes of the report at `path`, from NOTES_MARKER on ("" if none)."""
-    existing = _read(path)
+    existing = read_or_empty(path)
     at = existing.find(NOTES_MARKER)
     return "\n" + existing[at:] if at >= 0 else ""
 
@@ -248,9 +248,10 @@ def _fmt_load(load: tuple) -> str:
     return ", ".join(f"{x:.2f}" for x in load) if load else "?"
 
 
-def _read(path: Path) -> str:
+def read_or_empty(path) -> str:
+    """The text of the file at `path`, or "" when it cannot be read."""
     try:
-        return path.read_text()
+        return Path(path).read_text()
     except OSError:
         return ""
 
@@ -260,18 +261,18 @@ def git_commit(root: Path = ROOT) -> str:
     git = root / ".git"
     if git.is_file():  # a worktree: "gitdir: <path>"
         git = Path(git.read_text().split(":", 1)[1].strip())
-    head = _read(git / "HEAD").strip()
+    head = read_or_empty(git / "HEAD").strip()
     if not head.startswith("ref: "):
         return head[:12]
     ref = head[5:]
     common = git
     if (git / "commondir").is_file():
-        common = (git / _read(git / "commondir").strip()).resolve()
+        common = (git / read_or_empty(git / "commondir").strip()).resolve()
     for base in (git, common):
-        value = _read(base / ref).strip()
+        value = read_or_empty(base / ref).strip()
         if value:
             return value[:12]
-        for line in _read(base / "packed-refs").splitlines():
+        for line in read_or_empty(base / "packed-refs").splitlines():
             if line.endswith(" " + ref):
                 return line.split()[0][:12]
     return ""

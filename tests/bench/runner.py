@@ -51,6 +51,7 @@ from tests.bench.report import (
     markdown,
     page_header,
     page_line,
+    read_or_empty,
 )
 from tests.bench.wsgi import PAGE_HEADER, QUERY_HEADER, StatementRecorder
 
@@ -483,18 +484,11 @@ def compare_rls(options, workdir, secret_key, urls, sessions, runtime_pages, say
 # --- Machine and data ----------------------------------------------------------------------------
 
 
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text()
-    except OSError:
-        return ""
-
-
 def machine() -> dict:
     cpu = next(
         (
             line.split(":", 1)[1].strip()
-            for line in _read("/proc/cpuinfo").splitlines()
+            for line in read_or_empty("/proc/cpuinfo").splitlines()
             if line.startswith("model name")
         ),
         platform.processor() or platform.machine(),
@@ -502,7 +496,7 @@ def machine() -> dict:
     memory = next(
         (
             line.split()[1]
-            for line in _read("/proc/meminfo").splitlines()
+            for line in read_or_empty("/proc/meminfo").splitlines()
             if line.startswith("MemTotal")
         ),
         "",
