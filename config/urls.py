@@ -24,8 +24,10 @@ urlpatterns = [
     # The emailed invitation link: outside any district, the signed token names it.
     path("invitations/<str:token>/", invitation_accept_view, name="invitation_accept"),
     path("p/", include("partnerships.public_urls")),
+    path("r/", include("referrals.public_urls")),
     path("", views.home, name="home"),
     # Everything inside a district; keep last so fixed prefixes above win.
     path("<slug:district_slug>/", include("schools.urls")),
     path("<slug:district_slug>/", include("partnerships.urls")),
+    path("<slug:district_slug>/", include("referrals.urls")),
 ]

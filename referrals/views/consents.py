@@ -1,0 +1,4 @@
+"""(filled in by issue 13)"""
+
+urlpatterns: list = []
+public_urlpatterns: list = []
