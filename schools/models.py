@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 from timezone_field import TimeZoneField
@@ -119,6 +119,14 @@ def validate_district_slug(value: str) -> None:
         raise ValidationError(_("“%(slug)s” is reserved; choose another."), params={"slug": value})
 
 
+DEFAULT_CRISIS_PROTOCOL = _(
+    "If a student is in immediate danger, call 911. For a mental health crisis, call or "
+    "text 988, the Suicide and Crisis Lifeline, with the student, and stay with them until "
+    "help arrives. Tell your school's crisis team lead and the family at once, following "
+    "your school's crisis plan. Then record the referral here."
+)
+
+
 class District(TimeStampedModel):
     """The tenant. Created by platform staff in the Django admin."""
 
@@ -153,6 +161,10 @@ class District(TimeStampedModel):
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
+    # What staff must do in a mental health emergency, shown before an emergency referral
+    # is logged (Trellis does not replace a call). Blank: the product's general text.
+    crisis_protocol = models.TextField(_("crisis protocol (English)"), blank=True)
+    crisis_protocol_es = models.TextField(_("crisis protocol (Spanish)"), blank=True)
 
     class Meta:
         verbose_name = _("district")
@@ -169,6 +181,18 @@ class District(TimeStampedModel):
     def today(self) -> datetime.date:
         """The date now in the district's zone: its day, not the server's or UTC's."""
         return timezone.localdate(timezone=self.time_zone)
+
+    def crisis_protocol_text(self, language: str | None = None) -> str:
+        """The district's crisis protocol in `language` (the active one by default): the
+        Spanish text for Spanish readers when there is one, else the English; the product's
+        general text when the district has written none."""
+        language = (language or translation.get_language() or "en").split("-")[0]
+        own = self.crisis_protocol_es if language == "es" else ""
+        own = (own or self.crisis_protocol).strip()
+        if own:
+            return own
+        with translation.override(language):
+            return str(DEFAULT_CRISIS_PROTOCOL)
 
 
 class TenantQuerySet(models.QuerySet):
