@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from config.demo_referrals import seed_referrals
 from partnerships.models import Partner
 from schools.models import District, Membership, Role, School, Student, User
 from schools.tenancy import tenant_context
@@ -137,6 +138,7 @@ class Command(BaseCommand):
             self._mou_in_review(district)
             self._audit_trail(district)
             self._mail_not_delivered(district)
+            seed_referrals(district)
         verb = "Created" if created else "Found"
         self.stdout.write(f"{verb} the demo district '{district.slug}'.")
         self.demo_logins = [(role.label, demo_email(role)) for role, _ in DEMO_PEOPLE]

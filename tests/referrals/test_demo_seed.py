@@ -1,0 +1,54 @@
+"""The demo shows referrals at every step, and seeding it twice changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from referrals.models import (
+    Consent,
+    ConsentRevocation,
+    Disclosure,
+    EmergencyOverride,
+    Referral,
+    VerbalAgreement,
+)
+from schools.models import District
+from schools.tenancy import tenant_context
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+def _counts(district):
+    with tenant_context(district):
+        referrals = Referral.objects.for_district(district)
+        return {
+            "draft": referrals.filter(status="draft").count(),
+            "sent": referrals.filter(status="sent").count(),
+            "consultations_sent": referrals.filter(status="sent", shared_fields=[]).count(),
+            "consents": Consent.objects.for_district(district).count(),
+            "revoked": ConsentRevocation.objects.for_district(district).count(),
+            "overrides": EmergencyOverride.objects.for_district(district).count(),
+            "verbal": VerbalAgreement.objects.for_district(district).count(),
+            "disclosures": Disclosure.objects.for_district(district).count(),
+        }
+
+
+def test_demo_has_referrals_at_every_step_and_reseeding_adds_nothing(settings, tmp_path):
+    settings.LOCAL_DIR = tmp_path
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    district = District.objects.get(slug="demo")
+    first = _counts(district)
+
+    assert first["draft"] >= 3  # a consultation, one waiting for consent, one with a note
+    assert first["sent"] >= 4
+    assert first["consultations_sent"] >= 1
+    assert first["consents"] >= 2
+    assert first["revoked"] == 1
+    assert first["overrides"] == 1
+    assert first["verbal"] == 1
+    # Every identifiable send wrote its disclosure: consent, emergency, then revoked consent.
+    assert first["disclosures"] == 3
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert _counts(district) == first
