@@ -36,7 +36,7 @@ import datetime
 import time
 from collections.abc import Callable
 
-from tests.bench.seed import partnerships, schools
+from tests.bench.seed import partnerships, referrals, schools
 from tests.bench.seed.base import Seed
 from tests.bench.seed.schools import BENCH_PASSWORD, bench_email, bench_totp_secret
 
@@ -46,6 +46,7 @@ __all__ = ["BENCH_PASSWORD", "BUILDERS", "bench_email", "bench_totp_secret", "se
 BUILDERS: list[Callable[[Seed], dict[str, int]]] = [
     schools.build,
     partnerships.build,
+    referrals.build,
     schools.build_access_log,
 ]
 

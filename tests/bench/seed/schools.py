@@ -167,6 +167,8 @@ def _districts(ctx: Seed) -> None:
                 district.self_consent_age,
                 rng.choice([5, 5, 5, 3, 7, 10]),
                 rng.choice([180, 180, 90, 365]),
+                "",
+                "",
             )
         )
     fields = [
@@ -181,6 +183,8 @@ def _districts(ctx: Seed) -> None:
         "student_self_consent_age",
         "referral_response_days",
         "directory_freshness_days",
+        "crisis_protocol",
+        "crisis_protocol_es",
     ]
     ctx.count("districts", copy_rows(ctx.conn, District, fields, rows))
 
