@@ -42,7 +42,7 @@ def _district(ctx: Seed, district: DistrictSeed) -> None:
     schools = [s for s, students in district.students.items() if students]
     referrals, consents, overrides, disclosures = [], [], [], []
     consent_ids = iter(new_ids(ctx.conn, Consent, n))
-    override_ids = iter(new_ids(ctx.conn, EmergencyOverride, n // 20 + 1))
+    override_ids = iter(new_ids(ctx.conn, EmergencyOverride, n))
     for pk in ids:
         school_id = rng.choice(schools)
         student_id = rng.choice(district.students[school_id])
