@@ -18,14 +18,20 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 from babel import Locale, UnknownLocaleError
+from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 # An ISO 639-1 or 639-2/3 code, optionally with a region or script subtag.
 CODE_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 CODE_MAX = 12
+
+# ISO 639's codes for no particular language (undetermined, multiple, no linguistic content,
+# uncoded): CLDR names them, but they say nothing a letter could be written in.
+_NOT_A_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
 
 # Languages of US school families that CLDR does not name (or not in Spanish).
 _OWN_NAMES = {
@@ -75,10 +81,37 @@ def _capitalized(name: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def base_code(code: str) -> str:
+    """The language without its region or script: "es-mx" -> "es" (compare families'
+    and partners' languages by this)."""
+    return (code or "").split("-")[0].strip().lower()
+
+
+def bcp47(code: str) -> str:
+    """The code as BCP 47 conventionally writes it, for files other systems read:
+    "es-mx" -> "es-MX", "zh-hant" -> "zh-Hant" (case carries no meaning; we store lower)."""
+    base, _sep, subtag = (code or "").partition("-")
+    if not subtag:
+        return base
+    return f"{base}-{subtag.upper() if len(subtag) == 2 else subtag.title()}"
+
+
 def is_known(code: str) -> bool:
     """The code's base language is one CLDR or this module names."""
-    base = (code or "").split("-")[0]
+    base = base_code(code)
+    if base in _NOT_A_LANGUAGE:
+        return False
     return base in _OWN_NAMES or base in _locale("en").languages
+
+
+def validate_language_code(value: str) -> None:
+    """A model and form validator: a code `is_known` names (already normalised)."""
+    if value and (normalize_code(value) != value or not is_known(value)):
+        raise ValidationError(
+            _("Choose a language from the list (“%(value)s” is not an ISO 639 language code).")
+            % {"value": str(value)[:40]},
+            code="unknown_language",
+        )
 
 
 def language_name(code: str, language: str | None = None) -> str:
@@ -114,48 +147,77 @@ def language_choices(language: str | None = None, *, include: tuple[str, ...] = 
     return [(code, language_name(code, reader)) for code in first] + named
 
 
+def _key(text: str) -> str:
+    """A name as compared: case, accents, apostrophes and spacing folded ("Kʼicheʼ",
+    "K'iche'" and "kiche" differ, "Espanol" and "Español" do not)."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[\u02bc\u2019\u2018`´]", "'", text)
+    return " ".join(text.casefold().split())
+
+
 @functools.lru_cache(maxsize=1)
 def _names_to_codes() -> dict[str, str]:
     index: dict[str, str] = {}
     for reader in ("en", "es"):
         for code, name in _locale(reader).languages.items():
-            if "_" not in code:
-                index.setdefault(name.casefold(), code)
+            if "_" not in code and code not in _NOT_A_LANGUAGE:
+                index.setdefault(_key(name), code)
         for code, name in _OWN_NAMES.items():
             with translation.override(reader):
-                index.setdefault(str(name).casefold(), code)
+                index.setdefault(_key(str(name)), code)
     for code in COMMON:
         if code in _locale("en").languages:
             native = _locale(code).languages.get(code) if code != "ase" else None
             if native:
-                index.setdefault(native.casefold(), code)
+                index.setdefault(_key(native), code)
     # Names people write that CLDR spells otherwise.
-    index.update(
-        {
-            "farsi": "fa",
-            "mandarin": "cmn",
-            "chinese (mandarin)": "cmn",
-            "chinese (cantonese)": "yue",
-            "haitian": "ht",
-            "creole": "ht",
-            "kreyol": "ht",
-            "kreyòl": "ht",
-            "bengali": "bn",
-            "asl": "ase",
-            "sign language": "ase",
-            "lengua de señas americana": "ase",
-        }
-    )
+    spelled = {
+        "farsi": "fa",
+        "mandarin": "cmn",
+        "chinese (mandarin)": "cmn",
+        "chinese (cantonese)": "yue",
+        "haitian": "ht",
+        "creole": "ht",
+        "kreyol": "ht",
+        "kreyòl": "ht",
+        "bengali": "bn",
+        "asl": "ase",
+        "sign language": "ase",
+        "lengua de señas americana": "ase",
+    }
+    index.update({_key(name): code for name, code in spelled.items()})
+    return index
+
+
+@functools.lru_cache(maxsize=1)
+def _regions() -> dict[str, str]:
+    """Territory and script names in English and Spanish -> the subtag ("Mexico" -> "mx")."""
+    index: dict[str, str] = {}
+    for reader in ("en", "es"):
+        for subtag, name in _locale(reader).territories.items():
+            if (subtag.isalpha() and len(subtag) == 2) or subtag.isdigit():
+                index.setdefault(_key(name), subtag.lower())
+        for subtag, name in _locale(reader).scripts.items():
+            index.setdefault(_key(name), subtag.lower())
     return index
 
 
 def parse_language(text: str) -> str | None:
-    """A language code from a code or a name ("Spanish", "español", "ES", "es_MX");
-    None when the text is neither."""
+    """A language code from a code or a name ("Spanish", "español", "ES", "es_MX",
+    "Spanish (Mexico)", as `language_name` writes it); None when the text is neither."""
     text = (text or "").strip()
     if not text:
         return None
     code = normalize_code(text)
     if code and is_known(code):
         return code
-    return _names_to_codes().get(text.casefold())
+    found = _names_to_codes().get(_key(text))
+    if found is not None:
+        return found
+    named = re.fullmatch(r"(.+?)\s*\((.+)\)", text)
+    if named:
+        base, subtag = parse_language(named.group(1)), _regions().get(_key(named.group(2)))
+        if base and subtag and "-" not in base:
+            return f"{base}-{subtag}"
+    return None

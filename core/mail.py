@@ -17,8 +17,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import render_to_string
-from django.utils import translation
 
+from core.languages import base_code, parse_language
 from schools.models import OutgoingEmail
 from schools.services.email import email_queue
 from schools.tenancy import district_locale
@@ -42,29 +42,24 @@ def absolute_url(path: str) -> str:
 
 
 def language_code(value: str) -> str | None:
-    """A site language code for a preference written as people write it ("es", "es-MX",
-    "Spanish", "Español"); None when it names no language Trellis speaks."""
-    value = (value or "").strip().lower()
-    if not value:
+    """The site language for a stored language ("es", "es-mx", and the names written before
+    languages were codes: "Spanish", "Español"); None when Trellis does not speak it.
+
+    Read through core.languages (the one way to read a language), then by base language:
+    mail to a family or contact with "es-mx" is written in Spanish.
+    """
+    code = parse_language(value or "")
+    if not code:
         return None
-    for code, name in settings.LANGUAGES:
-        if value == code or value.split("-")[0] == code:
-            return code
-        names = {str(name).lower()}
-        with translation.override(code):
-            names.add(str(translation.gettext(name)).lower())
-        info = translation.get_language_info(code)
-        names.update({info["name"].lower(), info["name_local"].lower()})
-        if value in names:
-            return code
-    return None
+    base = base_code(code)
+    return base if base in {site for site, _name in settings.LANGUAGES} else None
 
 
 def recipient_language(person, district=None) -> str:
     """The language mail to `person` is written in.
 
-    `person` is a User, a Membership (its user), a partner Contact (its free-text
-    preference, read by `language_code`), or None (someone Trellis knows only by
+    `person` is a User, a Membership (its user), a partner Contact (its preferred language,
+    an ISO 639 code read by `language_code`), or None (someone Trellis knows only by
     address). Their own language first; else the district's default; else the site's.
     """
     person = getattr(person, "user", person)

@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.languages import CODE_MAX, validate_language_code
 from schools.models import Membership, School, TenantModel
 
 # --- Vocabularies --------------------------------------------------------------------------
@@ -102,9 +103,14 @@ class Partner(TenantModel):
         related_name="+",
         verbose_name=_("schools served"),
     )
-    # Languages services are offered in, as names people read ("Spanish", "Vietnamese").
+    # Languages services are offered in, as ISO 639 codes ("es", "vi"; core/languages.py),
+    # shown by name in the reader's language. Each stays 40 wide: the history table keeps
+    # the names written before languages were codes (migration 0009).
     languages = ArrayField(
-        models.CharField(max_length=40), default=list, blank=True, verbose_name=_("languages")
+        models.CharField(max_length=40, validators=[validate_language_code]),
+        default=list,
+        blank=True,
+        verbose_name=_("languages"),
     )
     delivery_modes = ArrayField(
         models.CharField(max_length=12, choices=DeliveryMode.choices),
@@ -213,7 +219,13 @@ class Contact(TenantModel):
     title = models.CharField(_("title"), max_length=200, blank=True)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
-    preferred_language = models.CharField(_("preferred language"), max_length=40, blank=True)
+    # An ISO 639 code (core/languages.py); mail is written in it when Trellis speaks it.
+    preferred_language = models.CharField(
+        _("preferred language"),
+        max_length=CODE_MAX,
+        blank=True,
+        validators=[validate_language_code],
+    )
     roles = ArrayField(
         models.CharField(max_length=12, choices=ContactRole.choices),
         default=list,

@@ -1,7 +1,57 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReferralsConfig(AppConfig):
     """Referral, Consent, ReferralEvent, Disclosure; the partner portal."""
 
     name = "referrals"
+
+    def ready(self):
+        from referrals.models import ReferralStatus
+        from referrals.rules import Urgency
+        from referrals.views.consents import (
+            student_consents_section,
+            student_disclosures_section,
+            student_referrals_section,
+        )
+        from referrals.views.referrals import emergency_home_panel
+        from schools.navigation import register_home_panel, register_nav
+        from schools.templatetags.components import register_tones
+        from schools.views.students import STUDENT_SECTIONS, register_student_section
+
+        # After Students (300): referrals are about the students listed there.
+        register_nav(_("Referrals"), "referral_list", "referrals.view", order=320)
+        register_home_panel(
+            "referrals/referrals/_home_emergencies.html",
+            emergency_home_panel,
+            "overrides.view",
+            order=60,
+        )
+
+        # The student page's sections, in this order, once (ready() may run twice in tests).
+        sections = [
+            ("referrals/_student_referrals.html", "referrals.view", student_referrals_section),
+            ("referrals/_student_consents.html", "consent.record", student_consents_section),
+            (
+                "referrals/_student_disclosures.html",
+                "disclosures.view",
+                student_disclosures_section,
+            ),
+        ]
+        registered = {section.template for section in STUDENT_SECTIONS}
+        for template, capability, context in sections:
+            if template not in registered:
+                register_student_section(template=template, capability=capability, context=context)
+
+        # Badge colours of statuses (templates read them with the `tone` filter).
+        register_tones(
+            "referral_status",
+            ReferralStatus,
+            {"draft": "info", "sent": "success", "withdrawn": "neutral"},
+        )
+        register_tones(
+            "referral_urgency",
+            Urgency,
+            {"routine": "neutral", "urgent": "warning", "emergency": "danger"},
+        )

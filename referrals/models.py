@@ -9,7 +9,10 @@ consent stops counting when a ConsentRevocation row names it, never by being cha
 
 from __future__ import annotations
 
+import datetime
+
 import pghistory
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Length, Trim
@@ -17,9 +20,9 @@ from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.languages import CODE_MAX
 from partnerships.models import Partner
 from referrals.rules import (
-    LANGUAGE_CODE_MAX,
     THREAT_MIN_CHARS,
     ConsenterKind,
     ConsentMethod,
@@ -93,7 +96,7 @@ class Referral(TenantModel):
     )
     # An ISO 639 code ("es", "hmn", "es-MX"); blank: not recorded.
     family_language = models.CharField(
-        _("family's preferred language"), max_length=LANGUAGE_CODE_MAX, blank=True
+        _("family's preferred language"), max_length=CODE_MAX, blank=True
     )
     interpreter_needed = models.BooleanField(_("interpreter needed"), default=False)
     # rules.PAYMENT_CHOICES codes.
@@ -465,3 +468,180 @@ class Disclosure(TenantModel):
 
     def __str__(self):
         return f"{self.student_id} → {self.partner_id} at {self.disclosed_at}"
+
+
+# --- Electronic consent requests (issue 13: e-consent) --------------------------------------
+# What is asked of a family and where the asking stands is mutable (ConsentRequest: pending,
+# signed, cancelled; expired and locked are computed); what the family gave is final (the
+# Consent row it creates, append-only). The request is the guardian's signed link's target.
+
+# How long the emailed link works; how long a one-time code works; the caps on wrong codes
+# (then the request is locked) and on codes sent for one request.
+CONSENT_REQUEST_VALID_FOR = datetime.timedelta(days=14)
+CONSENT_CODE_VALID_FOR = datetime.timedelta(minutes=15)
+CONSENT_CODE_ATTEMPTS_MAX = 5
+CONSENT_CODE_SENDS_MAX = 5
+
+
+class ConsentRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for the family")
+    SIGNED = "signed", _("Signed")
+    CANCELLED = "cancelled", _("Withdrawn or replaced")
+
+
+class ConsentRequestState(models.TextChoices):
+    """What the family's page shows: the stored status, or expired / locked (computed)."""
+
+    PENDING = "pending", _("Waiting for the family")
+    SIGNED = "signed", _("Signed")
+    CANCELLED = "cancelled", _("Withdrawn or replaced")
+    EXPIRED = "expired", _("Expired")
+    LOCKED = "locked", _("Locked: too many wrong codes")
+
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    # A hash of a 15-minute code: history keeps who and when, not every hash.
+    exclude=["code_hash"],
+)
+class ConsentRequest(TenantModel):
+    """A request, emailed to the guardian on the student's record, to consent electronically
+    to disclose named records to one partner (34 CFR 99.30(d)): the signer is identified by
+    that address and authenticated by a one-time code sent to it. Signing makes one Consent
+    (method "electronic") and marks the request signed, in one transaction."""
+
+    student = models.ForeignKey(
+        Student,
+        on_delete=models.PROTECT,
+        related_name="consent_requests",
+        verbose_name=_("student"),
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="+", verbose_name=_("partner")
+    )
+    # NULL: asked outside a referral (none yet; the page asks from a referral).
+    referral = models.ForeignKey(
+        Referral,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consent_requests",
+        verbose_name=_("referral"),
+    )
+    # Identifiable field codes (rules.IDENTIFIABLE_FIELDS) the consent would allow.
+    fields = ArrayField(models.CharField(max_length=40), verbose_name=_("records"))
+    purpose = models.TextField(_("purpose"))
+    # The last day the consent, once signed, allows a disclosure (the district's date).
+    valid_until = models.DateField(_("valid until"))
+    consenter_kind = models.CharField(
+        _("asked of"), max_length=10, choices=ConsenterKind.choices, default=ConsenterKind.GUARDIAN
+    )
+    # Copied from the student's record when sent: the code goes here and nowhere else, and
+    # the consent records it as the address that authenticated the signer.
+    sent_to = models.EmailField(_("sent to"))
+    # The page's and the mail's language (the family's when Spanish, else English).
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    requested_by = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    # The link works until then (CONSENT_REQUEST_VALID_FOR after it was sent).
+    expires_at = models.DateTimeField(_("link expires"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ConsentRequestStatus.choices,
+        default=ConsentRequestStatus.PENDING,
+    )
+    # django.contrib.auth's hash of "<request id>:<code>"; never the code itself. Blank: no
+    # code sent yet, or the request was signed (the code is spent).
+    code_hash = models.CharField(_("code hash"), max_length=200, blank=True, editable=False)
+    # NULL: no code sent yet.
+    code_sent_at = models.DateTimeField(_("code sent"), null=True, blank=True)
+    code_sends = models.PositiveSmallIntegerField(_("codes sent"), default=0)
+    # Wrong codes entered, over every code of the request; at the cap it is locked.
+    code_attempts = models.PositiveSmallIntegerField(_("wrong codes entered"), default=0)
+    # NULL until signed.
+    consent = models.OneToOneField(
+        Consent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consent_request",
+        verbose_name=_("consent"),
+    )
+    signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consent request")
+        verbose_name_plural = _("consent requests")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status=ConsentRequestStatus.SIGNED)
+                    & models.Q(consent__isnull=False)
+                    & models.Q(signed_at__isnull=False)
+                )
+                | (
+                    ~models.Q(status=ConsentRequestStatus.SIGNED)
+                    & models.Q(consent__isnull=True)
+                    & models.Q(signed_at__isnull=True)
+                ),
+                name="consent_request_signed_has_consent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fields__len__gt=0), name="consent_request_names_records"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(sent_to=""), name="consent_request_has_address"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(code_attempts__lte=CONSENT_CODE_ATTEMPTS_MAX)
+                & models.Q(code_sends__lte=CONSENT_CODE_SENDS_MAX),
+                name="consent_request_code_caps",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["district", "referral"], name="consent_request_referral_idx"),
+            models.Index(
+                fields=["district", "student", "partner", "status"],
+                name="consent_request_student_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"CR-{self.pk}"
+
+    def state(self, now: datetime.datetime | None = None) -> str:
+        """Where the request stands (ConsentRequestState): signed and cancelled are stored;
+        a pending request whose address is no longer the guardian email on the student's
+        record counts as cancelled (the old address must not sign); past its link's expiry,
+        or when its consent would already have ended, it is expired; with
+        CONSENT_CODE_ATTEMPTS_MAX wrong codes, locked. Reads the student and district."""
+        if self.status != ConsentRequestStatus.PENDING:
+            return self.status
+        if (self.student.guardian_email or "").strip().lower() != self.sent_to.lower():
+            return ConsentRequestState.CANCELLED
+        now = now or timezone.now()
+        if now >= self.expires_at or self.valid_until < self._district_date(now):
+            return ConsentRequestState.EXPIRED
+        if self.code_attempts >= CONSENT_CODE_ATTEMPTS_MAX:
+            return ConsentRequestState.LOCKED
+        return ConsentRequestState.PENDING
+
+    def _district_date(self, now: datetime.datetime) -> datetime.date:
+        return timezone.localtime(now, timezone=self.district.time_zone).date()
+
+    def code_is_fresh(self, now: datetime.datetime | None = None) -> bool:
+        """A code was sent and is still within CONSENT_CODE_VALID_FOR."""
+        if not self.code_hash or self.code_sent_at is None:
+            return False
+        return (now or timezone.now()) < self.code_sent_at + CONSENT_CODE_VALID_FOR

@@ -17,7 +17,6 @@ Pure: no queries and no service here, so selectors, services and forms all impor
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass
 
 from django.db import models
@@ -78,20 +77,8 @@ PART2_FIELD_CODES: frozenset[str] = frozenset()
 
 # --- The family's language ------------------------------------------------------------------
 
-# An ISO 639-1 or 639-2/3 code ("es", "hmn"), optionally with a region or script ("es-MX",
-# "zh-Hant"), as BCP 47 writes it.
-LANGUAGE_CODE_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
-LANGUAGE_CODE_MAX = 12
-
-
-def normalize_language_code(value: str) -> str | None:
-    """The code in lower case ("" for none), or None when it is not the shape of one."""
-    value = (value or "").strip().lower().replace("_", "-")
-    if not value:
-        return ""
-    if len(value) > LANGUAGE_CODE_MAX or not LANGUAGE_CODE_RE.match(value):
-        return None
-    return value
+# An ISO 639 code ("es", "hmn", "es-mx"): read and checked by core.languages, the one way
+# Trellis reads a language (normalize_code, is_known, CODE_MAX).
 
 
 # --- Consent --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.shortcuts import get_object_or_404
 
 from referrals.models import (
@@ -21,8 +21,9 @@ from referrals.models import (
     ReferralStatus,
 )
 from referrals.rules import CONCERN_TAXONOMY
+from schools.access_log import access_log_record
 from schools.capabilities import can, require
-from schools.models import Membership, Role
+from schools.models import AccessLog, Membership, Role
 from schools.selectors import in_membership_schools, limited_school_ids
 
 # --- Concerns -------------------------------------------------------------------------------
@@ -77,6 +78,96 @@ def may_read_confidential_notes(membership: Membership, referral: Referral) -> b
         return False
     allowed = limited_school_ids(membership)
     return allowed is None or referral.school_id in allowed
+
+
+def access_referral_logged(request, pk: int, *, action: str | None = AccessLog.Action.VIEW):
+    """access_referral for a page: the access-log row (`action`: view, export or print) is
+    written here once the referral is authorised, so no page that shows a referral can
+    leave it out; nothing is logged on a 404. `action=None` only where the request shows
+    nothing of it (a refused method)."""
+    referral = access_referral(request.membership, pk)
+    if action is not None:
+        access_log_record(
+            request=request,
+            object_type="referral",
+            object_id=referral.pk,
+            student=referral.student,
+            action=action,
+        )
+    return referral
+
+
+def referral_list(membership: Membership, *, status: str = "", school_id=None, partner_id=None):
+    """The referrals the membership may see, newest first, filtered, each with its school's
+    name as the viewer may read it (`shown_school`) and its partner. One query.
+
+    Staff rows carry the student. A partner's rows never join the student, and show the
+    school only where a disclosure to that partner included it: for a de-identified
+    consultation the student's school is an identifying detail like any other.
+    """
+    referrals = referrals_visible_to(membership).select_related("partner")
+    if membership.role == Role.PARTNER:
+        school_disclosed = Exists(
+            Disclosure.objects.for_district(membership.district_id).filter(
+                referral_id=OuterRef("pk"),
+                partner_id=membership.partner_id,
+                fields__contains=["school"],
+            )
+        )
+        referrals = referrals.annotate(
+            shown_school=Case(When(school_disclosed, then=F("school__name")), default=Value(""))
+        )
+    else:
+        referrals = referrals.select_related("student", "school").annotate(
+            shown_school=F("school__name")
+        )
+    if status:
+        referrals = referrals.filter(status=status)
+    if school_id:
+        referrals = referrals.filter(school_id=school_id)
+    if partner_id:
+        referrals = referrals.filter(partner_id=partner_id)
+    return referrals.order_by("-referred_on", "-created_at", "-pk")
+
+
+def student_referrals(membership: Membership, student) -> list[Referral]:
+    """The student's referrals the membership may see, newest first, with their partners
+    (one query), for the student page."""
+    return list(
+        referrals_visible_to(membership)
+        .filter(student_id=student.pk)
+        .select_related("partner")
+        .order_by("-referred_on", "-created_at", "-pk")
+    )
+
+
+def referral_disclosures(membership: Membership, referral: Referral) -> list[Disclosure]:
+    """The disclosures made by sending this referral, oldest first (one query): every one
+    for the care team, a partner only those made to it."""
+    disclosures = (
+        Disclosure.objects.for_district(membership.district_id)
+        .filter(referral_id=referral.pk)
+        .select_related("partner", "disclosed_by__user", "consent__revocation", "emergency")
+        .defer("consent__form")
+        .order_by("disclosed_at", "pk")
+    )
+    if membership.role == Role.PARTNER:
+        return list(disclosures.filter(partner_id=membership.partner_id))
+    require(membership, "disclosures.view")
+    return list(disclosures)
+
+
+def referral_emergency(membership: Membership, referral: Referral) -> EmergencyOverride | None:
+    """The emergency declared for this referral, with who declared it; for the care team
+    (a partner never reads the threat as written). One query."""
+    if not can(membership, "emergency.declare") or membership.role == Role.PARTNER:
+        return None
+    return (
+        EmergencyOverride.objects.for_district(membership.district_id)
+        .filter(referral_id=referral.pk)
+        .select_related("declared_by__user")
+        .first()
+    )
 
 
 # --- Consents -------------------------------------------------------------------------------
@@ -135,13 +226,35 @@ def consents_of(membership: Membership, student) -> list[Consent]:
     )
 
 
-def access_consent(membership: Membership, pk: int) -> Consent:
-    """One consent of the district, with its form, for the care team; or 404."""
+def access_consent(membership: Membership, pk: int, *, with_form: bool = True) -> Consent:
+    """One consent of the district, of a student of the member's schools (every school when
+    not limited), with its form unless `with_form` is False, for the care team; or 404."""
     require(membership, "consent.record")
-    return get_object_or_404(
-        Consent.objects.for_district(membership.district_id).select_related("student", "partner"),
-        pk=pk,
+    consents = (
+        Consent.objects.for_district(membership.district_id)
+        .filter(in_membership_schools(membership, "student__school_id"))
+        .select_related("student__school", "partner", "revocation__recorded_by__user")
     )
+    if not with_form:
+        consents = consents.defer("form")
+    return get_object_or_404(consents, pk=pk)
+
+
+def access_consent_logged(
+    request, pk: int, *, action: str | None = AccessLog.Action.VIEW, with_form: bool = False
+) -> Consent:
+    """access_consent for a page or a download: writes the access-log row (`action`) once
+    the consent is authorised, so no page or download of a consent can leave it out."""
+    consent = access_consent(request.membership, pk, with_form=with_form)
+    if action is not None:
+        access_log_record(
+            request=request,
+            object_type="consent",
+            object_id=consent.pk,
+            student=consent.student,
+            action=action,
+        )
+    return consent
 
 
 # --- The disclosure log and overrides -------------------------------------------------------
@@ -165,8 +278,13 @@ def student_disclosures(membership: Membership, student) -> list[Disclosure]:
 def emergency_overrides(membership: Membership) -> list[EmergencyOverride]:
     """Every emergency override of the district, newest first, for administrators: the
     threat, who declared it, the referral, its student and partner. One query."""
+    return list(emergency_override_list(membership))
+
+
+def emergency_override_list(membership: Membership):
+    """emergency_overrides as a queryset, for a page of it (one query a page)."""
     require(membership, "overrides.view")
-    return list(
+    return (
         EmergencyOverride.objects.for_district(membership.district_id)
         .select_related(
             "declared_by__user",
@@ -175,4 +293,24 @@ def emergency_overrides(membership: Membership) -> list[EmergencyOverride]:
             "referral__partner",
         )
         .order_by("-declared_at", "-pk")
+    )
+
+
+# --- Consent requests -------------------------------------------------------------------------
+
+
+def consent_requests_for(membership: Membership, referral: Referral) -> list:
+    """The electronic consent requests asked for a referral, newest first, with who asked and
+    the consent each made (without forms); empty for anyone who may not record consent (a
+    partner never sees the family's address). One query however many there are."""
+    from referrals.models import ConsentRequest
+
+    if not can(membership, "consent.record") or membership.district_id != referral.district_id:
+        return []
+    return list(
+        ConsentRequest.objects.for_district(membership.district_id)
+        .filter(referral_id=referral.pk)
+        .select_related("district", "student", "partner", "requested_by__user", "consent")
+        .defer("consent__form")
+        .order_by("-created_at", "-pk")
     )

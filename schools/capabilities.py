@@ -48,6 +48,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # The disclosure log of a student (34 CFR 99.32), and every emergency override.
     "disclosures.view": frozenset({Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR}),
     "overrides.view": frozenset({Role.ADMIN}),
+    # Printing a student's record of disclosures for the family who asks to inspect it
+    # (34 CFR 99.32(c)): an administrator answers such requests (issue 13).
+    "disclosures.print": frozenset({Role.ADMIN}),
     "screening.manage": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "reports.view": frozenset({Role.ADMIN, Role.COORDINATOR, Role.VIEWER}),
 }

@@ -24,6 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 from timezone_field import TimeZoneField
 
+from core.languages import validate_language_code
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -379,8 +381,18 @@ class Student(TenantModel):
     guardian_name = models.CharField(_("parent or guardian"), max_length=200, blank=True)
     guardian_email = models.EmailField(_("guardian email"), blank=True)
     guardian_phone = models.CharField(_("guardian phone"), max_length=32, blank=True)
-    # Language the family reads: letters and consent forms are sent in it.
-    family_language = models.CharField(_("family language"), max_length=35, blank=True)
+    # Language the family reads, as an ISO 639 code (core/languages.py): letters and consent
+    # forms are sent in it. 35 wide, not CODE_MAX: the history table keeps the names
+    # rosters wrote before languages were codes.
+    family_language = models.CharField(
+        _("family language"), max_length=35, blank=True, validators=[validate_language_code]
+    )
+    # What a roster had written, when the move to codes (migration 0011) found no language
+    # in it ("Other", a misspelling): kept for a person to read and correct, not dropped.
+    # Blank otherwise; a roster import that gives the family language clears it.
+    family_language_unrecognized = models.CharField(
+        _("family language as written"), max_length=35, blank=True, default="", db_default=""
+    )
     active = models.BooleanField(_("enrolled"), default=True)
 
     class Meta:

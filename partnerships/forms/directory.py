@@ -9,6 +9,14 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from core.languages import (
+    base_code,
+    is_known,
+    language_choices,
+    language_name,
+    normalize_code,
+    parse_language,
+)
 from partnerships.models import (
     Contact,
     ContactRole,
@@ -22,7 +30,6 @@ from partnerships.models import (
 )
 from partnerships.services.directory import PUBLIC_FIELDS  # the public listing, in order
 
-LANGUAGE_MAX = 40
 LANGUAGES_MAX = 30
 
 
@@ -51,10 +58,15 @@ class DirectoryFilterForm(forms.Form):
     accepting = forms.BooleanField(label=_("Accepting referrals now"), required=False)
     stale = forms.BooleanField(label=_("Needs verification"), required=False)
 
-    def __init__(self, *args, categories=(), languages=(), schools=(), **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, categories=(), languages=(), schools=(), **kwargs):
+        if data is not None and data.get("language"):
+            data = data.copy()  # "es-MX" from a link is the "es-mx" of the choices
+            data["language"] = normalize_code(data["language"]) or data["language"]
+        super().__init__(data, *args, **kwargs)
         self.fields["category"].choices = [("", _("Any service")), *categories]
-        self.fields["language"].choices = [("", _("Any language"))] + [(x, x) for x in languages]
+        self.fields["language"].choices = [("", _("Any language"))] + _filter_languages(
+            languages, (self.data or {}).get("language", "")
+        )
         self.fields["school"].choices = [("", _("Any school"))] + [(s.pk, s.name) for s in schools]
         self.fields["delivery"].choices = [("", _("Any way")), *DeliveryMode.choices]
         self.fields["payment"].choices = [("", _("Any")), *Payment.choices]
@@ -80,18 +92,35 @@ class DirectoryFilterForm(forms.Form):
         return any(self.filters().values())
 
 
+def _filter_languages(codes, asked: str) -> list[tuple[str, str]]:
+    """The filter's languages by name: each language the district's partners offer, once
+    (a region variant is its language: "es-mx" is Spanish), and a code asked for in the
+    URL (a referral's "es-mx") so that the search keeps it."""
+    bases = dict.fromkeys(base_code(code) for code in codes if code)
+    asked = normalize_code(asked) or ""
+    if asked and is_known(asked) and asked not in bases:
+        bases[asked] = None
+    named = [(code, language_name(code)) for code in bases]
+    return sorted(named, key=lambda pair: pair[1].casefold())
+
+
 # --- A partner's listing ------------------------------------------------------------------------
 
 
-def parse_languages(value: str) -> list[str]:
-    """ "English, Spanish; Vietnamese" -> ["English", "Spanish", "Vietnamese"] (no repeats)."""
-    seen, languages = set(), []
+def parse_languages(value: str) -> tuple[list[str], list[str]]:
+    """ "Oromo, tir; Klingon" -> (["om", "ti"], ["Klingon"]): the codes of the languages
+    named (without repeats), and the names that are no language."""
+    codes, unknown = [], []
     for part in re.split(r"[,;\n]", value or ""):
         name = " ".join(part.split())
-        if name and name.lower() not in seen:
-            seen.add(name.lower())
-            languages.append(name)
-    return languages
+        if not name:
+            continue
+        code = parse_language(name)
+        if code is None:
+            unknown.append(name)
+        elif code not in codes:
+            codes.append(code)
+    return codes, unknown
 
 
 class _ListingForm(forms.ModelForm):
@@ -111,11 +140,20 @@ class _ListingForm(forms.ModelForm):
         assume_scheme="https",
         help_text=_("For example https://example.org"),
     )
-    languages = forms.CharField(
+    languages = forms.MultipleChoiceField(
         label=_label("languages"),
         required=False,
-        max_length=1000,
-        help_text=_("Separate them with commas, for example: English, Spanish, Vietnamese."),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("Choose languages from the list.")},
+    )
+    other_languages = forms.CharField(
+        label=_("Other languages"),
+        required=False,
+        max_length=500,
+        help_text=_(
+            "Languages not in the list: their names or ISO 639 codes, separated by commas "
+            "(for example: Oromo, Tigrinya)."
+        ),
     )
     delivery_modes = forms.MultipleChoiceField(
         label=_("How services are delivered"),
@@ -161,22 +199,35 @@ class _ListingForm(forms.ModelForm):
             ),
         }
 
-    def clean_languages(self):
-        languages = parse_languages(self.cleaned_data.get("languages", ""))
-        if len(languages) > LANGUAGES_MAX:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # In the reader's language; a code already on the listing is offered even when it
+        # is not one of the common ones (it came from "other languages" or an import).
+        stored = tuple(self.initial.get("languages") or ())
+        self.fields["languages"].choices = language_choices(include=stored)
+
+    def clean_other_languages(self):
+        codes, unknown = parse_languages(self.cleaned_data.get("other_languages", ""))
+        if unknown:
             raise forms.ValidationError(
-                _("List at most %(count)s languages.") % {"count": LANGUAGES_MAX}
-            )
-        for name in languages:
-            if len(name) > LANGUAGE_MAX:
-                raise forms.ValidationError(
-                    _("“%(name)s” is longer than %(count)s characters.")
-                    % {"name": name[:50], "count": LANGUAGE_MAX}
+                _(
+                    "Trellis does not know “%(name)s” as a language. Write its name in English "
+                    "or Spanish, or its ISO 639 code."
                 )
-        return languages
+                % {"name": unknown[0][:50]}
+            )
+        return codes
 
     def clean(self):
         data = super().clean()
+        if "languages" in data and "other_languages" in data:
+            languages = list(dict.fromkeys([*data["languages"], *data["other_languages"]]))
+            if len(languages) > LANGUAGES_MAX:
+                self.add_error(
+                    "languages",
+                    _("List at most %(count)s languages.") % {"count": LANGUAGES_MAX},
+                )
+            data["languages"] = languages
         low, high = data.get("min_age"), data.get("max_age")
         if low is not None and high is not None and low > high:
             self.add_error("max_age", _("The oldest age served cannot be below the youngest."))
@@ -184,15 +235,15 @@ class _ListingForm(forms.ModelForm):
 
     def listing_values(self) -> dict:
         data = self.cleaned_data
-        values = {name: data[name] for name in _ListingForm.base_fields}
+        values = {name: data[name] for name in PUBLIC_FIELDS}
         for name in ("description", "phone", "address", "city", "state", "postal_code"):
             values[name] = values[name].strip()
         return values
 
     @staticmethod
     def listing_initial(partner: Partner) -> dict:
-        initial = {name: getattr(partner, name) for name in _ListingForm.base_fields}
-        initial["languages"] = ", ".join(partner.languages)
+        initial = {name: getattr(partner, name) for name in PUBLIC_FIELDS}
+        initial["languages"] = list(partner.languages)
         return initial
 
 
@@ -223,6 +274,7 @@ class PartnerForm(_ListingForm):
         "postal_code",
         "schools",
         "languages",
+        "other_languages",
         "delivery_modes",
         "payments",
         "min_age",
@@ -317,6 +369,16 @@ class ContactForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    preferred_language = forms.ChoiceField(
+        label=_("Preferred language"),
+        required=False,
+        help_text=_(
+            "Mail from Trellis is written in it when it is English or Spanish, else in the "
+            "district's language."
+        ),
+        error_messages={"invalid_choice": _("Choose a language from the list.")},
+    )
+
     class Meta:
         model = Contact
         fields = ["name", "title", "email", "phone", "preferred_language", "roles", "reminders"]
@@ -329,6 +391,14 @@ class ContactForm(forms.ModelForm):
             "reminders": _("Send this person meeting reminders"),
         }
         widgets = {"phone": forms.TextInput(attrs={"type": "tel"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = self.initial.get("preferred_language") or ""
+        self.fields["preferred_language"].choices = [
+            ("", _("Not given")),
+            *language_choices(include=(stored,)),
+        ]
 
     def clean(self):
         data = super().clean()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection, models
+from django.db.models import Exists, Func, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from core.languages import base_code
 from partnerships.models import (
     MOU,
     Contact,
@@ -64,7 +66,8 @@ def partner_contacts_with_email(membership, partner):
 
 
 def directory_languages(district) -> list[str]:
-    """The languages the district's partners offer, for the language filter (one query)."""
+    """The codes of the languages the district's partners offer, for the language filter
+    (one query; the form names them in the reader's language)."""
     table = connection.ops.quote_name(Partner._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -73,6 +76,25 @@ def directory_languages(district) -> list[str]:
             [district.pk],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+class _BaseLanguages(Func):
+    """A partner's languages without their regions: {es-mx, vi} -> {es, vi}."""
+
+    template = "ARRAY(SELECT split_part(lang, '-', 1) FROM unnest(%(expressions)s) AS lang)"
+    output_field = ArrayField(models.TextField())
+
+
+def partners_speaking(partners, language: str):
+    """The partners of `partners` (a queryset) that offer `language`, compared by base
+    language: a partner listing "es" serves a family whose language is "es-mx", and one
+    listing "es-mx" a family with "es"."""
+    base = base_code(language)
+    if not base:
+        return partners
+    return partners.alias(language_bases=_BaseLanguages("languages")).filter(
+        language_bases__contains=[base]
+    )
 
 
 def directory_search(
@@ -105,7 +127,7 @@ def directory_search(
     if category:
         partners = partners.filter(Exists(services.filter(category=category)))
     if language:
-        partners = partners.filter(languages__contains=[language])
+        partners = partners_speaking(partners, language)
     if school_id:
         partners = partners.filter(
             Exists(

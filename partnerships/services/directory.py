@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core.languages import validate_language_code
 from core.mail import recipient_language, send_templated
 from core.signed import BadLink, ExpiredLink, SignedLink, payload_id, payload_str
 from partnerships.models import (
@@ -101,6 +102,18 @@ def _name_taken_error(name: str) -> ValidationError:
     )
 
 
+def _check_languages(fields: dict, contacts=()) -> None:
+    """Languages are ISO 639 codes Trellis knows (the forms offer no others; this stops a
+    caller that passes names)."""
+    try:
+        for code in fields.get("languages") or ():
+            validate_language_code(code)
+    except ValidationError as error:
+        raise ValidationError({"languages": error.messages}) from None
+    for row in contacts:  # a row of the contacts, not a field of the partner's form
+        validate_language_code(row.get("preferred_language", ""))
+
+
 def _sync_children(model, partner: Partner, rows: list[dict], fields: tuple[str, ...]) -> None:
     """Apply edited rows: {"id": pk or None, "delete": bool, field: value...}."""
     existing = {
@@ -155,6 +168,7 @@ def partner_save(
     unknown = set(fields) - set(PARTNER_FIELDS)
     if unknown:
         raise ValueError(f"not partner fields: {sorted(unknown)}")
+    _check_languages(fields, [row for row in contacts if not row.get("delete")])
     name = fields.get("name", partner.name).strip()
     if partner_name_taken(district, name, exclude_pk=partner.pk):
         raise _name_taken_error(name)
@@ -373,6 +387,7 @@ def listing_confirm(*, claim: ListingClaim, name: str, changes: dict | None = No
     unknown = set(changes) - set(PUBLIC_FIELDS)
     if unknown:
         raise ValueError(f"not public fields: {sorted(unknown)}")
+    _check_languages(changes)
     changed = [key for key, value in changes.items() if getattr(partner, key) != value]
     for key in changed:
         setattr(partner, key, changes[key])

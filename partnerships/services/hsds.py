@@ -35,6 +35,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import csv as cells
+from core.languages import bcp47, language_name
 from partnerships.models import (
     SERVICE_TAXONOMY,
     Contact,
@@ -152,7 +153,8 @@ def _export_rows(district) -> dict[str, list[dict]]:
                     {
                         "id": hsds_id(d, f"language.{index}", p.pk),
                         "location_id": location,
-                        "name": language,
+                        "name": language_name(language, "en"),
+                        "code": bcp47(language),
                     }
                 )
             if p.phone:
@@ -262,7 +264,8 @@ def _export_rows(district) -> dict[str, list[dict]]:
                 label = str(ContactRole(role).label) if role in ContactRole.values else ""
                 attribute("contact", c.pk, contact, "contact_role", role, label, index)
             if c.preferred_language:
-                attribute("contact", c.pk, contact, "preferred_language", c.preferred_language)
+                code, name = c.preferred_language, language_name(c.preferred_language, "en")
+                attribute("contact", c.pk, contact, "preferred_language", code, name)
             if c.reminders:
                 attribute("contact", c.pk, contact, "reminders", "true")
 

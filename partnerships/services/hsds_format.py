@@ -159,7 +159,8 @@ TABLES: dict[str, list[Column]] = {
             format="uuid",
             references="locations.id",
         ),
-        _c("name", "The name of the language.", required=True),
+        _c("name", "The name of the language, in English.", required=True),
+        _c("code", "The ISO 639 code of the language (BCP 47: es, es-MX, zh-Hant)."),
     ],
     "service_at_locations": [
         _c("id", "Identifier of the service at location.", format="uuid", required=True),
@@ -250,7 +251,7 @@ FIELD_TERMS = {
     "verified_by": "Who last verified the listing.",
     "active": "false when the district no longer works with the organisation.",
     "contact_role": "A contact's role: " + ", ".join(ContactRole.values),
-    "preferred_language": "The contact's preferred language.",
+    "preferred_language": "The contact's preferred language, as an ISO 639 code.",
     "reminders": "true when the contact receives meeting reminders.",
 }
 

@@ -27,6 +27,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from core.csv import unguard
+from core.languages import is_known, normalize_code, parse_language
 from partnerships.models import (
     SERVICE_TAXONOMY,
     ContactRole,
@@ -295,7 +296,7 @@ _READ_EXTRA: dict[str, set] = {
     "addresses": {"address_2"},
     "phones": {"location_id", "service_id"},
     "contacts": {"service_id", "location_id"},
-    "languages": {"service_id", "code"},
+    "languages": {"service_id"},
     "service_at_locations": set(),
     "taxonomy_terms": set(),
     "attributes": set(),
@@ -376,7 +377,6 @@ class _Builder:
         "eligibility": LIMITS["description"],
         "verified_by": 200,
         "school_served": 200,
-        "preferred_language": 40,
     }
 
     def __init__(self, package: ParsedPackage, tables: dict):
@@ -585,6 +585,8 @@ class _Builder:
             result = _int(value, 0, 100000)
         elif code in ("min_age", "max_age"):
             result = _int(value, 0, 120)
+        elif code == "preferred_language":
+            result = parse_language(value)
         elif code in ("active", "reminders"):
             result = {"true": True, "false": False}.get(value.lower())
         elif code == "verified_at":
@@ -681,21 +683,30 @@ class _Builder:
         return services
 
     def languages(self, locations, services):
+        """Each row's language as an ISO 639 code: its `code`, else its `name` read as a
+        name in English or Spanish (or a code written there)."""
         for line, row in self.rows("languages"):
-            name = row.get("name", "") or row.get("code", "")
-            if not name:
+            code, name = row.get("code", ""), row.get("name", "")
+            if code:
+                language, column, value = normalize_code(code), "code", code
+                if language and not is_known(language):
+                    language = None
+            elif name:
+                language, column, value = parse_language(name), "name", name
+            else:
                 self.required("languages", line, "name")
                 continue
-            if len(name) > LIMITS["language"]:
-                self.too_long("languages", line, "name", LIMITS["language"])
+            if not language:
+                what = _("an ISO 639 code") if column == "code" else _("a language we know")
+                self.invalid("languages", line, column, value, what)
                 continue
             location, service = row.get("location_id", ""), row.get("service_id", "")
             if location and location not in locations:
                 self.not_found("languages", line, "location_id", "locations", location)
                 continue
             org = locations.get(location) if location else services.get(service)
-            if org is not None and name.lower() not in {x.lower() for x in org.fields["languages"]}:
-                org.fields["languages"].append(name)
+            if org is not None and language not in org.fields["languages"]:
+                org.fields["languages"].append(language)
 
     def contacts(self, services, locations) -> dict[str, dict]:
         contacts = {}

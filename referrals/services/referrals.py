@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.languages import is_known, normalize_code
 from partnerships.models import Contact, ContactRole, Partner
 from partnerships.selectors.categories import service_categories
 from partnerships.services.unsubscribe import mailable
@@ -38,7 +39,6 @@ from referrals.rules import (
     PAYMENT_CODES,
     THREAT_MIN_CHARS,
     Urgency,
-    normalize_language_code,
 )
 from referrals.selectors import concern_categories, covering_consent
 from referrals.services.common import (
@@ -122,8 +122,8 @@ def _clean_fields(by: Membership, fields: dict) -> tuple[dict, dict]:
         errors["payment"] = [_("Choose how the family pays from the list.")]
     values["payment"] = payment
 
-    language = normalize_language_code(str(fields.get("family_language") or ""))
-    if language is None:
+    language = normalize_code(str(fields.get("family_language") or ""))
+    if language is None or (language and not is_known(language)):
         errors["family_language"] = [
             _("Give the language as an ISO 639 code, such as “es” for Spanish.")
         ]

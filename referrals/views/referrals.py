@@ -1,4 +1,342 @@
-"""(filled in by issue 13)"""
+"""Referral pages: the list, a referral (with its consent and send panels), sending,
+declaring a health or safety emergency, and the administrators' list of emergencies."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from core.htmx import render_page_or_fragment
+from core.languages import language_name
+from partnerships.selectors.categories import service_labels
+from referrals.models import ReferralStatus
+from referrals.rules import IDENTIFIABLE_FIELD_LABELS, IDENTIFIABLE_FIELDS, PAYMENT_CHOICES
+from referrals.selectors import (
+    access_referral_logged,
+    concern_labels,
+    covering_consent,
+    emergency_override_list,
+    may_read_confidential_notes,
+    referral_disclosures,
+    referral_emergency,
+    referral_list,
+)
+from referrals.services.referrals import emergency_override_declare, referral_send
+from schools.access_log import access_log_record
+from schools.capabilities import can, requires
+from schools.models import AccessLog
+from schools.selectors import partners_in, student_schools
+
+PAGE_SIZE = 50
+# The national suicide and crisis line (call or text), shown wherever an emergency is declared.
+CRISIS_LINE = "988"
+
+
+# --- The list --------------------------------------------------------------------------------
+
+
+class ReferralFilterForm(forms.Form):
+    """Status, school and partner filters above the list (GET); a bad value is dropped."""
+
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+    school = forms.TypedChoiceField(
+        label=gettext_lazy("School"), required=False, coerce=int, empty_value=None
+    )
+    partner = forms.TypedChoiceField(
+        label=gettext_lazy("Partner"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, *args, schools=(), partners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("All statuses")), *ReferralStatus.choices]
+        self.fields["school"].choices = [("", _("All schools"))] + [
+            (school.pk, school.name) for school in schools
+        ]
+        self.fields["partner"].choices = [("", _("All partners"))] + [
+            (partner.pk, partner.name) for partner in partners
+        ]
+
+    def filters(self) -> dict:
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "status": data.get("status") or "",
+            "school_id": data.get("school"),
+            "partner_id": data.get("partner"),
+        }
+
+
+@requires("referrals.view")
+@require_GET
+def referral_list_view(request, district_slug):
+    """The referrals the viewer may see, newest first; staff filter them (htmx swaps the
+    table). A partner's rows name no student."""
+    membership = request.membership
+    care_team = can(membership, "referrals.create")
+    filters = None
+    chosen: dict = {}
+    if care_team:
+        filters = ReferralFilterForm(
+            request.GET,
+            schools=student_schools(membership),
+            partners=partners_in(membership.district_id),
+        )
+        chosen = filters.filters()
+    page = Paginator(referral_list(membership, **chosen), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    labels = concern_labels(membership.district)
+    for referral in page.object_list:
+        referral.concern_names = [labels.get(code, code) for code in referral.concerns]
+    context = {
+        "filters": filters,
+        "filtered": any(chosen.values()),
+        "page": page,
+        "query": query.urlencode(),
+        "care_team": care_team,
+        "can_create": can(membership, "referrals.create"),
+        "can_see_overrides": can(membership, "overrides.view"),
+    }
+    return render_page_or_fragment(request, "referrals/referrals/list.html", context)
+
+
+# --- A referral ------------------------------------------------------------------------------
+
+
+def add_errors(form, error: ValidationError) -> None:
+    """A service's refusal onto the form: each message next to its field, or at the top
+    when the form has no such field."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def with_field_labels(disclosures):
+    """Each disclosure with `field_labels`: its records by name (for tables and the PDF)."""
+    for disclosure in disclosures:
+        disclosure.field_labels = [IDENTIFIABLE_FIELD_LABELS.get(c, c) for c in disclosure.fields]
+    return disclosures
+
+
+def _disclosed_values(referral, disclosures) -> list[dict]:
+    """The values of the fields disclosed to the partner, in the list's order: each as a
+    label and its lines (none when Trellis holds no such record)."""
+    disclosed = {code for disclosure in disclosures for code in disclosure.fields}
+    student = referral.student
+    dob = student.date_of_birth
+    values = {
+        "name": [
+            f"{student.first_name} {student.last_name}",
+            *(
+                [_("Preferred name: %(name)s") % {"name": student.preferred_name}]
+                if student.preferred_name
+                else []
+            ),
+        ],
+        "date_of_birth": [formats.date_format(dob, "DATE_FORMAT")] if dob else [],
+        "grade": [student.get_grade_display()],
+        "school": [referral.school.name],
+        "guardian_contact": [
+            line
+            for line in (student.guardian_name, student.guardian_email, student.guardian_phone)
+            if line
+        ],
+    }
+    return [
+        {"label": label, "lines": values.get(code, [])}
+        for code, label in IDENTIFIABLE_FIELDS
+        if code in disclosed
+    ]
+
+
+def _consent_panel(referral, today: datetime.date) -> dict:
+    """What the draft's consent panel says: de-identified, covered (by which consent), or
+    not covered yet."""
+    if referral.is_consultation:
+        return {"state": "consultation"}
+    if referral.partner is None:
+        return {"state": "no_partner"}
+    consent = covering_consent(
+        student=referral.student, partner=referral.partner, fields=referral.shared_fields, on=today
+    )
+    return {"state": "covered", "consent": consent} if consent else {"state": "uncovered"}
+
+
+def _detail(request, referral, *, send_errors=(), status=200):
+    membership = request.membership
+    district = request.district
+    disclosures = with_field_labels(referral_disclosures(membership, referral))
+    context = {
+        "referral": referral,
+        "concerns": [concern_labels(district).get(c, c) for c in referral.concerns],
+        "services": [service_labels(district).get(s, s) for s in referral.services],
+        "language": language_name(referral.family_language),
+        "payment": [dict(PAYMENT_CHOICES).get(p, p) for p in referral.payment],
+        "disclosures": disclosures,
+    }
+    if not can(membership, "referrals.create"):
+        # A partner: the service details and the values of what was disclosed to it.
+        context["disclosed"] = _disclosed_values(referral, disclosures)
+        return render(request, "referrals/referrals/partner_detail.html", context, status=status)
+    context.update(
+        {
+            "shared": [IDENTIFIABLE_FIELD_LABELS.get(c, c) for c in referral.shared_fields],
+            "confidential_notes": (
+                referral.confidential_notes
+                if may_read_confidential_notes(membership, referral)
+                else None
+            ),
+            "emergency": referral_emergency(membership, referral),
+            "can_send": can(membership, "referrals.send"),
+            "can_record_consent": can(membership, "consent.record"),
+            "can_declare": can(membership, "emergency.declare"),
+            "can_see_student": can(membership, "students.view"),
+            "send_errors": list(send_errors),
+        }
+    )
+    if referral.is_draft:
+        context["consent_panel"] = _consent_panel(referral, district.today())
+    return render(request, "referrals/referrals/detail.html", context, status=status)
+
+
+@requires("referrals.view")
+def referral_detail(request, district_slug, referral_id):
+    """One referral, as the viewer may read it; every view is written to the access log."""
+    shown = request.method in ("GET", "HEAD")
+    referral = access_referral_logged(
+        request, referral_id, action=AccessLog.Action.VIEW if shown else None
+    )
+    if not shown:
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return _detail(request, referral)
+
+
+@requires("referrals.send")
+def referral_send_view(request, district_slug, referral_id):
+    """Send a draft (POST). A refusal is shown beside the send button, on the page."""
+    if request.method != "POST":
+        access_referral_logged(request, referral_id, action=None)  # 404 first
+        return redirect("referral_detail", district_slug, referral_id)
+    # Logged below only when the page is shown again: on success the detail page it
+    # redirects to writes the row.
+    referral = access_referral_logged(request, referral_id, action=None)
+    try:
+        referral_send(by=request.membership, referral=referral)
+    except ValidationError as error:
+        access_log_record(
+            request=request,
+            object_type="referral",
+            object_id=referral.pk,
+            student=referral.student,
+            action=AccessLog.Action.VIEW,
+        )
+        return _detail(request, referral, send_errors=error.messages)
+    messages.success(
+        request,
+        _("Referral %(reference)s sent to %(partner)s.")
+        % {"reference": referral.reference, "partner": referral.partner.name},
+    )
+    return redirect("referral_detail", district_slug, referral.pk)
+
+
+# --- Emergencies -----------------------------------------------------------------------------
+
+
+class EmergencyForm(forms.Form):
+    threat = forms.CharField(
+        label=gettext_lazy("Describe the threat to the student's or others' health or safety"),
+        help_text=gettext_lazy(
+            "What you saw or heard, and why it cannot wait for the family's consent. This is "
+            "kept with the referral and listed for administrators."
+        ),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={
+            "required": gettext_lazy(
+                "Describe the threat to the student's or others' health or safety."
+            )
+        },
+    )
+
+
+@requires("emergency.declare")
+def referral_emergency_view(request, district_slug, referral_id):
+    """Declare a health or safety emergency (34 CFR 99.36) for one draft referral, with the
+    district's crisis protocol in view."""
+    referral = access_referral_logged(request, referral_id)
+    form = EmergencyForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            emergency_override_declare(
+                by=request.membership, referral=referral, threat=form.cleaned_data["threat"]
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Emergency declared. You can now send referral %(reference)s without "
+                    "the family's consent."
+                )
+                % {"reference": referral.reference},
+            )
+            return redirect("referral_detail", district_slug, referral.pk)
+    existing = referral_emergency(request.membership, referral)
+    context = {
+        "referral": referral,
+        "form": form,
+        "existing": existing,
+        "protocol": request.district.crisis_protocol_text(),
+        "crisis_line": CRISIS_LINE,
+    }
+    return render(request, "referrals/referrals/emergency.html", context)
+
+
+@requires("overrides.view")
+@require_GET
+def emergency_overrides_view(request, district_slug):
+    """Every emergency override of the district, newest first (administrators)."""
+    page = Paginator(emergency_override_list(request.membership), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "referrals/referrals/emergencies.html", {"page": page})
+
+
+def emergency_home_panel(request) -> dict | None:
+    """The home page's notice of emergency overrides declared in the last 30 days (one
+    query); left out when there are none."""
+    since = timezone.now() - datetime.timedelta(days=30)
+    count = emergency_override_list(request.membership).filter(declared_at__gte=since).count()
+    if not count:
+        return None
+    return {"count": count, "url": reverse("emergency_overrides", args=[request.district.slug])}
+
+
+urlpatterns = [
+    path("referrals/", referral_list_view, name="referral_list"),
+    path("referrals/emergencies/", emergency_overrides_view, name="emergency_overrides"),
+    path("referrals/<int:referral_id>/", referral_detail, name="referral_detail"),
+    path("referrals/<int:referral_id>/send/", referral_send_view, name="referral_send"),
+    path(
+        "referrals/<int:referral_id>/emergency/",
+        referral_emergency_view,
+        name="referral_emergency",
+    ),
+]
 public_urlpatterns: list = []

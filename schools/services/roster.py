@@ -25,6 +25,7 @@ from django.core.validators import EmailValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.languages import parse_language
 from schools.models import Student
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -109,6 +110,10 @@ MESSAGES = {
     "bad_email": gettext_lazy("“%(value)s” is not an email address."),
     "duplicate_id": gettext_lazy("Student id “%(value)s” is already on row %(extra)s."),
     "too_long": gettext_lazy("Longer than %(extra)s characters."),
+    "unknown_language": gettext_lazy(
+        "“%(value)s” is not a language Trellis knows. Write its name in English or Spanish "
+        "(Vietnamese, vietnamita) or its ISO 639 code (vi), or leave the cell empty."
+    ),
 }
 
 
@@ -351,6 +356,17 @@ class _Parser:
             self.error(row, column, "unknown_grade", value)
         return grade
 
+    def language(self, row, column, value, _field=None):
+        """The family's language as an ISO 639 code, from a name or a code ("Spanish",
+        "Español", "es-MX"); "" when the cell is empty."""
+        value = " ".join(value.split())
+        if not value:
+            return ""
+        code = parse_language(value)
+        if code is None:
+            self.error(row, column, "unknown_language", value)
+        return code
+
     def email(self, row, column, value, _field=None):
         value = self.text(row, column, value, "guardian_email")
         if value and not email_ok(value):
@@ -413,7 +429,6 @@ _MAX_LENGTHS = {
         "guardian_name",
         "guardian_email",
         "guardian_phone",
-        "family_language",
     )
 }
 
@@ -441,6 +456,7 @@ class _SimpleParser(_Parser):
             "grade": self.grade,
             "school": self.simple_school,
             "guardian_email": self.email,
+            "family_language": self.language,
         }
         self.checks = [
             (SIMPLE_COLUMNS[n], self.column[n], i, check_of.get(SIMPLE_COLUMNS[n], self.text))

@@ -282,6 +282,10 @@ def _upsert_chunk(by, fields, rows, now, label, context) -> None:
         for f in columns
         if f.name in position and f.name != "local_id"
     ]
+    if "family_language" in position:
+        # The roster now says the family's language: what an older roster had written that
+        # named no language (schools migration 0011) has had its answer.
+        updated.append("family_language_unrecognized = ''")
     local_ids = arrays[[f.name for f in columns].index("local_id")]
     history = [connection.ops.quote_name(c) for c in _tracked_columns()]
     with connection.cursor() as cursor:

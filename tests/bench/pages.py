@@ -272,8 +272,52 @@ def directory_filters(site: Site) -> dict:
         .first()
     )
     languages = directory_languages(site.district)
-    language = "Spanish" if "Spanish" in languages else (languages[0] if languages else "")
+    language = "es" if "es" in languages else (languages[0] if languages else "")
     return {"category": row["category"] if row else "", "language": language}
+
+
+# --- Referral logging (issue 13, engineer "logging") ----------------------------------------------
+
+
+@lookup
+def student_to_refer(site: Site):
+    """An enrolled student the counselor may refer (the first by id)."""
+    from schools.selectors import students_visible_to
+
+    student = (
+        students_visible_to(site.member("counselor")).filter(active=True).order_by("pk").first()
+    )
+    if student is None:
+        raise LookupError(f"{site.slug} has no student the counselor may refer")
+    return student
+
+
+@lookup
+def referral_search_word(site: Site) -> str:
+    """The first four letters of the surname most common among the counselor's students:
+    what matches the most rows when typed in the referral form's student search."""
+    from schools.selectors import students_visible_to
+
+    names = (
+        students_visible_to(site.member("counselor"))
+        .filter(active=True)
+        .order_by("pk")
+        .values_list("last_name", flat=True)[:2000]
+    )
+    starts = collections.Counter(name[:4].lower() for name in names if len(name) >= 4)
+    return starts.most_common(1)[0][0] if starts else "mart"
+
+
+def _suggestions_path(site: Site) -> str:
+    return _path(
+        "referral_suggestions",
+        site,
+        student=student_to_refer(site).pk,
+        services=directory_filters(site)["category"],
+        family_language="es",
+        payment="medicaid",
+        telehealth_ok="on",
+    )
 
 
 # --- Pages ---------------------------------------------------------------------------------------
@@ -337,6 +381,14 @@ PAGES: list[Page] = [
     Page("MOU page", "coordinator", lambda s: _path("mou_detail", s, mou_with_versions(s).pk)),
     Page("coverage map", "coordinator", lambda s: _path("partner_coverage", s)),
     Page("funding", "coordinator", lambda s: _path("funding_list", s)),
+    # Referral logging (issue 13): the student picker as typed, and the partner suggestions.
+    Page(
+        "referral: student search as typed",
+        "counselor",
+        lambda s: _path("referral_student_search", s, q=referral_search_word(s)),
+        htmx=True,
+    ),
+    Page("referral: partner suggestions", "counselor", _suggestions_path, htmx=True),
 ]
 
 

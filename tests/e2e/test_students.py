@@ -67,7 +67,7 @@ def test_a_students_page_shows_their_details(page, live_server, district, member
         preferred_name="Annie",
         date_of_birth=None,
         guardian_name="Lucía Morales",
-        family_language="Spanish",
+        family_language="es",
     )
     browse_as(page, live_server, member("coordinator"))
 
@@ -77,6 +77,7 @@ def test_a_students_page_shows_their_details(page, live_server, district, member
     page.wait_for_url(f"**/students/{student.pk}/")
     assert page.get_by_role("heading", level=1).inner_text() == "Annie Morales"
     assert "Lucía Morales" in page.inner_text("main")
+    assert "Spanish" in page.inner_text("main")
     assert "Not recorded" in page.inner_text("main")
     assert_accessible(page)
 

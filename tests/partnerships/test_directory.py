@@ -4,11 +4,13 @@ the district's service categories."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.languages import COMMON
 from partnerships.models import Contact, Partner, PartnerSchool, Service, ServiceCategory
 from schools.tenancy import tenant_context
 from tests.factories import SchoolFactory
@@ -79,7 +81,7 @@ def directory(district):
         description="Licensed therapists for teens",
         services=[("therapy", "Teen therapy"), "crisis_intervention"],
         schools=[north_high],
-        languages=["English", "Spanish"],
+        languages=["en", "es"],
         delivery_modes=["on_site", "telehealth"],
         payments=["medicaid"],
         intake="accepting",
@@ -91,7 +93,7 @@ def directory(district):
         description="Weekend food bags",
         services=["food_assistance"],
         schools=[east_middle],
-        languages=["Vietnamese"],
+        languages=["vi", "es-mx"],
         delivery_modes=["at_partner"],
         payments=["free"],
         intake="waitlist",
@@ -102,7 +104,7 @@ def directory(district):
         name="Mentor Circle",
         services=["mentoring"],
         schools=[north_high, east_middle],
-        languages=["English"],
+        languages=["en"],
         delivery_modes=["on_site"],
         payments=["sliding_scale", "free"],
         intake="closed",
@@ -119,15 +121,19 @@ def directory(district):
         ({"q": "food bags"}, ["Food Bridge"]),  # the description
         ({"category": "mentoring"}, ["Mentor Circle"]),
         ({"category": "crisis_intervention"}, ["Harbor Counseling"]),
-        ({"language": "English"}, ["Harbor Counseling", "Mentor Circle"]),
-        ({"language": "Vietnamese"}, ["Food Bridge"]),
+        ({"language": "en"}, ["Harbor Counseling", "Mentor Circle"]),
+        ({"language": "vi"}, ["Food Bridge"]),
+        # Compared by base language: "es" serves "es-mx" and "es-mx" serves "es".
+        ({"language": "es"}, ["Food Bridge", "Harbor Counseling"]),
+        ({"language": "es-MX"}, ["Food Bridge", "Harbor Counseling"]),
+        ({"language": "es-419"}, ["Food Bridge", "Harbor Counseling"]),
         ({"delivery": "on_site"}, ["Harbor Counseling", "Mentor Circle"]),
         ({"delivery": "at_partner"}, ["Food Bridge"]),
         ({"payment": "free"}, ["Food Bridge", "Mentor Circle"]),
         ({"payment": "medicaid"}, ["Harbor Counseling"]),
         ({"accepting": "on"}, ["Harbor Counseling"]),
         ({"stale": "on"}, ["Food Bridge", "Mentor Circle"]),
-        ({"category": "therapy", "language": "Vietnamese"}, []),
+        ({"category": "therapy", "language": "vi"}, []),
     ],
 )
 def test_search_filters(client, district, directory, query, expected):
@@ -197,7 +203,7 @@ def test_directory_costs_the_same_queries_for_one_partner_or_forty(client, distr
             name=f"Partner {index}",
             services=["therapy", "mentoring"],
             schools=[school],
-            languages=[f"Language {index}"],
+            languages=[COMMON[index], "es-mx"],
         )
 
     forty = count_queries(lambda: client.get(url))
@@ -397,7 +403,8 @@ def partner_post(**overrides):
         "website": "harbor.example.org",
         "email": "hello@harbor.example.org",
         "phone": "555-0100",
-        "languages": "English, Spanish, english",
+        "languages": ["en", "es"],
+        "other_languages": "Oromo, english",
         "delivery_modes": ["on_site", "telehealth"],
         "payments": ["medicaid"],
         "min_age": "12",
@@ -435,7 +442,7 @@ def test_a_coordinator_creates_a_partner_with_services_and_contacts(client, dist
     assert response["Location"] == detail_url(district, partner)
     assert partner.name == "Harbor Counseling" and partner.kind == "mental_health"
     assert partner.website == "https://harbor.example.org"
-    assert partner.languages == ["English", "Spanish"]
+    assert partner.languages == ["en", "es", "om"]  # checked, then the others, no repeats
     assert partner.delivery_modes == ["on_site", "telehealth"] and partner.capacity == 3
     services = read(district, lambda: list(Service.objects.filter(partner=partner)))
     assert [(s.category, s.name) for s in services] == [("therapy", "Teen therapy")]
@@ -570,18 +577,26 @@ def test_editing_changes_fields_removes_a_service_and_updates_a_contact(client, 
     assert contact.name == "Ana Ruiz-Lopez" and not contact.reminders
 
 
+def checked(html: str, name: str) -> set[str]:
+    """The values of the checked boxes named `name`."""
+    boxes = re.findall(rf'<input type="checkbox" name="{name}"[^>]*>', html)
+    return {re.search(r'value="([^"]*)"', box)[1] for box in boxes if " checked" in box}
+
+
 def test_the_edit_form_starts_with_what_is_saved(client, district):
     partner = make_partner(
         district,
         name="Harbor Counseling",
-        languages=["English", "Spanish"],
+        languages=["en", "gsw"],  # Swiss German is not one of the common languages
         services=[("therapy", "Teen therapy")],
     )
     signed_in(client, person(district, "coordinator"))
 
     html = client.get(reverse("partner_edit", args=[district.slug, partner.pk])).content.decode()
 
-    assert 'value="English, Spanish"' in html and 'value="Teen therapy"' in html
+    assert checked(html, "languages") == {"en", "gsw"}
+    assert ">Swiss German</label>" in html and ">Spanish</label>" in html
+    assert 'value="Teen therapy"' in html
 
 
 def test_a_tampered_row_id_is_refused_without_a_500(client, district, other_district):

@@ -29,7 +29,7 @@ def harbor(district):
         district,
         name="Harbor Counseling",
         phone="555-0100",
-        languages=["English"],
+        languages=["en"],
         contacts=[
             {"name": "Ana Ruiz", "email": "ana@harbor.example.org"},
             {"name": "No Email"},
@@ -243,7 +243,7 @@ def test_confirming_marks_the_listing_verified_by_the_contact(client, district, 
     path = link_path(district, harbor)
     form = client.get(path).context["form"]
     data = {name: value for name, value in form.initial.items() if value not in (None, [])}
-    data.update(languages="English", intake="accepting", verifier_name="Ana Ruiz")
+    data.update(languages=["en"], intake="accepting", verifier_name="Ana Ruiz")
 
     response = client.post(path, data)
 
@@ -263,7 +263,7 @@ def test_corrections_are_saved_and_the_listing_marked_verified(client, district,
         {
             "verifier_name": "Ana Ruiz",
             "phone": "555-0199",
-            "languages": "English, Spanish",
+            "languages": ["en", "es"],
             "intake": "waitlist",
             "capacity": "2",
             "delivery_modes": ["telehealth"],
@@ -274,7 +274,7 @@ def test_corrections_are_saved_and_the_listing_marked_verified(client, district,
     assert "corrections" in response.content.decode()
     assert (partner.phone, partner.languages, partner.intake, partner.capacity) == (
         "555-0199",
-        ["English", "Spanish"],
+        ["en", "es"],
         "waitlist",
         2,
     )

@@ -15,7 +15,6 @@ from referrals.rules import (
     age_on,
     consent_rule,
     form_content_type,
-    normalize_language_code,
 )
 
 ON = datetime.date(2026, 3, 10)
@@ -74,24 +73,7 @@ def test_a_29_february_birthday_counts_on_1_march():
     assert age_on(leap, datetime.date(2026, 3, 1)) == 18
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("es", "es"),
-        (" ES ", "es"),
-        ("hmn", "hmn"),
-        ("es-MX", "es-mx"),
-        ("", ""),
-        ("zh_Hant", "zh-hant"),
-    ],
-)
-def test_language_codes_in_iso_639_shape(value, expected):
-    assert normalize_language_code(value) == expected
-
-
-@pytest.mark.parametrize("value", ["Spanish", "e", "español", "es-", "es-MX-extra-long", "12"])
-def test_anything_else_is_not_a_language_code(value):
-    assert normalize_language_code(value) is None
+# The shape of language codes: tests/core/test_languages.py (core.languages).
 
 
 def test_a_form_is_known_by_its_content_not_its_name():

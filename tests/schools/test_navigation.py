@@ -43,6 +43,7 @@ def test_an_administrator_sees_the_entries_in_the_order_they_always_had(
         "Home",
         "People",
         "Students",
+        "Referrals",
         "Access log",
         "Audit trail",
         "Partners",
@@ -59,7 +60,7 @@ def test_a_partner_sees_their_organization_in_us_english(client, district, signe
 
     response = home(client, district)
 
-    assert labels(response) == ["Home", "Your organization", "MOUs", "Stories"]
+    assert labels(response) == ["Home", "Referrals", "Your organization", "MOUs", "Stories"]
     assert f'href="/{district.slug}/organisation/">Your organization</a>' in (
         response.content.decode()
     )
@@ -80,6 +81,7 @@ def test_an_entry_an_app_registers_shows_in_its_place_to_those_holding_its_capab
     assert coordinator_labels == [
         "Home",
         "Students",
+        "Referrals",
         "Reports",
         "Partners",
         "Coverage",

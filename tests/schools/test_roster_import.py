@@ -185,7 +185,7 @@ def test_simple_layout_previews_then_imports_on_confirmation(client, district, c
     assert ana.grade == "09"
     assert ana.school.name == "North High School"
     assert (ana.guardian_name, ana.guardian_email) == ("Lucía Morales", "lucia@example.org")
-    assert (ana.guardian_phone, ana.family_language) == ("555-0100", "Spanish")
+    assert (ana.guardian_phone, ana.family_language) == ("555-0100", "es")  # read as a code
     assert imported["S2"].grade == "KG" and imported["S2"].date_of_birth is None
     roster_import = latest_import(district)
     assert roster_import.status == "imported" and roster_import.rows == []
@@ -290,13 +290,13 @@ def test_reimport_updates_by_student_id_and_counts_what_changes(client, district
         district=district, school=school, local_id="S1", first_name="Ana", last_name="Morales",
         preferred_name="", date_of_birth=date(2010, 4, 12), grade="08",
         guardian_name="Lucía Morales", guardian_email="lucia@example.org",
-        guardian_phone="555-0100", family_language="Spanish",
+        guardian_phone="555-0100", family_language="es",
     )  # fmt: skip
     StudentFactory(
         district=district, school=school, local_id="S2", first_name="Ben", last_name="Okafor",
         preferred_name="", date_of_birth=date(2010, 4, 12), grade="09",
         guardian_name="Lucía Morales", guardian_email="lucia@example.org",
-        guardian_phone="555-0100", family_language="Spanish",
+        guardian_phone="555-0100", family_language="es",
     )  # fmt: skip
     before = students(district)
     content = csv_bytes(

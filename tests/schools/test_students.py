@@ -226,7 +226,7 @@ def test_counselor_opens_a_student_and_the_view_is_logged(client, district, sign
         last_name="Morales",
         preferred_name="Annie",
         guardian_name="Lucía Morales",
-        family_language="Spanish",
+        family_language="es",
     )
     counselor = signed_in("counselor")
 

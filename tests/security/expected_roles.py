@@ -135,4 +135,34 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "story_consent": _both(OFFICE),
     "story_publish": _both(OFFICE),
     "story_review": _both(ADMINS),  # "de-identification review by an admin"
+    # --- Referral and consent pages (issue 13, engineer "pages") ---------------------------
+    # Referrals are read by the school's care team and by the partner they were sent to
+    # (its own only); viewers read aggregates, never a referral (DESIGN: partner staff
+    # "receive referrals addressed to them"; a viewer sees no student).
+    "referral_list": _both(SEE_STUDENTS | {PARTNER}),
+    "referral_detail": _both(SEE_STUDENTS | {PARTNER}),
+    # Sending, consent and emergencies are the care team's: a partner receives referrals,
+    # it never records consent or sends one (RULES.md, "Consent to disclose").
+    "referral_send": _both(SEE_STUDENTS),
+    "referral_emergency": _both(SEE_STUDENTS),
+    "consent_new": _both(SEE_STUDENTS),
+    "consent_form": _both(SEE_STUDENTS),
+    "consent_revoke": _both(SEE_STUDENTS),
+    "verbal_agreement_new": _both(SEE_STUDENTS),
+    # "Trellis ... lists every use [of an emergency override] for admins" (RULES.md).
+    "emergency_overrides": _both(ADMINS),
+    # "An admin prints the family's record of disclosures as a PDF" (issue 13).
+    "student_disclosures_pdf": _both(ADMINS),
+    # --- Electronic consent (issue 13, engineer "econsent") --------------------------------
+    # Asking a family for consent by email is recording consent: the care team's, never a
+    # partner's or a viewer's (RULES.md, "Consent to disclose").
+    "consent_request_new": _both(SEE_STUDENTS),
+    # --- Logging a referral (issue 13, engineer "logging") ---------------------------------
+    # "A counselor logs a referral in under a minute" (DESIGN): the care team. The student
+    # search and the suggestions show students by name, so they are the care team's too.
+    # The two fragments are GET-only: the care team's POST is refused as a method (405),
+    # everyone else's with 403, like the student list.
+    "referral_new": _both(SEE_STUDENTS),
+    "referral_student_search": _both(SEE_STUDENTS),
+    "referral_suggestions": _both(SEE_STUDENTS),
 }

@@ -181,6 +181,38 @@ def emergency_disclosure(district) -> int:
     ).pk
 
 
+# --- Electronic consent requests (issue 13, engineer "econsent") -----------------------------
+
+
+def _consent_request(district) -> int:
+    """A signed request: every key of the table set (referral, consent, who asked)."""
+    referral = ReferralFactory(district=district)
+    consent = ConsentFactory(
+        district=district,
+        student=referral.student,
+        partner=referral.partner,
+        method="electronic",
+        recorded_by=None,
+        verified_address="guardian@example.org",
+    )
+    return _create(
+        district,
+        "referrals.ConsentRequest",
+        student=referral.student,
+        partner=referral.partner,
+        referral=referral,
+        fields=["name"],
+        purpose="Counseling",
+        valid_until=consent.valid_until,
+        sent_to="guardian@example.org",
+        requested_by=referral.referred_by,
+        expires_at=timezone.now() + timedelta(days=14),
+        status="signed",
+        consent=consent,
+        signed_at=timezone.now(),
+    )
+
+
 # Table -> function(district) returning the primary key of a new row in that district.
 TABLE_MAKERS = {
     "schools_school": lambda d: SchoolFactory(district=d).pk,
@@ -272,4 +304,9 @@ TABLE_MAKERS = {
     "referrals_emergencyoverride": lambda d: EmergencyOverrideFactory(district=d).pk,
     "referrals_disclosure": _disclosure,
     "referrals_disclosureevent": _history_event("referrals_disclosureevent", _disclosure),
+    # Electronic consent requests (issue 13, engineer "econsent").
+    "referrals_consentrequest": _consent_request,
+    "referrals_consentrequestevent": _history_event(
+        "referrals_consentrequestevent", _consent_request
+    ),
 }

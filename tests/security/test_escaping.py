@@ -94,20 +94,34 @@ LINK_PAGES = {
     "mou_review_link",
     "mou_review_link_sign",
     "mou_review_link_comment",
+    # The guardian's consent request (issue 13, engineer "econsent").
+    "econsent",
+    "econsent_code",
+    "econsent_sign",
 }
 # Signed-link pages left out, with the reason.
 NOT_LINK_PAGES = {
     "account_reset_password_from_key": "allauth: takes a password, shown to no one",
     "account_confirm_email": "allauth: a confirmation button, no text",
 }
-# Text fields the walk does not fill ("page: field" -> the reason). None today.
-NOT_FILLED: dict[str, str] = {}
+# Text fields the walk does not fill ("page: field" -> the reason).
+NOT_FILLED: dict[str, str] = {
+    # Signing needs the one-time code mailed to the guardian, which a marker never is; the
+    # refusal page, which shows both fields again, is still read for unescaped markers.
+    "econsent_sign: code": "a one-time code from the guardian's mail: a marker is not one",
+    "econsent_sign: name": "refused with the code (a marker); its refusal page is read",
+}
 NOT_FILLED_MESSAGE = "the walk could not fill (give a value or a reason): "
 # Markers that are stored but shown on no page, email or PDF, with the reason.
 NOT_SHOWN: dict[str, str] = {}
 # Fields given a value other than the form's own (field name -> value).
-VALUES = {"agree": "on"}
-ROSTER_COLUMNS = ["first_name", "last_name", "preferred_name", "guardian_name", "family_language"]
+VALUES = {
+    "agree": "on",
+    # (languages) Names read as ISO 639 codes, never shown as typed: a marker is no language.
+    "other_languages": "Oromo",
+}
+# (languages) family_language is read as an ISO 639 code: a marker there is a row error.
+ROSTER_COLUMNS = ["first_name", "last_name", "preferred_name", "guardian_name"]
 
 
 _ROW = re.compile(r"-\d+-")  # contacts-0-name and contacts-1-name are one field
@@ -215,9 +229,35 @@ class Walk:
             elif name.startswith("mou_review_link"):
                 mou = self._object("mou")
                 token = mou_link_token(mou, current_version(mou))
+            elif name.startswith("econsent"):
+                token = self._consent_request_token()
             else:
                 raise AssertionError(f"no link for {name!r}: add it to Walk.link")
         return reverse(name, args=[token])
+
+    def _consent_request_token(self) -> str:
+        """A guardian's consent request with a code sent (issue 13, engineer "econsent")."""
+        import datetime
+
+        from referrals.services.consent_requests import (
+            consent_request_create,
+            consent_request_send_code,
+            consent_request_token,
+        )
+        from tests.factories import ReferralFactory, StudentFactory
+
+        counselor = MembershipFactory(district=self.district, role="counselor")
+        student = StudentFactory(district=self.district, guardian_email="guardian@example.org")
+        referral = ReferralFactory(district=self.district, student=student, referred_by=counselor)
+        request = consent_request_create(
+            by=counselor,
+            referral=referral,
+            fields=["name"],
+            purpose="Counseling at school",
+            valid_until=self.district.today() + datetime.timedelta(days=60),
+        )
+        consent_request_send_code(consent_request=request, language="en")
+        return consent_request_token(request)
 
     def path(self, target) -> str:
         if target.district_url is None:

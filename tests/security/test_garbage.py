@@ -171,6 +171,43 @@ def _mou_review_path(name):
     return make
 
 
+def _consent_request_path(name):
+    """A live link to a guardian's consent request (referrals e-consent, issue 13), with a
+    code already sent, so the signing form is there to fill in."""
+
+    def make(client, user):
+        import datetime
+
+        from referrals.services.consent_requests import (
+            consent_request_create,
+            consent_request_send_code,
+            consent_request_token,
+        )
+        from schools.models import Membership
+        from schools.tenancy import tenant_context
+        from tests.factories import MembershipFactory, ReferralFactory, StudentFactory
+
+        with tenant_context(user=user):  # a person may read their own memberships
+            district = (
+                Membership.objects.select_related("district").filter(user=user).first().district
+            )
+        counselor = MembershipFactory(district=district, role="counselor")
+        student = StudentFactory(district=district, guardian_email="guardian@example.org")
+        referral = ReferralFactory(district=district, student=student, referred_by=counselor)
+        with tenant_context(district):
+            request = consent_request_create(
+                by=counselor,
+                referral=referral,
+                fields=["name"],
+                purpose="Counseling at school",
+                valid_until=district.today() + datetime.timedelta(days=60),
+            )
+            consent_request_send_code(consent_request=request, language="en")
+        return reverse(name, args=[consent_request_token(request)])
+
+    return make
+
+
 # Pages outside the districts whose URL carries arguments: URL name -> function(client, user)
 # returning a real path (user: the signed-in person, or for anonymous visitors a viewer of
 # the district). A new one fails the walk until it is added here.
@@ -183,6 +220,10 @@ PATH_MAKERS = {
     "mou_review_link": _mou_review_path("mou_review_link"),
     "mou_review_link_sign": _mou_review_path("mou_review_link_sign"),
     "mou_review_link_comment": _mou_review_path("mou_review_link_comment"),
+    # The guardian's consent request (issue 13, engineer "econsent").
+    "econsent": _consent_request_path("econsent"),
+    "econsent_code": _consent_request_path("econsent_code"),
+    "econsent_sign": _consent_request_path("econsent_sign"),
 }
 
 TARGETS = targets()

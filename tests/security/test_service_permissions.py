@@ -491,6 +491,19 @@ SERVICES: dict[str, list[Case]] = {
             },
         )
     ],
+    # Electronic consent (issue 13, engineer "econsent"): asking the family is recording
+    # consent, the care team's.
+    "referrals.services.consent_requests.consent_request_create": [
+        Case(
+            SEE_STUDENTS,
+            lambda d, w: {
+                "referral": _referral(d, w),
+                "fields": ["name", "grade"],
+                "purpose": "Counseling at school",
+                "valid_until": d.today() + datetime.timedelta(days=90),
+            },
+        )
+    ],
     "partnerships.services.stories.story_publishable_set": [
         Case(
             OFFICE,

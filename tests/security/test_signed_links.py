@@ -285,6 +285,98 @@ class UnsubscribeLink(LinkKind):
             )
 
 
+# --- Electronic consent (issue 13, engineer "econsent") --------------------------------------
+
+
+class _ConsentRequestLink(LinkKind):
+    """The guardian's link to a consent request. No timestamp: the request row carries its
+    expiry (14 days); a signed, replaced or locked request refuses it whatever its age."""
+
+    @property
+    def salt(self):
+        from referrals.services.consent_requests import CONSENT_REQUEST_SALT
+
+        return CONSENT_REQUEST_SALT
+
+    def sign(self, payload, *, key=None, salt=None):
+        return signing.Signer(key=key, salt=salt or self.salt).sign_object(payload)
+
+    def make(self, district):
+        from referrals.services.consent_requests import (
+            consent_request_create,
+            consent_request_token,
+        )
+        from tests.factories import MembershipFactory, ReferralFactory, StudentFactory
+
+        counselor = MembershipFactory(district=district, role="counselor")
+        student = StudentFactory(district=district, guardian_email="guardian@example.org")
+        referral = ReferralFactory(district=district, student=student, referred_by=counselor)
+        with tenant_context(district):
+            request = consent_request_create(
+                by=counselor,
+                referral=referral,
+                fields=["name"],
+                purpose="Counseling at school",
+                valid_until=district.today() + datetime.timedelta(days=60),
+            )
+        payload = {"d": district.pk, "r": request.pk}
+        return Link(consent_request_token(request), payload, {"request": request})
+
+    def expire(self, link, district):
+        return link.objects["request"].expires_at + datetime.timedelta(minutes=1)
+
+    def state(self, link, district):
+        from referrals.models import Consent, ConsentRequest
+
+        request = link.objects["request"]
+        with tenant_context(district):
+            row = ConsentRequest.objects.filter(pk=request.pk).values_list(
+                "status", "code_hash", "code_sends", "code_attempts", "consent_id", "updated_at"
+            )
+            consents = Consent.objects.filter(student_id=request.student_id).values_list("pk")
+            return (list(row), list(consents))
+
+
+class ConsentRequestPage(_ConsentRequestLink):
+    """Reading the request: reusable, and reading changes nothing."""
+
+    name = "econsent"
+    one_time = False
+
+    def use(self, client, token):
+        return client.get(reverse(self.name, args=[token]))
+
+
+class ConsentRequestCode(_ConsentRequestLink):
+    """Asking for a code: asked again while the code is fresh (a second click, a reload), it
+    sends nothing and says a code was sent; only the "new code" button sends another."""
+
+    name = "econsent_code"
+    one_time = False
+
+
+class ConsentRequestSign(_ConsentRequestLink):
+    name = "econsent_sign"
+    used = (200, "Already signed")
+
+    def make(self, district):
+        from referrals.services.consent_requests import consent_request_send_code
+        from schools.models import OutgoingEmail
+
+        link = super().make(district)
+        with tenant_context(district):
+            consent_request_send_code(consent_request=link.objects["request"], language="en")
+        mailed = OutgoingEmail.objects.filter(to=["guardian@example.org"]).order_by("-pk")[0]
+        self.code = re.search(r"\b(\d{6})\b", mailed.body_text).group(1)
+        return link
+
+    def data(self, token):
+        return {"code": getattr(self, "code", "000000"), "name": "Grace Okafor", "agree": "on"}
+
+    def succeeded(self, response):
+        return response.status_code == 200 and "Thank you" in response.content.decode()
+
+
 LINKS = [
     InvitationLink(),
     ListingLink(),
@@ -292,6 +384,9 @@ LINKS = [
     MOUSignLink(),
     MOUCommentLink(),
     UnsubscribeLink(),
+    ConsentRequestPage(),
+    ConsentRequestCode(),
+    ConsentRequestSign(),
 ]
 IDS = [kind.name for kind in LINKS]
 

@@ -119,6 +119,54 @@ def _service_category(district) -> int:
         ).pk
 
 
+# --- Referrals and consents (issue 13, engineer "pages") ------------------------------------
+
+
+def _viewers_school(district):
+    """The school of the district's latest school limit, if any (the role walk's
+    school-limited counselor), else None: a limited member opens only its schools' rows."""
+    from schools.models import MembershipSchool
+    from schools.tenancy import tenant_context
+
+    with tenant_context(district):
+        limit = (
+            MembershipSchool.objects.filter(district=district)
+            .select_related("school")
+            .order_by("-pk")
+            .first()
+        )
+    return limit.school if limit is not None else None
+
+
+def _viewers_student(district):
+    school = _viewers_school(district)
+    if school is None:
+        return StudentFactory(district=district)
+    return StudentFactory(district=district, school=school)
+
+
+def _referral(district) -> int:
+    """A referral sent to the viewing partner's organisation (a partner sees only those), of
+    a student of the viewer's school: every role that may see referrals sees this one."""
+    from django.utils import timezone
+
+    from tests.factories import ReferralFactory
+
+    return ReferralFactory(
+        district=district,
+        student=_viewers_student(district),
+        partner=_viewers_partner(district),
+        status="sent",
+        sent_at=timezone.now(),
+    ).pk
+
+
+def _consent(district) -> int:
+    from tests.factories import ConsentFactory
+
+    return ConsentFactory(district=district, student=_viewers_student(district)).pk
+
+
 # URL argument -> function(district) returning the value for an object of that district.
 OBJECT_MAKERS = {
     "student_id": lambda district: StudentFactory(district=district).pk,
@@ -137,6 +185,8 @@ OBJECT_MAKERS = {
     "goal_id": _goal,
     "category_id": lambda district: _service_category(district),
     "section": lambda district: "purpose",  # an MOU section key (MOU_SECTIONS), not a row
+    "referral_id": _referral,  # issue 13 (pages)
+    "consent_id": _consent,  # issue 13 (pages)
 }
 
 

@@ -17,26 +17,26 @@ from schools.tenancy import tenant_context
 
 DEMO_SLUG = "demo"
 DEMO_SCHOOLS = ["Lincoln High School", "Roosevelt Middle School"]
-# (local id, first, last, preferred, birth date, grade, school index, guardian, language)
+# (local id, first, last, preferred, birth date, grade, school index, guardian, language code)
 DEMO_STUDENTS = [
-    ("D1001", "Ana", "Morales", "", "2009-04-12", "10", 0, "Lucía Morales", "Spanish"),
-    ("D1002", "Benjamin", "Okafor", "Ben", "2008-11-02", "11", 0, "Grace Okafor", "English"),
-    ("D1003", "Chloe", "Nguyen", "", "2010-01-23", "09", 0, "Minh Nguyen", "Vietnamese"),
-    ("D1004", "Daniel", "Kowalski", "Dan", "2007-06-30", "12", 0, "Ewa Kowalski", "Polish"),
-    ("D1005", "Emily", "Johnson", "Em", "2009-09-15", "10", 0, "Sarah Johnson", "English"),
-    ("D1006", "Farah", "Haddad", "", "2008-03-08", "11", 0, "Omar Haddad", "Arabic"),
-    ("D1007", "Gabriel", "Silva", "Gabe", "2010-07-19", "09", 0, "Marta Silva", "Portuguese"),
-    ("D1008", "Hana", "Tanaka", "", "2007-12-01", "12", 0, "Kenji Tanaka", "Japanese"),
-    ("D1009", "Isaiah", "Brooks", "", "2009-05-27", "10", 0, "Tanya Brooks", "English"),
-    ("D1010", "Jasmine", "Patel", "Jas", "2008-08-14", "11", 0, "Ravi Patel", "Gujarati"),
-    ("D2001", "Kevin", "Lopez", "", "2012-02-03", "07", 1, "Rosa Lopez", "Spanish"),
-    ("D2002", "Layla", "Ahmed", "", "2011-10-21", "08", 1, "Yusuf Ahmed", "Somali"),
-    ("D2003", "Mateo", "García", "", "2013-05-09", "06", 1, "Elena García", "Spanish"),
-    ("D2004", "Noah", "Williams", "", "2012-07-25", "07", 1, "Kim Williams", "English"),
-    ("D2005", "Olivia", "Chen", "Liv", "2011-03-17", "08", 1, "Wei Chen", "Mandarin"),
-    ("D2006", "Priya", "Sharma", "", "2013-09-04", "06", 1, "Anil Sharma", "Hindi"),
-    ("D2007", "Quinn", "Murphy", "", "2012-12-12", "07", 1, "Siobhan Murphy", "English"),
-    ("D2008", "Rafael", "Díaz", "Rafa", "2011-06-06", "08", 1, "Carmen Díaz", "Spanish"),
+    ("D1001", "Ana", "Morales", "", "2009-04-12", "10", 0, "Lucía Morales", "es"),
+    ("D1002", "Benjamin", "Okafor", "Ben", "2008-11-02", "11", 0, "Grace Okafor", "en"),
+    ("D1003", "Chloe", "Nguyen", "", "2010-01-23", "09", 0, "Minh Nguyen", "vi"),
+    ("D1004", "Daniel", "Kowalski", "Dan", "2007-06-30", "12", 0, "Ewa Kowalski", "pl"),
+    ("D1005", "Emily", "Johnson", "Em", "2009-09-15", "10", 0, "Sarah Johnson", "en"),
+    ("D1006", "Farah", "Haddad", "", "2008-03-08", "11", 0, "Omar Haddad", "ar"),
+    ("D1007", "Gabriel", "Silva", "Gabe", "2010-07-19", "09", 0, "Marta Silva", "pt"),
+    ("D1008", "Hana", "Tanaka", "", "2007-12-01", "12", 0, "Kenji Tanaka", "ja"),
+    ("D1009", "Isaiah", "Brooks", "", "2009-05-27", "10", 0, "Tanya Brooks", "en"),
+    ("D1010", "Jasmine", "Patel", "Jas", "2008-08-14", "11", 0, "Ravi Patel", "gu"),
+    ("D2001", "Kevin", "Lopez", "", "2012-02-03", "07", 1, "Rosa Lopez", "es"),
+    ("D2002", "Layla", "Ahmed", "", "2011-10-21", "08", 1, "Yusuf Ahmed", "so"),
+    ("D2003", "Mateo", "García", "", "2013-05-09", "06", 1, "Elena García", "es"),
+    ("D2004", "Noah", "Williams", "", "2012-07-25", "07", 1, "Kim Williams", "en"),
+    ("D2005", "Olivia", "Chen", "Liv", "2011-03-17", "08", 1, "Wei Chen", "cmn"),
+    ("D2006", "Priya", "Sharma", "", "2013-09-04", "06", 1, "Anil Sharma", "hi"),
+    ("D2007", "Quinn", "Murphy", "", "2012-12-12", "07", 1, "Siobhan Murphy", "en"),
+    ("D2008", "Rafael", "Díaz", "Rafa", "2011-06-06", "08", 1, "Carmen Díaz", "es"),
 ]
 # The partner directory: (name, fields, services, contacts, schools, active MOU services).
 DEMO_PARTNERS = [
@@ -49,7 +49,7 @@ DEMO_PARTNERS = [
             "phone": "555-0140",
             "city": "Springfield",
             "state": "CA",
-            "languages": ["English", "Spanish"],
+            "languages": ["en", "es"],
             "delivery_modes": ["on_site", "telehealth"],
             "payments": ["medicaid", "sliding_scale"],
             "min_age": 5,
@@ -66,7 +66,7 @@ DEMO_PARTNERS = [
         {
             "kind": "youth",
             "description": "Volunteer mentors who meet students weekly after school.",
-            "languages": ["English"],
+            "languages": ["en"],
             "delivery_modes": ["on_site"],
             "payments": ["free"],
             "min_age": 11,
@@ -85,7 +85,7 @@ DEMO_PARTNERS = [
         {
             "kind": "social_services",
             "description": "Weekend food bags and a family pantry.",
-            "languages": ["English", "Spanish", "Vietnamese"],
+            "languages": ["en", "es", "vi"],
             "delivery_modes": ["at_partner"],
             "payments": ["free"],
             "intake": "accepting",

@@ -271,13 +271,14 @@ STREETS = [
 # fmt: on
 STREET_KINDS = ["Street", "Avenue", "Road", "Boulevard", "Drive", "Lane", "Way", "Court"]
 
-# Family languages: mostly English and Spanish, then a tail (as a district's roster says it).
+# Family languages as ISO 639 codes (core/languages.py): mostly English and Spanish, then
+# a tail (Vietnamese, Arabic, Chinese, Somali, Hmong, Haitian Creole, Tagalog, ... K'iche').
 # fmt: off
 LANGUAGE_TAIL = [
-    ("Vietnamese", 9), ("Arabic", 8), ("Chinese", 7), ("Somali", 4), ("Hmong", 3),
-    ("Haitian Creole", 3), ("Tagalog", 4), ("Russian", 3), ("Portuguese", 3), ("Korean", 3),
-    ("Polish", 3), ("Ukrainian", 2), ("Urdu", 3), ("Gujarati", 2), ("Amharic", 2),
-    ("French", 2), ("Nepali", 2), ("Swahili", 1), ("Pashto", 1), ("K'iche'", 1),
+    ("vi", 9), ("ar", 8), ("zh", 7), ("so", 4), ("hmn", 3),
+    ("ht", 3), ("tl", 4), ("ru", 3), ("pt", 3), ("ko", 3),
+    ("pl", 3), ("uk", 2), ("ur", 3), ("gu", 2), ("am", 2),
+    ("fr", 2), ("ne", 2), ("sw", 1), ("ps", 1), ("quc", 1),
 ]
 # fmt: on
 

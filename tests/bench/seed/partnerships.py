@@ -180,7 +180,7 @@ def _partners(
             created = min(created, business_moment(rng, district.zone, listed))
             created = max(created, district.created_at + DAY)
         area = rng.choice(district.area_codes)
-        languages = ["English"] + (["Spanish"] if rng.random() < 0.6 else [])
+        languages = ["en"] + (["es"] if rng.random() < 0.6 else [])
         if rng.random() < 0.15:
             languages.append(rng.choices(*zip(*names.LANGUAGE_TAIL, strict=True))[0])
         clinical = kind in ("mental_health", "healthcare")
@@ -292,7 +292,7 @@ def _partners(
                     if rng.random() < 0.85
                     else "",
                     f"{area}-555-01{rng.randint(0, 99):02d}" if rng.random() < 0.7 else "",
-                    "Spanish" if last in names.HISPANIC_SURNAMES and rng.random() < 0.2 else "",
+                    "es" if last in names.HISPANIC_SURNAMES and rng.random() < 0.2 else "",
                     roles,
                     rng.random() < 0.5,
                     district.id,

@@ -571,9 +571,9 @@ def student_rows(ctx: Seed, rng, district: DistrictSeed, ids: list[int]) -> list
                 phone = f"{rng.choice(district.area_codes)}-555-01{rng.randint(0, 99):02d}"
             draw = rng.random()
             if hispanic:
-                language = "Spanish" if draw < 0.55 else "English"
+                language = "es" if draw < 0.55 else "en"
             elif draw < 0.9:
-                language = "English"
+                language = "en"
             else:
                 language = rng.choices(_TAIL, _TAIL_WEIGHTS)[0]
             if rng.random() < 0.02:
