@@ -14,7 +14,14 @@ import uuid
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from partnerships.models import Partner
-from referrals.models import Consent, ConsentRevocation, EmergencyOverride, VerbalAgreement
+from referrals.models import (
+    Consent,
+    ConsentRequest,
+    ConsentRevocation,
+    EmergencyOverride,
+    VerbalAgreement,
+)
+from referrals.services.consent_requests import consent_request_create
 from referrals.services.consents import (
     consent_record_form,
     consent_revoke,
@@ -204,6 +211,17 @@ def seed_referrals(district) -> None:
                     valid_until=today + datetime.timedelta(days=200),
                     form=_form_pdf(student.guardian_name, partner.name, signed_on),
                 )
+        if what == "needs_consent":
+            if not ConsentRequest.objects.for_district(district).filter(referral=referral):
+                consent_request_create(
+                    by=counselor,
+                    referral=referral,
+                    fields=details["shared_fields"],
+                    purpose=f"Referral {referral.reference} to {partner.name} for counseling "
+                    "and family support",
+                    valid_until=today + datetime.timedelta(days=200),
+                )
+            continue
         if what == "emergency" and not EmergencyOverride.objects.filter(referral=referral):
             emergency_override_declare(
                 by=counselor,

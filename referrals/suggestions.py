@@ -26,7 +26,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, Upper
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from core.languages import language_name, normalize_code
@@ -43,12 +43,23 @@ STUDENT_MATCHES = 10
 _MAX_WORDS = 3
 
 
+def prefix_range(word: str) -> tuple[str, str]:
+    """The keys that start with `word` (lower-cased) are those in [low, high): high is low
+    with its last character one code point on ("C" collation: code point order)."""
+    low = word.lower()
+    following = min(ord(low[-1]) + 1, 0x10FFFF)
+    if 0xD800 <= following <= 0xDFFF:  # surrogates are not characters PostgreSQL stores
+        following = 0xE000
+    return low, low[:-1] + chr(following)
+
+
 def student_matches(membership: Membership, query: str, *, limit: int = STUDENT_MATCHES):
     """Up to `limit` enrolled students the membership may refer whose last, first or preferred
     name or student id starts with each word typed, by name, with their schools.
 
-    One query: the district first, then the member's schools, prefix matches (so an index on
-    the upper-cased names can serve them), LIMIT and no COUNT. Nothing for an empty query.
+    One query: the district first, then the member's schools, prefix matches as ranges on
+    the lower-cased keys (Student.last_name_key, ...: an index serves them under row-level
+    security), LIMIT and no COUNT. Nothing for an empty query.
     """
     # A NUL byte cannot reach PostgreSQL; a word longer than any name matches nothing.
     words = [word[:100] for word in query.replace("\x00", "").split()[:_MAX_WORDS]]
@@ -56,11 +67,12 @@ def student_matches(membership: Membership, query: str, *, limit: int = STUDENT_
         return []
     students = students_visible_to(membership).filter(active=True)
     for word in words:
+        low, high = prefix_range(word)
         students = students.filter(
-            Q(last_name__istartswith=word)
-            | Q(first_name__istartswith=word)
-            | Q(preferred_name__istartswith=word)
-            | Q(local_id__istartswith=word)
+            Q(last_name_key__gte=low, last_name_key__lt=high)
+            | Q(first_name_key__gte=low, first_name_key__lt=high)
+            | Q(preferred_name_key__gte=low, preferred_name_key__lt=high)
+            | Q(local_id_key__gte=low, local_id_key__lt=high)
         )
     return list(
         students.select_related("school")
@@ -76,10 +88,10 @@ def student_matches(membership: Membership, query: str, *, limit: int = STUDENT_
             "school__id",
             "school__name",
         )
-        # By the upper-cased names: no index gives this order, so PostgreSQL finds the few
-        # matches through the prefix indexes and sorts them, instead of walking the whole
-        # district in name order until ten match (slow when the matches come late).
-        .order_by(Upper("last_name"), Upper("first_name"), "pk")[:limit]
+        # Not in the order of any index: PostgreSQL finds the few matches through the
+        # (district, key) indexes and sorts them, instead of walking the whole district
+        # in name order until ten match (slow when the matches come late).
+        .order_by("last_name_key", "first_name_key", "pk")[:limit]
     )
 
 

@@ -366,7 +366,29 @@ class MembershipSchool(TenantModel):
 # --- Students ----------------------------------------------------------------------------
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+def _prefix_key(field: str, max_length: int) -> models.GeneratedField:
+    """A lower-cased copy of a name column in the "C" collation, kept by PostgreSQL.
+
+    Prefix search compares it with plain `>=` and `<`: those operators are leakproof, so
+    under row-level security PostgreSQL still uses the (district, key) index, which it
+    cannot do for LIKE or for lower()/upper() (not leakproof). Accents are kept: a search
+    column that also folds them is later work (issue 16).
+    """
+    return models.GeneratedField(
+        expression=Lower(field),
+        output_field=models.CharField(max_length=max_length, db_collation="C"),
+        db_persist=True,
+        editable=False,
+    )
+
+
+# The prefix keys are derived columns: history keeps the names they come from.
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    exclude=["last_name_key", "first_name_key", "preferred_name_key", "local_id_key"],
+)
 class Student(TenantModel):
     school = models.ForeignKey(
         School, on_delete=models.PROTECT, related_name="students", verbose_name=_("school")
@@ -394,6 +416,10 @@ class Student(TenantModel):
         _("family language as written"), max_length=35, blank=True, default="", db_default=""
     )
     active = models.BooleanField(_("enrolled"), default=True)
+    last_name_key = _prefix_key("last_name", 100)
+    first_name_key = _prefix_key("first_name", 100)
+    preferred_name_key = _prefix_key("preferred_name", 100)
+    local_id_key = _prefix_key("local_id", 64)
 
     class Meta:
         verbose_name = _("student")
@@ -407,6 +433,10 @@ class Student(TenantModel):
         indexes = [
             models.Index(fields=["district", "school", "last_name"], name="student_school_idx"),
             models.Index(fields=["district", "last_name", "first_name"], name="student_name_idx"),
+            models.Index(fields=["district", "last_name_key"], name="student_last_key_idx"),
+            models.Index(fields=["district", "first_name_key"], name="student_first_key_idx"),
+            models.Index(fields=["district", "preferred_name_key"], name="student_pref_key_idx"),
+            models.Index(fields=["district", "local_id_key"], name="student_local_key_idx"),
         ]
 
     def __str__(self):

@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from referrals.models import (
     Consent,
+    ConsentRequest,
     ConsentRevocation,
     Disclosure,
     EmergencyOverride,
@@ -30,6 +31,9 @@ def _counts(district):
             "revoked": ConsentRevocation.objects.for_district(district).count(),
             "overrides": EmergencyOverride.objects.for_district(district).count(),
             "verbal": VerbalAgreement.objects.for_district(district).count(),
+            "requests": ConsentRequest.objects.for_district(district)
+            .filter(status="pending")
+            .count(),
             "disclosures": Disclosure.objects.for_district(district).count(),
         }
 
@@ -47,6 +51,7 @@ def test_demo_has_referrals_at_every_step_and_reseeding_adds_nothing(settings, t
     assert first["revoked"] == 1
     assert first["overrides"] == 1
     assert first["verbal"] == 1
+    assert first["requests"] == 1  # the Morales family has a consent request waiting
     # Every identifiable send wrote its disclosure: consent, emergency, then revoked consent.
     assert first["disclosures"] == 3
 

@@ -226,3 +226,13 @@ def test_at_most_the_limit_and_a_fixed_number_of_queries(
 
     assert len(suggestions) == 8
     assert all("MOU in force" in s.fits for s in suggestions)
+
+
+def test_prefix_range_covers_exactly_the_words_that_start_with_the_prefix():
+    from referrals.suggestions import prefix_range
+
+    low, high = prefix_range("MAR")
+    assert (low, high) == ("mar", "mas")
+    assert low <= "martinez" < high and not (low <= "mas" < high)
+    # The code point after U+D7FF is a surrogate, which cannot be stored: skip past them.
+    assert prefix_range("a\ud7ff")[1] == "a\ue000"
