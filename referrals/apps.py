@@ -8,7 +8,7 @@ class ReferralsConfig(AppConfig):
     name = "referrals"
 
     def ready(self):
-        from referrals.models import ReferralStatus
+        from referrals.models import ConsentRequestState, ReferralStatus
         from referrals.rules import Urgency
         from referrals.views.consents import (
             student_consents_section,
@@ -54,4 +54,10 @@ class ReferralsConfig(AppConfig):
             "referral_urgency",
             Urgency,
             {"routine": "neutral", "urgent": "warning", "emergency": "danger"},
+        )
+        # (pages2) A consent request on the referral page: expired and withdrawn are neutral.
+        register_tones(
+            "consent_request_state",
+            ConsentRequestState,
+            {"pending": "info", "signed": "success", "locked": "warning"},
         )

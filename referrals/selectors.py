@@ -314,3 +314,34 @@ def consent_requests_for(membership: Membership, referral: Referral) -> list:
         .defer("consent__form")
         .order_by("-created_at", "-pk")
     )
+
+
+# --- Verbal agreements (issue 13, engineer "pages2") ------------------------------------------
+
+
+def _verbal_agreements(membership: Membership):
+    from referrals.models import VerbalAgreement
+
+    if not can(membership, "consent.record") or membership.role == Role.PARTNER:
+        return VerbalAgreement.objects.none()
+    return (
+        VerbalAgreement.objects.for_district(membership.district_id)
+        .select_related("partner", "recorded_by__user")
+        .order_by("-at", "-pk")
+    )
+
+
+def verbal_agreements_for(membership: Membership, referral: Referral) -> list:
+    """The verbal agreements noted on a referral, newest first, with who noted them; for the
+    care team only (a family's words are never a partner's to read). One query."""
+    if membership.district_id != referral.district_id:
+        return []
+    return list(_verbal_agreements(membership).filter(referral_id=referral.pk))
+
+
+def verbal_agreements_of(membership: Membership, student) -> list:
+    """The student's verbal agreements, newest first, with partner and who noted them; for
+    the care team only. One query."""
+    if membership.district_id != student.district_id:
+        return []
+    return list(_verbal_agreements(membership).filter(student_id=student.pk))

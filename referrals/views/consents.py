@@ -25,6 +25,7 @@ from referrals.selectors import (
     referrals_visible_to,
     student_disclosures,
     student_referrals,
+    verbal_agreements_of,
 )
 from referrals.services.consents import (
     consent_record_form,
@@ -362,7 +363,8 @@ def student_referrals_section(request, student) -> dict:
 
 
 def student_consents_section(request, student) -> dict:
-    """The student's consents, revoked ones marked (one query)."""
+    """The student's consents, revoked ones marked with who revoked them and why, and the
+    verbal agreements noted (two queries)."""
     labels = dict(IDENTIFIABLE_FIELDS)
     consents = consents_of(request.membership, student)
     today = request.district.today()
@@ -371,7 +373,11 @@ def student_consents_section(request, student) -> dict:
         consent.has_form = consent.method == ConsentMethod.SIGNED_FORM
         consent.revoked = _has_revocation(consent)
         consent.expired = consent.valid_until < today
-    return {"consents": consents}
+    return {
+        "consents": consents,
+        # (pages2) Notes, never consents: listed apart so no one reads them as one.
+        "verbal_agreements": verbal_agreements_of(request.membership, student),
+    }
 
 
 def student_disclosures_section(request, student) -> dict:

@@ -20,17 +20,19 @@ from django.views.decorators.http import require_GET
 from core.htmx import render_page_or_fragment
 from core.languages import language_name
 from partnerships.selectors.categories import service_labels
-from referrals.models import ReferralStatus
+from referrals.models import ConsentRequestState, ReferralStatus
 from referrals.rules import IDENTIFIABLE_FIELD_LABELS, IDENTIFIABLE_FIELDS, PAYMENT_CHOICES
 from referrals.selectors import (
     access_referral_logged,
     concern_labels,
+    consent_requests_for,
     covering_consent,
     emergency_override_list,
     may_read_confidential_notes,
     referral_disclosures,
     referral_emergency,
     referral_list,
+    verbal_agreements_for,
 )
 from referrals.services.referrals import emergency_override_declare, referral_send
 from schools.access_log import access_log_record
@@ -177,6 +179,17 @@ def _consent_panel(referral, today: datetime.date) -> dict:
     return {"state": "covered", "consent": consent} if consent else {"state": "uncovered"}
 
 
+def with_states(consent_requests):
+    """Each consent request with its `current_state` and `state_label` (waiting, signed,
+    expired, locked or withdrawn), read at one moment for the whole list."""
+    now = timezone.now()
+    for consent_request in consent_requests:
+        state = ConsentRequestState(consent_request.state(now))
+        consent_request.current_state = state.value
+        consent_request.state_label = state.label
+    return consent_requests
+
+
 def _detail(request, referral, *, send_errors=(), status=200):
     membership = request.membership
     district = request.district
@@ -207,6 +220,9 @@ def _detail(request, referral, *, send_errors=(), status=200):
             "can_declare": can(membership, "emergency.declare"),
             "can_see_student": can(membership, "students.view"),
             "send_errors": list(send_errors),
+            # (pages2) Notes and e-consent requests: the care team's, never a partner's.
+            "verbal_agreements": verbal_agreements_for(membership, referral),
+            "consent_requests": with_states(consent_requests_for(membership, referral)),
         }
     )
     if referral.is_draft:

@@ -244,7 +244,13 @@ _SKIP = {"id", "created_at", "updated_at", "district"}
 
 
 def _student_columns() -> list:
-    return [f for f in Student._meta.concrete_fields if f.name not in _SKIP]
+    # (issue 13, pages2) Generated columns (the prefix search keys) are the database's to
+    # fill: an INSERT naming them is refused.
+    return [
+        f
+        for f in Student._meta.concrete_fields
+        if f.name not in _SKIP and not getattr(f, "generated", False)
+    ]
 
 
 def _upsert(by: Membership, fields: list[str], new_rows, changed_rows, *, roster_import) -> None:

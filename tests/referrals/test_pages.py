@@ -596,3 +596,193 @@ def test_the_overrides_list_is_404_to_another_district(client, district, other_d
     client.force_login(outsider.user)
 
     assert client.get(f"/{district.slug}/referrals/emergencies/").status_code == 404
+
+
+# --- E-consent requests and verbal agreements on a referral (engineer "pages2") ----------------
+
+GUARDIAN = "grace.okafor@example.org"
+
+
+def student_url(student):
+    return f"/{student.district.slug}/students/{student.pk}/"
+
+
+@pytest.fixture
+def asked(district, student, draft, counselor):
+    """A pending e-consent request for the draft, sent to the guardian on the record."""
+    from referrals.services.consent_requests import consent_request_create
+
+    with tenant_context(district):
+        student.guardian_email = GUARDIAN
+        student.save(update_fields=["guardian_email"])
+    return act(
+        consent_request_create,
+        by=counselor,
+        referral=draft,
+        fields=["name", "grade"],
+        purpose="Referral to Riverbend Counseling for therapy.",
+        valid_until=district.today() + datetime.timedelta(days=120),
+    )
+
+
+def test_a_pending_consent_request_is_listed_on_the_draft(client, signed_in, draft, asked):
+    signed_in("counselor")
+
+    page = text(client.get(detail_url(draft)))
+
+    assert "Consent requests by email" in page
+    assert asked.reference in page
+    assert GUARDIAN in page
+    assert "Waiting for the family" in page
+    assert "None yet" in page  # no consent made yet
+
+
+def test_a_draft_without_requests_lists_none(client, signed_in, draft):
+    signed_in("counselor")
+
+    assert "Consent requests by email" not in text(client.get(detail_url(draft)))
+
+
+def test_a_signed_request_shows_the_consent_it_made_and_an_expired_one_says_so(
+    client, district, signed_in, draft, asked, student, partner
+):
+    from referrals.models import ConsentRequest
+
+    consent = ConsentFactory(
+        district=district,
+        student=student,
+        partner=partner,
+        method="electronic",
+        form=None,
+        recorded_by=None,
+        verified_address=GUARDIAN,
+        consenter_name="Grace Okafor",
+    )
+    with tenant_context(district):
+        ConsentRequest.objects.filter(pk=asked.pk).update(
+            status="signed", consent=consent, signed_at=timezone.now()
+        )
+    signed_in("counselor")
+
+    page = text(client.get(detail_url(draft)))
+
+    assert "Waiting for the family" not in page
+    assert ">Signed<" in page
+    assert f"{consent.reference}, valid until" in page
+    assert "Signed by Grace Okafor" in page
+
+    with tenant_context(district):
+        ConsentRequest.objects.filter(pk=asked.pk).update(
+            status="pending", consent=None, signed_at=None, expires_at=timezone.now()
+        )
+
+    assert ">Expired<" in text(client.get(detail_url(draft)))
+
+
+def test_a_partner_member_never_sees_the_consent_requests(
+    client, district, signed_in, counselor, draft, asked, student, partner
+):
+    from referrals.services.referrals import referral_send
+
+    ConsentFactory(district=district, student=student, partner=partner)
+    act(referral_send, by=counselor, referral=draft)
+    signed_in("counselor")
+    assert asked.reference in text(client.get(detail_url(draft)))  # the care team does
+
+    signed_in("partner", partner=partner)
+    response = client.get(detail_url(draft))
+
+    assert response.status_code == 200
+    page = text(response)
+    assert asked.reference not in page
+    assert GUARDIAN not in page
+    assert "Consent requests by email" not in page
+
+
+def test_a_verbal_agreement_note_shows_on_the_referral_and_the_student_page(
+    client, district, signed_in, counselor, draft, student, partner
+):
+    from referrals.services.consents import verbal_agreement_record
+
+    note = "Mother agreed by phone on Monday to a referral to Riverbend."
+    act(
+        verbal_agreement_record,
+        by=counselor,
+        student=student,
+        note=note,
+        partner=partner,
+        referral=draft,
+    )
+    signed_in("counselor")
+
+    referral_page = text(client.get(detail_url(draft)))
+    student_page = text(client.get(student_url(student)))
+
+    assert "Verbal agreements" in referral_page and note in referral_page
+    assert "never allow sharing" in referral_page
+    assert note in student_page
+    assert "about Riverbend Counseling" in student_page
+
+
+def test_a_partner_never_sees_a_verbal_agreement(
+    client, district, signed_in, counselor, draft, student, partner
+):
+    from referrals.services.referrals import referral_send
+
+    note = "Father agreed in person at pickup."
+    VerbalAgreementFactory(
+        district=district, student=student, partner=partner, referral=draft, note=note
+    )
+    ConsentFactory(district=district, student=student, partner=partner)
+    act(referral_send, by=counselor, referral=draft)
+    signed_in("partner", partner=partner)
+
+    response = client.get(detail_url(draft))
+
+    assert response.status_code == 200
+    assert note not in text(response)
+
+
+def test_a_revocation_shows_who_revoked_and_why_on_the_student_page(
+    client, district, signed_in, student, partner
+):
+    consent = ConsentFactory(district=district, student=student, partner=partner)
+    ConsentRevocationFactory(
+        district=district,
+        consent=consent,
+        revoked_by_name="Grace Okafor",
+        reason="The family chose a clinic closer to home.",
+    )
+    signed_in("counselor")
+
+    page = text(client.get(student_url(student)))
+
+    assert "By Grace Okafor" in page
+    assert "Reason: The family chose a clinic closer to home." in page
+
+
+def test_the_referral_page_costs_the_same_queries_with_many_requests_and_notes(
+    client, district, signed_in, counselor, draft, asked, student, partner, count_queries
+):
+    from referrals.services.consent_requests import consent_request_create
+
+    VerbalAgreementFactory(district=district, student=student, partner=partner, referral=draft)
+    signed_in("counselor")
+    client.get(detail_url(draft))  # warm the session
+
+    one = count_queries(lambda: client.get(detail_url(draft)))
+    for _ in range(11):  # each replaces the last: cancelled ones stay listed
+        act(
+            consent_request_create,
+            by=counselor,
+            referral=draft,
+            fields=["name"],
+            purpose="Therapy at Riverbend.",
+            valid_until=district.today() + datetime.timedelta(days=90),
+        )
+        VerbalAgreementFactory(district=district, student=student, partner=partner, referral=draft)
+    many_page = text(client.get(detail_url(draft)))
+    many = count_queries(lambda: client.get(detail_url(draft)))
+
+    assert many_page.count("Withdrawn or replaced") == 11
+    assert one == many

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime
 import io
 import re
 
@@ -81,9 +82,24 @@ ORDER = [
     ("roster_import", "admin"),
     ("roster_import_detail", "admin"),
     ("partner_import", "admin"),
+    # Consent and a draft referral of the roster's (marked) student to the walk's partner
+    # (issue 13, engineer "pages2"): a signed form uploaded, then revoked; a verbal
+    # agreement noted on the referral; an emergency declared for it.
+    ("consent_new", "admin"),
+    ("consent_revoke", "admin"),
+    ("verbal_agreement_new", "admin"),
+    ("referral_emergency", "admin"),
 ]
 # Forms without a text field posted anyway: the MOU's life goes through them.
-ACTIONS = {"mou_submit", "mou_approve", "partner_verification_send", "roster_import_detail"}
+# (pages2) The roster's upload form has a file and no text field: without it here the roster
+# was never posted, and no student carried a marker.
+ACTIONS = {
+    "mou_submit",
+    "mou_approve",
+    "partner_verification_send",
+    "roster_import",
+    "roster_import_detail",
+}
 # Who fills the district pages that an administrator cannot.
 PARTNER_PAGES = {"partner_own", "mou_partner_comment"}
 # Pages outside the districts that take a member's or a contact's text (signed links).
@@ -119,6 +135,10 @@ VALUES = {
     "agree": "on",
     # (languages) Names read as ISO 639 codes, never shown as typed: a marker is no language.
     "other_languages": "Oromo",
+    # (pages2) A consent's last day must be after today (the form's own value is blank).
+    "valid_until": (timezone.localdate() + datetime.timedelta(days=180)).isoformat(),
+    # (pages2) A threat is written out (at least THREAT_MIN_CHARS): the marker, then words.
+    "threat": lambda marker: f"{marker} said they would hurt someone after school today",
 }
 # (languages) family_language is read as an ISO 639 code: a marker there is a row error.
 ROSTER_COLUMNS = ["first_name", "last_name", "preferred_name", "guardian_name"]
@@ -201,7 +221,41 @@ class Walk:
             if argument in found:
                 row = found[argument]().order_by("-pk").first()
                 return row.pk if row is not None else None
+            if argument == "consent_id":  # (pages2) the consent the walk uploaded
+                return self._consent()
+        if argument == "referral_id":  # (pages2) a draft no page made: the walk makes one
+            return self._draft_referral()
         return None
+
+    def _consent(self) -> int | None:
+        from referrals.models import Consent
+
+        row = (
+            Consent.objects.for_district(self.district)
+            .filter(consenter_name__contains="x-probe")
+            .order_by("-pk")
+            .first()
+        )
+        return row.pk if row is not None else None
+
+    def _draft_referral(self) -> int | None:
+        """A draft referral of the roster's marked student to the walk's partner, made once
+        both exist (issue 13, engineer "pages2"); until then, the URL maker's referral."""
+        from schools.models import Student
+        from tests.factories import ReferralFactory
+
+        student_id = self._lookup("student_id")
+        if student_id is None or "partner_id" not in self.ids:
+            return None
+        with self._in_district():
+            referral = ReferralFactory(
+                district=self.district,
+                student=Student.objects.for_district(self.district).get(pk=student_id),
+                partner=self._object("partner"),
+                shared_fields=["name", "grade", "guardian_contact"],
+            )
+        self.ids["referral_id"] = referral.pk
+        return referral.pk
 
     def values(self, arguments) -> dict:
         values = {}
@@ -237,8 +291,6 @@ class Walk:
 
     def _consent_request_token(self) -> str:
         """A guardian's consent request with a code sent (issue 13, engineer "econsent")."""
-        import datetime
-
         from referrals.services.consent_requests import (
             consent_request_create,
             consent_request_send_code,
@@ -312,7 +364,11 @@ class Walk:
             typed[int(marker[9:-1])] = _key(target.name, field.name)
             return marker
 
-        data = form_data(form, text, today=self.today, other=lambda f: VALUES.get(f.name))
+        def other(field):
+            value = VALUES.get(field.name)
+            return value(text(field)) if callable(value) else value  # a marker in its words
+
+        data = form_data(form, text, today=self.today, other=other)
         data.update(self.files(target.name, typed))
         if form.method == "get":
             response = client.get(action, data)
@@ -355,6 +411,9 @@ class Walk:
 
             data = hsds_export(self.district)  # the walk's partner, with its markers
             return {"file": SimpleUploadedFile("directory.zip", data, "application/zip")}
+        if name == "consent_new":  # (pages2) a signed form: checked by content, not name
+            pdf = b"%PDF-1.4\n%signed consent form\n%%EOF\n"
+            return {"form": SimpleUploadedFile("consent.pdf", pdf, "application/pdf")}
         return {}
 
     # --- Everything it made, read back ------------------------------------------------------
