@@ -17,10 +17,11 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import QueryDict
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.htmx import render_page_or_fragment, wants_fragment
+from core.htmx import VARY, render_page_or_fragment, wants_fragment
 from core.languages import parse_language
 from partnerships.models import Partner
 from referrals.forms import ReferralForm
@@ -215,7 +216,10 @@ def _to_page(request):
     """A fragment URL opened as a page: the referral page with the same choices."""
     url = reverse("referral_new", args=[request.district.slug])
     query = request.GET.urlencode()
-    return redirect(f"{url}?{query}" if query else url)
+    response = redirect(f"{url}?{query}" if query else url)
+    # The same URL answers htmx with a fragment: a cache must keep the two apart.
+    patch_vary_headers(response, [VARY])
+    return response
 
 
 @requires("referrals.create")

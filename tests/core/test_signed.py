@@ -186,6 +186,7 @@ def signed_link_of(kind) -> SignedLink:
     from partnerships.services.directory import LISTING_LINK
     from partnerships.services.mous.links import MOU_LINK
     from partnerships.services.unsubscribe import UNSUBSCRIBE_LINK
+    from referrals.services.consent_requests import CONSENT_REQUEST_LINK
     from schools.services.people import INVITATION_LINK
 
     by_url = {
@@ -195,6 +196,9 @@ def signed_link_of(kind) -> SignedLink:
         "mou_review_link_sign": MOU_LINK,
         "mou_review_link_comment": MOU_LINK,
         "contact_unsubscribe": UNSUBSCRIBE_LINK,
+        "econsent": CONSENT_REQUEST_LINK,
+        "econsent_code": CONSENT_REQUEST_LINK,
+        "econsent_sign": CONSENT_REQUEST_LINK,
     }
     return by_url[kind.name]
 

@@ -42,7 +42,7 @@ def three_partners(district):
         district,
         name="Harbor Counseling",
         services=[("therapy", "Teen therapy")],
-        languages=["Spanish"],
+        languages=["es"],
         intake="accepting",
         schools=[north],
     )
