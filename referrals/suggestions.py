@@ -26,7 +26,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Upper
 from django.utils.translation import gettext as _
 
 from core.languages import language_name, normalize_code
@@ -91,7 +91,7 @@ def student_matches(membership: Membership, query: str, *, limit: int = STUDENT_
         # Not in the order of any index: PostgreSQL finds the few matches through the
         # (district, key) indexes and sorts them, instead of walking the whole district
         # in name order until ten match (slow when the matches come late).
-        .order_by("last_name_key", "first_name_key", "pk")[:limit]
+        .order_by(Upper("last_name"), Upper("first_name"), "pk")[:limit]
     )
 
 

@@ -91,6 +91,8 @@ class DistrictForm(forms.ModelForm):
             "mfa_required",
             "student_self_consent_age",
             "referral_response_days",
+            "crisis_protocol",
+            "crisis_protocol_es",
         ]
 
     def clean_slug(self):
