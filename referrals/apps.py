@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ReferralsConfig(AppConfig):
-    """Referral, Consent, ReferralEvent, Disclosure; the partner portal."""
+    """Referrals and their loop, consents, disclosures, requests for help; the partner's
+    side (the intake link, the inbox)."""
 
     name = "referrals"
 
@@ -48,7 +49,16 @@ class ReferralsConfig(AppConfig):
         register_tones(
             "referral_status",
             ReferralStatus,
-            {"draft": "info", "sent": "success", "withdrawn": "neutral"},
+            {
+                "draft": "neutral",
+                "sent": "info",
+                "accepted": "success",
+                "declined": "warning",
+                "scheduled": "info",
+                "in_service": "success",
+                "closed": "neutral",
+                "withdrawn": "neutral",
+            },
         )
         register_tones(
             "referral_urgency",

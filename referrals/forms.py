@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.languages import language_choices, normalize_code
 from partnerships.selectors.categories import service_categories
+from referrals.models import DeclineReason, Outcome
 from referrals.rules import IDENTIFIABLE_FIELDS, PAYMENT_CHOICES, Urgency
 from referrals.selectors import concern_categories
 
@@ -122,3 +123,69 @@ class ReferralForm(forms.Form):
             "shared_fields": data["shared_fields"],
             "confidential_notes": data["confidential_notes"],
         }
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class LoopStepForm(forms.Form):
+    """One step of the loop (referrals.loop.TRANSITIONS): only the fields its action asks
+    for. The service checks the rules (dates, the order of steps) and says what is wrong."""
+
+    reason = forms.ChoiceField(label=_("Why do you decline?"), choices=DeclineReason.choices)
+    appointment_on = forms.DateField(
+        label=_("Date of the first appointment"),
+        widget=DateInput,
+        error_messages={"invalid": _("Give the date as month, day and year.")},
+    )
+    kept_on = forms.DateField(
+        label=_("Date it was kept"),
+        required=False,
+        widget=DateInput,
+        help_text=_("Leave empty if it was on the scheduled date."),
+        error_messages={"invalid": _("Give the date as month, day and year.")},
+    )
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Seen by the school and the partner. No clinical details."),
+    )
+
+    # The fields each action shows (the note always).
+    ACTION_FIELDS = {
+        "accept": (),
+        "decline": ("reason",),
+        "schedule": ("appointment_on",),
+        "kept": ("kept_on",),
+        "missed": (),
+        "update": (),
+        "close": ("outcome",),
+        "withdraw": (),
+    }
+
+    def __init__(self, *args, action: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.action = action
+        keep = {*self.ACTION_FIELDS[action], "note"}
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+        if action == "update":
+            self.fields["note"].required = True
+            self.fields["note"].label = _("Update")
+        if action == "withdraw":
+            self.fields["note"].help_text = _("Why the school withdraws it (seen by the partner).")
+        # Prefix by action: several step forms share one page.
+        self.prefix = action
+
+    def step_arguments(self) -> dict:
+        """The service's keyword arguments from the cleaned data."""
+        data = self.cleaned_data
+        return {name: data.get(name) for name in self.fields if data.get(name) not in (None, "")}

@@ -53,9 +53,59 @@ class ConcernCategory(TenantModel):
 
 
 class ReferralStatus(models.TextChoices):
+    """The loop (issue 14): draft -> sent -> accepted | declined -> scheduled -> in service
+    -> closed; a missed first appointment returns a scheduled referral to accepted. The
+    school withdraws it at any step before it closes. referrals.loop.TRANSITIONS is the
+    one list of the moves allowed."""
+
     DRAFT = "draft", _("Draft")
     SENT = "sent", _("Sent")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    SCHEDULED = "scheduled", _("Appointment scheduled")
+    IN_SERVICE = "in_service", _("In service")
+    CLOSED = "closed", _("Closed")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# Waiting for someone: the school (draft) or the partner (every other open step).
+OPEN_STATUSES = frozenset(
+    {
+        ReferralStatus.DRAFT,
+        ReferralStatus.SENT,
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.SCHEDULED,
+        ReferralStatus.IN_SERVICE,
+    }
+)
+# Sent to the partner and not ended: what a partner sees and acts on.
+WITH_PARTNER_STATUSES = frozenset(
+    {
+        ReferralStatus.SENT,
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.SCHEDULED,
+        ReferralStatus.IN_SERVICE,
+    }
+)
+# Every status a referral can have once it has been sent (the partner's history).
+SENT_STATUSES = WITH_PARTNER_STATUSES | {ReferralStatus.DECLINED, ReferralStatus.CLOSED}
+
+
+class DeclineReason(models.TextChoices):
+    NO_CAPACITY = "no_capacity", _("No capacity")
+    NOT_ELIGIBLE = "not_eligible", _("Not eligible")
+    SERVICE_NOT_OFFERED = "not_offered", _("Service not offered")
+    FAMILY_UNREACHABLE = "unreachable", _("Family unreachable")
+    OTHER = "other", _("Other")
+
+
+class Outcome(models.TextChoices):
+    COMPLETED = "completed", _("Service completed")
+    FAMILY_DECLINED = "family_declined", _("Family declined")
+    UNABLE_TO_REACH = "unable_to_reach", _("Unable to reach")
+    TRANSFERRED = "transferred", _("Transferred")
+    MOVED = "moved", _("Moved")
+    OTHER = "other", _("Other")
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -133,6 +183,41 @@ class Referral(TenantModel):
     # Chosen by the form when it is shown: submitting it twice makes one referral.
     submission_key = models.UUIDField(_("submission key"), editable=False)
 
+    # --- The loop (issue 14) ---
+    # The member who sees the referral through (the referrer at first; reassigned when they
+    # leave). Their caseload.
+    owner = models.ForeignKey(
+        Membership,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("counselor responsible"),
+    )
+    # The last business day on which the partner answers in time (set when sent, from the
+    # MOU's response time or the district's, skipping weekends and closed days).
+    response_due_on = models.DateField(_("answer due by"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    declined_at = models.DateTimeField(_("declined"), null=True, blank=True)
+    decline_reason = models.CharField(
+        _("reason declined"), max_length=12, choices=DeclineReason.choices, blank=True
+    )
+    # The next (first) appointment's date, the district's calendar.
+    appointment_on = models.DateField(_("appointment"), null=True, blank=True)
+    # The date the first appointment was kept.
+    first_appointment_on = models.DateField(_("first appointment kept"), null=True, blank=True)
+    no_shows = models.PositiveSmallIntegerField(_("missed appointments"), default=0)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    # The declined referral this one sends again, to another partner.
+    resent_from = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="resent_as",
+        verbose_name=_("sent again from"),
+    )
+
     class Meta:
         verbose_name = _("referral")
         verbose_name_plural = _("referrals")
@@ -142,9 +227,23 @@ class Referral(TenantModel):
                 fields=["district", "submission_key"], name="referral_submission_once"
             ),
             models.CheckConstraint(
-                condition=~models.Q(status=ReferralStatus.SENT)
+                condition=models.Q(status__in=[ReferralStatus.DRAFT, ReferralStatus.WITHDRAWN])
                 | (models.Q(partner__isnull=False) & models.Q(sent_at__isnull=False)),
                 name="referral_sent_has_partner",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=ReferralStatus.DECLINED) | ~models.Q(decline_reason=""),
+                name="referral_declined_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=ReferralStatus.CLOSED)
+                | (~models.Q(outcome="") & models.Q(closed_at__isnull=False)),
+                name="referral_closed_has_outcome",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=ReferralStatus.SCHEDULED)
+                | models.Q(appointment_on__isnull=False),
+                name="referral_scheduled_has_date",
             ),
         ]
         indexes = [
@@ -153,6 +252,8 @@ class Referral(TenantModel):
             ),
             models.Index(fields=["district", "status", "referred_on"], name="referral_status_idx"),
             models.Index(fields=["district", "partner", "status"], name="referral_partner_idx"),
+            models.Index(fields=["district", "owner", "status"], name="referral_owner_idx"),
+            models.Index(fields=["district", "status", "response_due_on"], name="referral_due_idx"),
         ]
 
     def __str__(self):
@@ -171,6 +272,18 @@ class Referral(TenantModel):
     def is_consultation(self) -> bool:
         """De-identified: carries none of the student's identifiable fields."""
         return not self.shared_fields
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, today: datetime.date) -> bool:
+        """Sent, not answered, and past the last business day of the response time."""
+        return (
+            self.status == ReferralStatus.SENT
+            and self.response_due_on is not None
+            and today > self.response_due_on
+        )
 
 
 # --- Consent --------------------------------------------------------------------------------
@@ -645,3 +758,240 @@ class ConsentRequest(TenantModel):
         if not self.code_hash or self.code_sent_at is None:
             return False
         return (now or timezone.now()) < self.code_sent_at + CONSENT_CODE_VALID_FOR
+
+
+# --- The loop's record (issue 14) -----------------------------------------------------------
+
+
+class StepKind(models.TextChoices):
+    SENT = "sent", _("Sent")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    SCHEDULED = "scheduled", _("Appointment scheduled")
+    KEPT = "kept", _("First appointment kept")
+    MISSED = "missed", _("Appointment missed")
+    UPDATED = "updated", _("Update")
+    CLOSED = "closed", _("Closed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    RESENT = "resent", _("Sent to another partner")
+    REASSIGNED = "reassigned", _("Reassigned")
+    REMINDED_PARTNER = "reminded_partner", _("Partner reminded: answer overdue")
+    REMINDED_COUNSELOR = "reminded_counselor", _("Counselor told: answer overdue")
+
+
+class ReferralStep(TenantModel):
+    """One step of a referral's loop: what changed, who did it, when, and their note (the
+    timeline). Append-only. Written by the loop's services only (referrals.services.loop)."""
+
+    append_only = True
+
+    referral = models.ForeignKey(
+        Referral, on_delete=models.PROTECT, related_name="steps", verbose_name=_("referral")
+    )
+    kind = models.CharField(_("what happened"), max_length=20, choices=StepKind.choices)
+    from_status = models.CharField(_("from"), max_length=10, blank=True)
+    to_status = models.CharField(_("to"), max_length=10, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    # Who: a member (staff, or a signed-in partner member), or a partner's contact acting
+    # from the emailed link; neither for Trellis's own reminders.
+    by = models.ForeignKey(
+        Membership,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    by_contact = models.ForeignKey(
+        "partnerships.Contact",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by partner contact"),
+    )
+    note = models.TextField(_("note"), blank=True)
+    # What the step recorded: {"reason": ...}, {"outcome": ...}, {"appointment_on": ISO date},
+    # {"to": membership id}, {"referral": id of the referral sent again}.
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("referral step")
+        verbose_name_plural = _("referral steps")
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(by__isnull=True) | models.Q(by_contact__isnull=True),
+                name="referral_step_one_actor",
+            ),
+        ]
+        indexes = [models.Index(fields=["district", "referral", "at"], name="referral_step_idx")]
+
+    def __str__(self):
+        return f"{self.referral_id} {self.kind}"
+
+
+class ReminderAudience(models.TextChoices):
+    PARTNER = "partner", _("Partner")
+    COUNSELOR = "counselor", _("Counselor")
+
+
+class ReferralReminder(TenantModel):
+    """Claims one overdue reminder (to the partner, then to the counselor) for the answer
+    due on `due_on`: unique, so two sweeps at once still send one."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="+")
+    audience = models.CharField(max_length=10, choices=ReminderAudience.choices)
+    due_on = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "referral", "audience", "due_on"],
+                name="referral_reminder_once",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.referral_id} {self.audience} {self.due_on}"
+
+
+# How long a partner contact's emailed link works; how long a one-time code works; the caps
+# on wrong codes (then locked) and codes sent; how long a verified browser keeps access.
+INTAKE_LINK_VALID_FOR = datetime.timedelta(days=30)
+INTAKE_CODE_VALID_FOR = datetime.timedelta(minutes=15)
+INTAKE_CODE_ATTEMPTS_MAX = 5
+INTAKE_CODE_SENDS_MAX = 5
+INTAKE_VERIFIED_FOR = datetime.timedelta(hours=10)
+
+
+class IntakeCode(TenantModel):
+    """The one-time code that lets a partner's intake contact, on the emailed link, see the
+    student information the consent and the MOU allow. One row per referral and contact."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey("partnerships.Contact", on_delete=models.CASCADE, related_name="+")
+    # django.contrib.auth's hash of "<referral>:<contact>:<code>"; blank when none is live.
+    code_hash = models.CharField(max_length=200, blank=True, editable=False)
+    code_sent_at = models.DateTimeField(null=True, blank=True)
+    code_sends = models.PositiveSmallIntegerField(default=0)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "referral", "contact"], name="intake_code_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.referral_id} {self.contact_id}"
+
+
+# --- Requests for help (issue 14) -----------------------------------------------------------
+
+
+class AskerKind(models.TextChoices):
+    TEACHER = "teacher", _("A teacher or school staff member")
+    PARENT = "parent", _("A parent or guardian")
+    STUDENT = "student", _("A student")
+    OTHER = "other", _("Someone else")
+
+
+class HelpRequestStatus(models.TextChoices):
+    NEW = "new", _("New")
+    LINKED = "linked", _("Linked to a student")
+    REFERRED = "referred", _("Referral made")
+    CLOSED = "closed", _("Closed")
+
+
+class HelpCloseReason(models.TextChoices):
+    HANDLED = "handled", _("Handled by the school")
+    NO_NEED = "no_need", _("No help needed")
+    DUPLICATE = "duplicate", _("Duplicate")
+    NOT_A_STUDENT = "not_student", _("Not about a student of this school")
+    SPAM = "spam", _("Not a real request")
+    OTHER = "other", _("Other")
+
+
+class HelpRequest(TenantModel):
+    """A teacher's, parent's or student's request that the school's counselors help a
+    student, from the school's public form (no account). It lands in the counselors'
+    queue; the person who asked is told only that it was received."""
+
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="+", verbose_name=_("school")
+    )
+    asker_kind = models.CharField(_("who is asking"), max_length=10, choices=AskerKind.choices)
+    asker_name = models.CharField(_("name of the person asking"), max_length=200, blank=True)
+    asker_email = models.EmailField(_("email of the person asking"), blank=True)
+    asker_phone = models.CharField(_("phone of the person asking"), max_length=40, blank=True)
+    # Who needs help, as the person asking wrote it (not yet linked to a record).
+    student_name = models.CharField(_("student who needs help"), max_length=200, blank=True)
+    message = models.TextField(_("what is happening"))
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=HelpRequestStatus.choices, default=HelpRequestStatus.NEW
+    )
+    student = models.ForeignKey(
+        Student,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("student"),
+    )
+    referral = models.ForeignKey(
+        Referral,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("referral"),
+    )
+    close_reason = models.CharField(
+        _("reason closed"), max_length=12, choices=HelpCloseReason.choices, blank=True
+    )
+    close_note = models.TextField(_("note"), blank=True)
+    handled_by = models.ForeignKey(
+        Membership,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    # When the "we received it" email was queued (once; never what followed).
+    acknowledged_at = models.DateTimeField(_("receipt sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("request for help")
+        verbose_name_plural = _("requests for help")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status=HelpRequestStatus.CLOSED) | ~models.Q(close_reason=""),
+                name="help_request_closed_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=HelpRequestStatus.REFERRED)
+                | models.Q(referral__isnull=False),
+                name="help_request_referred_has_referral",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["district", "school", "status", "created_at"], name="help_request_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"H-{self.pk}"

@@ -20,7 +20,7 @@ from referrals.models import (
     Referral,
     ReferralStatus,
 )
-from referrals.rules import CONCERN_TAXONOMY
+from referrals.rules import CONCERN_TAXONOMY, IDENTIFIABLE_FIELDS
 from schools.access_log import access_log_record
 from schools.capabilities import can, require
 from schools.models import AccessLog, Membership, Role
@@ -155,6 +155,55 @@ def referral_disclosures(membership: Membership, referral: Referral) -> list[Dis
         return list(disclosures.filter(partner_id=membership.partner_id))
     require(membership, "disclosures.view")
     return list(disclosures)
+
+
+def partner_visible_fields(referral: Referral, on: datetime.date) -> list[str]:
+    """The identifiable field codes (rules.IDENTIFIABLE_FIELDS order) the receiving partner
+    may read on `on` (the district's date), by whatever door it comes (signed in, or the
+    intake link after its code). Two queries.
+
+    A field is readable when it was disclosed to this partner by sending this referral and
+    the disclosure's basis still holds: the consent is not revoked and still valid (a
+    health or safety emergency's disclosure stays). Where an MOU is in force with the
+    partner, only the fields it lets the partner receive. Nothing once the referral is
+    withdrawn, or for a partner it was not sent to.
+    """
+    from partnerships.models import MOU
+    from partnerships.mou_rules import COVERING_MOU_STATUSES
+
+    if referral.partner_id is None or referral.status in (
+        ReferralStatus.DRAFT,
+        ReferralStatus.WITHDRAWN,
+    ):
+        return []
+    readable: set[str] = set()
+    disclosures = (
+        Disclosure.objects.for_district(referral.district_id)
+        .filter(referral_id=referral.pk, partner_id=referral.partner_id)
+        .select_related("consent__revocation")
+        .defer("consent__form")
+    )
+    for disclosure in disclosures:
+        consent = disclosure.consent
+        if consent is not None:
+            revocation = getattr(consent, "revocation", None)
+            if revocation is not None or consent.valid_until < on:
+                continue
+        readable.update(disclosure.fields)
+    if not readable:
+        return []
+    mou = (
+        MOU.objects.for_district(referral.district_id)
+        .filter(partner_id=referral.partner_id, status__in=COVERING_MOU_STATUSES)
+        .exclude(start_date__gt=on)
+        .exclude(end_date__lt=on)
+        .order_by("-start_date", "-pk")
+        .only("shared_fields")
+        .first()
+    )
+    if mou is not None:
+        readable &= set(mou.shared_fields or ())
+    return [code for code, _label in IDENTIFIABLE_FIELDS if code in readable]
 
 
 def referral_emergency(membership: Membership, referral: Referral) -> EmergencyOverride | None:

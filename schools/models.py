@@ -223,6 +223,25 @@ class TenantModel(TimeStampedModel):
         abstract = True
 
 
+class ClosedDay(TenantModel):
+    """A weekday the district is closed (a holiday, a break, a snow day): not a business day
+    for the referral response time (core.business_days). Kept by administrators."""
+
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("closed day")
+        verbose_name_plural = _("closed days")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "date"], name="closed_day_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.name}".strip()
+
+
 class Grade(models.TextChoices):
     PK = "PK", _("Pre-kindergarten")
     K = "KG", _("Kindergarten")

@@ -271,6 +271,7 @@ class ReferralFactory(TenantFactory):
     referred_by = factory.SubFactory(
         MembershipFactory, district=factory.SelfAttribute("..district"), role=Role.COUNSELOR
     )
+    owner = factory.SelfAttribute("referred_by")
     referred_on = factory.LazyAttribute(lambda o: o.district.today())
     concerns = factory.LazyFunction(lambda: ["anxiety"])
     urgency = "routine"

@@ -32,6 +32,7 @@ from referrals.models import (
     EmergencyOverride,
     Referral,
     ReferralStatus,
+    StepKind,
 )
 from referrals.rules import (
     IDENTIFIABLE_FIELD_CODES,
@@ -41,6 +42,7 @@ from referrals.rules import (
     Urgency,
 )
 from referrals.selectors import concern_categories, covering_consent
+from referrals.services import intake, loop
 from referrals.services.common import (
     in_my_schools,
     lock_student,
@@ -196,6 +198,7 @@ def referral_create(
                 school=school,
                 partner=partner,
                 referred_by=by,
+                owner=by,
                 referred_on=by.district.today(),
                 submission_key=key,
                 **values,
@@ -360,8 +363,96 @@ def referral_send(*, by: Membership, referral: Referral) -> Referral:
     now = timezone.now()
     locked.status = ReferralStatus.SENT
     locked.sent_at = now
-    locked.save(update_fields=["status", "sent_at", "updated_at"])
+    locked.response_due_on = loop.response_due_on(locked, by.district.today())
+    locked.save(update_fields=["status", "sent_at", "response_due_on", "updated_at"])
     if disclosure is not None:
         disclosure.disclosed_at = now
         disclosure.save()
+    loop.record_step(
+        locked,
+        kind=StepKind.SENT,
+        actor=loop.Actor(membership=by),
+        from_status=ReferralStatus.DRAFT,
+        to_status=ReferralStatus.SENT,
+        detail={"due_on": locked.response_due_on.isoformat()},
+        at=now,
+    )
+    # The partner's intake contacts hear of it: no student details, a signed link.
+    intake.intake_notify(locked)
     return locked
+
+
+@transaction.atomic
+def referral_resend(*, by: Membership, referral: Referral, partner: Partner) -> Referral:
+    """Send a declined referral again, to another partner, in one step.
+
+    A new referral with the same details (and `resent_from` pointing at the declined one)
+    is made for the partner. When a consent on file covers the new partner and every field
+    shared (or nothing identifying is shared), it is sent at once; otherwise it stays a
+    draft and the family is asked for consent by email (referrals.services.
+    consent_requests); the counselor, told when they sign, sends it. Refused as a whole
+    (nothing made) when neither works, such as no guardian email on the record.
+    """
+    require(by, "referrals.send")
+    require_same_district(by, referral)
+    require_my_school(by, referral.school_id)
+    declined = _locked(referral)
+    if declined.status != ReferralStatus.DECLINED:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: [_("Only a declined referral can be sent to another partner.")]}
+        )
+    if Referral.objects.for_district(by.district_id).filter(resent_from=declined).exists():
+        raise ValidationError(
+            {NON_FIELD_ERRORS: [_("This referral was already sent to another partner.")]}
+        )
+    if partner is None or outside(by.district_id, partner):
+        raise ValidationError({"partner": [_("Choose one of your district's partners.")]})
+    if partner.pk == declined.partner_id:
+        raise ValidationError(
+            {"partner": [_("Choose another partner than the one that declined.")]}
+        )
+    if problem := _partner_error(partner):
+        raise ValidationError({"partner": [problem]})
+    new = Referral.objects.create(
+        district_id=by.district_id,
+        student_id=declined.student_id,
+        school_id=declined.school_id,
+        partner=partner,
+        referred_by=by,
+        owner_id=declined.owner_id,
+        referred_on=by.district.today(),
+        submission_key=uuid.uuid4(),
+        resent_from=declined,
+        **{name: getattr(declined, name) for name in REFERRAL_FIELDS},
+    )
+    covered = new.is_consultation or (
+        covering_consent(
+            student=declined.student,
+            partner=partner,
+            fields=new.shared_fields,
+            on=by.district.today(),
+        )
+        is not None
+    )
+    if covered:
+        new = referral_send(by=by, referral=new)
+    else:
+        from referrals.services import consent_requests
+
+        initial = consent_requests.consent_request_initial(new)
+        consent_requests.consent_request_create(
+            by=by,
+            referral=new,
+            fields=new.shared_fields,
+            purpose=initial["purpose"],
+            valid_until=initial["valid_until"],
+        )
+    loop.record_step(
+        declined,
+        kind=StepKind.RESENT,
+        actor=loop.Actor(membership=by),
+        from_status=declined.status,
+        to_status=declined.status,
+        detail={"referral": new.pk, "partner": partner.pk, "sent": covered},
+    )
+    return new
