@@ -57,3 +57,35 @@ def test_demo_has_referrals_at_every_step_and_reseeding_adds_nothing(settings, t
 
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert _counts(district) == first
+
+
+def test_demo_loop_has_every_step_some_overdue_and_closed_days(settings, tmp_path):
+    from referrals.models import ReferralStatus, ReferralStep
+    from schools.models import ClosedDay
+
+    settings.LOCAL_DIR = tmp_path
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    district = District.objects.get(slug="demo")
+    today = district.today()
+    with tenant_context(district):
+        referrals = Referral.objects.for_district(district)
+        statuses = set(referrals.values_list("status", flat=True))
+        assert set(ReferralStatus.values) <= statuses
+        overdue = [r for r in referrals.filter(status="sent") if r.is_overdue(today)]
+        assert len(overdue) >= 2
+        assert referrals.filter(no_shows__gt=0).exists()
+        assert referrals.filter(status="scheduled", appointment_on__lt=today).exists()
+        # Every referral past draft has its timeline, starting with "sent".
+        for referral in referrals.exclude(status="draft").exclude(sent_at=None):
+            kinds = list(
+                ReferralStep.objects.for_district(district)
+                .filter(referral=referral)
+                .values_list("kind", flat=True)
+            )
+            assert kinds and kinds[0] == "sent"
+        assert ClosedDay.objects.for_district(district).count() >= 10
+        steps = ReferralStep.objects.for_district(district).count()
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    with tenant_context(district):
+        assert ReferralStep.objects.for_district(district).count() == steps
