@@ -185,7 +185,7 @@ def record_step(
 def _locked(referral: Referral) -> Referral:
     return (
         Referral.objects.select_for_update(of=("self",))
-        .select_related("district", "partner", "school")
+        .select_related("district", "partner", "school", "owner__user")
         .get(district_id=referral.district_id, pk=referral.pk)
     )
 
@@ -328,7 +328,27 @@ def referral_step(
         detail=detail,
         at=now,
     )
+    _tell(locked, action, actor=actor, note=note, from_status=from_status)
     return locked
+
+
+def _tell(referral: Referral, action: str, *, actor: Actor, note: str, from_status: str) -> None:
+    """The other side hears of the steps it must act on or know: the counselor of a decline
+    or a close (unless they recorded it themselves), the partner of a withdrawal."""
+    from referrals.services import loop_mail
+
+    if action in ("decline", "close"):
+        if actor.membership is not None and actor.membership.pk == referral.owner_id:
+            return
+        label = (
+            referral.get_decline_reason_display()
+            if action == "decline"
+            else referral.get_outcome_display()
+        )
+        what = "declined" if action == "decline" else "closed"
+        loop_mail.tell_owner(referral, what=what, label=str(label), note=note)
+    elif action == "withdraw" and from_status != ReferralStatus.DRAFT:
+        loop_mail.tell_partner_withdrawn(referral, note=note)
 
 
 @transaction.atomic
