@@ -43,3 +43,23 @@ def access_log_record(
         # Set by schools.request_id (never the client's header as it came).
         request_id=getattr(request, "request_id", "")[:64],
     )
+
+
+def access_log_record_contact(
+    *, request, contact, object_type: str, object_id, student=None
+) -> AccessLog:
+    """Append one row for a partner's contact who read a student's information from a
+    signed link (no account: no membership or user). The row is in the contact's district,
+    which the link's view has entered."""
+    return AccessLog.objects.create(
+        district_id=contact.district_id,
+        contact=contact,
+        action=AccessLog.Action.VIEW,
+        object_type=object_type,
+        object_id=str(object_id),
+        student=student,
+        path=request.get_full_path()[:500],
+        ip_address=client_ip(request),
+        user_agent=request.headers.get("User-Agent", "")[:_USER_AGENT_MAX],
+        request_id=getattr(request, "request_id", "")[:64],
+    )

@@ -603,8 +603,17 @@ class AccessLog(TenantModel):
         EXPORT = "export", _("Exported")
         PRINT = "print", _("Printed")
 
-    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # A member (and their user), or a partner's contact reading a referral from the signed
+    # link the intake email carried (no account; issue 14).
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "partnerships.Contact", on_delete=models.PROTECT, null=True, related_name="+"
+    )
     action = models.CharField(max_length=8, choices=Action.choices, default=Action.VIEW)
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=64)
@@ -622,6 +631,13 @@ class AccessLog(TenantModel):
             models.Index(fields=["district", "student", "at"], name="accesslog_student_idx"),
             models.Index(fields=["district", "user", "at"], name="accesslog_user_idx"),
             models.Index(fields=["district", "at"], name="accesslog_at_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(membership__isnull=False) & models.Q(user__isnull=False))
+                | models.Q(contact__isnull=False),
+                name="accesslog_has_reader",
+            ),
         ]
 
     def __str__(self):

@@ -274,7 +274,7 @@ def access_log_search(
     from django.db.models import Q
 
     entries = AccessLog.objects.for_district(membership.district_id).select_related(
-        "user", "student", "membership"
+        "user", "student", "membership", "contact__partner"
     )
     allowed = limited_school_ids(membership)
     if allowed is not None:
