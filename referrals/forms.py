@@ -136,7 +136,12 @@ class LoopStepForm(forms.Form):
     """One step of the loop (referrals.loop.TRANSITIONS): only the fields its action asks
     for. The service checks the rules (dates, the order of steps) and says what is wrong."""
 
-    reason = forms.ChoiceField(label=_("Why do you decline?"), choices=DeclineReason.choices)
+    # A blank first: a click on Decline or Close must not say "No capacity" unasked.
+    reason = forms.ChoiceField(
+        label=_("Why do you decline?"),
+        choices=[("", _("Choose a reason")), *DeclineReason.choices],
+        error_messages={"required": _("Choose why you decline.")},
+    )
     appointment_on = forms.DateField(
         label=_("Date of the first appointment"),
         widget=DateInput,
@@ -149,7 +154,11 @@ class LoopStepForm(forms.Form):
         help_text=_("Leave empty if it was on the scheduled date."),
         error_messages={"invalid": _("Give the date as month, day and year.")},
     )
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[("", _("Choose an outcome")), *Outcome.choices],
+        error_messages={"required": _("Choose how the referral ended.")},
+    )
     note = forms.CharField(
         label=_("Note"),
         required=False,

@@ -1,4 +1,4 @@
-"""Referral pages: the list, a referral (with its consent and send panels), sending,
+"""Referral pages: a referral (with its consent, send and loop panels), sending,
 declaring a health or safety emergency, and the administrators' list of emergencies."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from core.htmx import render_page_or_fragment, wants_fragment
 from core.languages import language_name
 from partnerships.selectors.categories import service_labels
 from referrals.models import ConsentRequestState
@@ -28,6 +29,7 @@ from referrals.selectors import (
     covering_consent,
     emergency_override_list,
     may_read_confidential_notes,
+    partner_visible_fields,
     referral_disclosures,
     referral_emergency,
     verbal_agreements_for,
@@ -62,10 +64,11 @@ def with_field_labels(disclosures):
     return disclosures
 
 
-def _disclosed_values(referral, disclosures) -> list[dict]:
-    """The values of the fields disclosed to the partner, in the list's order: each as a
-    label and its lines (none when Trellis holds no such record)."""
-    disclosed = {code for disclosure in disclosures for code in disclosure.fields}
+def _disclosed_values(referral, visible: list[str]) -> list[dict]:
+    """The values of the fields the partner may read today (selectors.
+    partner_visible_fields: disclosed, the consent still standing, within the MOU), in the
+    list's order: each as a label and its lines (none when Trellis holds no such record)."""
+    disclosed = set(visible)
     student = referral.student
     dob = student.date_of_birth
     values = {
@@ -117,22 +120,58 @@ def with_states(consent_requests):
     return consent_requests
 
 
-def _detail(request, referral, *, send_errors=(), status=200):
+STAFF_TEMPLATE = "referrals/referrals/detail.html"
+PARTNER_TEMPLATE = "referrals/referrals/partner_detail.html"
+
+
+def log_referral_view(request, referral) -> None:
+    """The access-log row of a page shown after a POST (access_referral_logged was called
+    with action=None: a redirect shows nothing, the page it leads to logs)."""
+    access_log_record(
+        request=request,
+        object_type="referral",
+        object_id=referral.pk,
+        student=referral.student,
+        action=AccessLog.Action.VIEW,
+    )
+
+
+def referral_page(request, referral, *, send_errors=(), status=200, loop=None):
+    """The referral's page as the viewer may read it: the care team's, or the partner's.
+
+    `loop`: what the loop panel shows again after a step was posted (referrals.views.loop:
+    the refused form, or what was done); an htmx request then gets the panel alone.
+    """
+    from referrals.views.loop import loop_context
+
     membership = request.membership
     district = request.district
-    disclosures = with_field_labels(referral_disclosures(membership, referral))
+    care_team = can(membership, "referrals.create")
+    template = STAFF_TEMPLATE if care_team else PARTNER_TEMPLATE
     context = {
         "referral": referral,
-        "concerns": [concern_labels(district).get(c, c) for c in referral.concerns],
-        "services": [service_labels(district).get(s, s) for s in referral.services],
-        "language": language_name(referral.family_language),
-        "payment": [dict(PAYMENT_CHOICES).get(p, p) for p in referral.payment],
-        "disclosures": disclosures,
+        "send_errors": list(send_errors),
+        **loop_context(request, referral, **(loop or {})),
     }
-    if not can(membership, "referrals.create"):
-        # A partner: the service details and the values of what was disclosed to it.
-        context["disclosed"] = _disclosed_values(referral, disclosures)
-        return render(request, "referrals/referrals/partner_detail.html", context, status=status)
+    if loop is not None and wants_fragment(request):
+        return render_page_or_fragment(request, template, context, fragment="loop", status=status)
+    disclosures = with_field_labels(referral_disclosures(membership, referral))
+    context.update(
+        {
+            "concerns": [concern_labels(district).get(c, c) for c in referral.concerns],
+            "services": [service_labels(district).get(s, s) for s in referral.services],
+            "language": language_name(referral.family_language),
+            "payment": [dict(PAYMENT_CHOICES).get(p, p) for p in referral.payment],
+            "disclosures": disclosures,
+        }
+    )
+    if not care_team:
+        # A partner: the service details and the values of what it may read today (a
+        # revoked or lapsed consent hides them from then on).
+        context["disclosed"] = _disclosed_values(
+            referral, partner_visible_fields(referral, district.today())
+        )
+        return render(request, template, context, status=status)
     context.update(
         {
             "shared": [IDENTIFIABLE_FIELD_LABELS.get(c, c) for c in referral.shared_fields],
@@ -146,7 +185,6 @@ def _detail(request, referral, *, send_errors=(), status=200):
             "can_record_consent": can(membership, "consent.record"),
             "can_declare": can(membership, "emergency.declare"),
             "can_see_student": can(membership, "students.view"),
-            "send_errors": list(send_errors),
             # (pages2) Notes and e-consent requests: the care team's, never a partner's.
             "verbal_agreements": verbal_agreements_for(membership, referral),
             "consent_requests": with_states(consent_requests_for(membership, referral)),
@@ -154,7 +192,7 @@ def _detail(request, referral, *, send_errors=(), status=200):
     )
     if referral.is_draft:
         context["consent_panel"] = _consent_panel(referral, district.today())
-    return render(request, "referrals/referrals/detail.html", context, status=status)
+    return render(request, template, context, status=status)
 
 
 @requires("referrals.view")
@@ -166,7 +204,7 @@ def referral_detail(request, district_slug, referral_id):
     )
     if not shown:
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    return _detail(request, referral)
+    return referral_page(request, referral)
 
 
 @requires("referrals.send")
@@ -181,14 +219,8 @@ def referral_send_view(request, district_slug, referral_id):
     try:
         referral_send(by=request.membership, referral=referral)
     except ValidationError as error:
-        access_log_record(
-            request=request,
-            object_type="referral",
-            object_id=referral.pk,
-            student=referral.student,
-            action=AccessLog.Action.VIEW,
-        )
-        return _detail(request, referral, send_errors=error.messages)
+        log_referral_view(request, referral)
+        return referral_page(request, referral, send_errors=error.messages)
     messages.success(
         request,
         _("Referral %(reference)s sent to %(partner)s.")
