@@ -297,6 +297,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "partnerships.tasks.requeue_stuck_mou_pdfs",
         "schedule": 300.0,
     },
+    # Referrals not answered in time: the partner reminded, then the counselor (once each).
+    "referral-overdue-sweep": {
+        "task": "referrals.tasks.referral_overdue_sweep",
+        "schedule": 900.0,
+    },
 }
 
 # --- Authentication ---------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from schools.views import access_log, audit, home, invitations, mail, people, students
+from schools.views import access_log, audit, closed_days, home, invitations, mail, people, students
 
 urlpatterns = [
     path("", home.district_home, name="district_home"),
@@ -44,4 +44,5 @@ urlpatterns = [
     path("audit-trail/", audit.audit_trail, name="audit_trail"),
     path("mail/", mail.mail_list, name="mail_list"),
     path("mail/<int:link_id>/retry/", mail.mail_retry, name="mail_retry"),
+    path("settings/closed-days/", closed_days.closed_days_view, name="closed_days"),
 ]

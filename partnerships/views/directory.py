@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -126,9 +128,43 @@ def partner_list(request, district_slug):
     return render_page_or_fragment(request, "partnerships/directory/list.html", context)
 
 
+# Sections a higher app adds to a partner's page (the referral scorecard), in the way of
+# the student page's sections (schools/views/students.py): partnerships never imports that
+# app. An app registers one from its AppConfig.ready(); `context(request, partner)` returns
+# the section's template context (the template gets it as `section`), or None to leave it
+# out, and is called only for a member holding `capability`.
+@dataclass(frozen=True)
+class PartnerSection:
+    template: str
+    capability: str
+    context: Callable  # (request, partner) -> dict | None
+
+
+PARTNER_SECTIONS: list[PartnerSection] = []
+
+
+def register_partner_section(*, template: str, capability: str, context: Callable) -> None:
+    """Add a section to the partner's page (from an AppConfig.ready(); twice is a no-op)."""
+    section = PartnerSection(template, capability, context)
+    if section not in PARTNER_SECTIONS:
+        PARTNER_SECTIONS.append(section)
+
+
+def _partner_sections(request, partner) -> list[dict]:
+    sections = []
+    for section in PARTNER_SECTIONS:
+        if not can(request.membership, section.capability):
+            continue
+        context = section.context(request, partner)
+        if context is not None:
+            sections.append({"template": section.template, "context": context})
+    return sections
+
+
 def _partner_page(request, partner, *, own=False, verification_form=None):
     """The partner's page; `verification_form` is a sent form with its errors to show."""
     context = partner_page(request.membership, partner)
+    context["sections"] = _partner_sections(request, partner)
     context["own"] = own
     context["can_manage"] = not own and can(request.membership, "partners.manage")
     if context["can_manage"]:
