@@ -213,7 +213,7 @@ DEMO_LOOP = [
         ["behavior", "family_conflict"],
         ["family_support"],
         "routine",
-        15,
+        24,
         [],
     ),
     (
@@ -223,7 +223,7 @@ DEMO_LOOP = [
         ["anxiety", "basic_needs_housing"],
         ["counselling_individual"],
         "urgent",
-        11,
+        19,
         [("updated", 2, {}, "Left a message for the family.", "contact")],
     ),
     (

@@ -71,3 +71,37 @@ class ReferralsConfig(AppConfig):
             ConsentRequestState,
             {"pending": "info", "signed": "success", "locked": "warning"},
         )
+        # (lists) A member's open referrals in the people pages' open work (registers itself).
+        from referrals.services import open_work  # noqa: F401
+
+        # (help requests) The counselors' queue after Referrals, the count of new requests on
+        # the home page, and the badge colours of a request's status.
+        from referrals.views import help_requests as help_views
+
+        register_nav(_("Requests for help"), "help_request_list", "referrals.create", order=330)
+        register_home_panel(
+            "referrals/help/_home_panel.html",
+            help_views.help_request_home_panel,
+            "referrals.create",
+            order=55,
+        )
+        register_tones(
+            "help_request_status",
+            help_views.HelpRequestStatus,
+            {"new": "warning", "linked": "info", "referred": "success", "closed": "neutral"},
+        )
+
+        # (inbox) A partner member's inbox before Referrals, the summary of what waits in
+        # each district they serve on their home page, and the scorecard on a partner's page.
+        from partnerships.views.directory import register_partner_section
+        from referrals.views.inbox import inbox_home_panel, partner_scorecard_section
+
+        register_nav(_("Inbox"), "referral_inbox", "partner.own", order=310)
+        register_home_panel(
+            "referrals/inbox/_home_panel.html", inbox_home_panel, "partner.own", order=40
+        )
+        register_partner_section(
+            template="referrals/scorecard/_partner_section.html",
+            capability="referrals.view",
+            context=partner_scorecard_section,
+        )

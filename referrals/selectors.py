@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.core.paginator import Paginator
+from django.db.models import Case, DateField, Exists, F, OuterRef, Q, Value, When
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from referrals.models import (
+    OPEN_STATUSES,
+    SENT_STATUSES,
     ConcernCategory,
     Consent,
     ConsentRevocation,
     Disclosure,
     EmergencyOverride,
+    Outcome,
     Referral,
     ReferralStatus,
 )
-from referrals.rules import CONCERN_TAXONOMY, IDENTIFIABLE_FIELDS
+from referrals.rules import CONCERN_TAXONOMY, IDENTIFIABLE_FIELDS, Urgency
 from schools.access_log import access_log_record
-from schools.capabilities import can, require
+from schools.capabilities import can, require, roles_holding
 from schools.models import AccessLog, Membership, Role
 from schools.selectors import in_membership_schools, limited_school_ids
 
@@ -55,7 +61,8 @@ def referrals_visible_to(membership: Membership):
     if not can(membership, "referrals.view"):
         return referrals.none()
     if membership.role == Role.PARTNER:
-        return referrals.filter(partner_id=membership.partner_id, status=ReferralStatus.SENT)
+        # (loop) Every referral sent to it, whatever became of it since (its history).
+        return referrals.filter(partner_id=membership.partner_id, status__in=SENT_STATUSES)
     return referrals.filter(in_membership_schools(membership))
 
 
@@ -97,13 +104,29 @@ def access_referral_logged(request, pk: int, *, action: str | None = AccessLog.A
     return referral
 
 
-def referral_list(membership: Membership, *, status: str = "", school_id=None, partner_id=None):
-    """The referrals the membership may see, newest first, filtered, each with its school's
-    name as the viewer may read it (`shown_school`) and its partner. One query.
+def referral_list(
+    membership: Membership,
+    *,
+    view: str = "",
+    status: str = "",
+    school_id=None,
+    partner_id=None,
+    concern: str = "",
+    urgency: str = "",
+    overdue: bool = False,
+    referred_from: datetime.date | None = None,
+    referred_to: datetime.date | None = None,
+    sort: str = "",
+):
+    """The referrals the membership may see, filtered and sorted (LIST_SORTS; newest first
+    by default), each with its partner. One query.
 
-    Staff rows carry the student. A partner's rows never join the student, and show the
-    school only where a disclosure to that partner included it: for a de-identified
-    consultation the student's school is an identifying detail like any other.
+    `view`: LIST_CASELOAD narrows staff to their caseload (list_caseload_filter); anything
+    else is every referral they may see. `overdue`: sent and past its answer's due date
+    (the district's today). Staff rows carry the student and the school. A partner's rows
+    never join the student, and carry the school's name (`shown_school`) only where a
+    disclosure to that partner included it: for a de-identified consultation the student's
+    school is an identifying detail like any other.
     """
     referrals = referrals_visible_to(membership).select_related("partner")
     if membership.role == Role.PARTNER:
@@ -118,16 +141,31 @@ def referral_list(membership: Membership, *, status: str = "", school_id=None, p
             shown_school=Case(When(school_disclosed, then=F("school__name")), default=Value(""))
         )
     else:
-        referrals = referrals.select_related("student", "school").annotate(
-            shown_school=F("school__name")
-        )
+        # Not an annotation: the page's count would join the schools for nothing.
+        referrals = referrals.select_related("student", "school")
+        if view == LIST_CASELOAD:
+            referrals = referrals.filter(
+                list_caseload_filter(membership.district_id, membership.pk)
+            )
     if status:
         referrals = referrals.filter(status=status)
     if school_id:
         referrals = referrals.filter(school_id=school_id)
     if partner_id:
         referrals = referrals.filter(partner_id=partner_id)
-    return referrals.order_by("-referred_on", "-created_at", "-pk")
+    if concern:
+        referrals = referrals.filter(concerns__contains=[concern])
+    if urgency:
+        referrals = referrals.filter(urgency=urgency)
+    if overdue:
+        referrals = referrals.filter(
+            status=ReferralStatus.SENT, response_due_on__lt=membership.district.today()
+        )
+    if referred_from:
+        referrals = referrals.filter(referred_on__gte=referred_from)
+    if referred_to:
+        referrals = referrals.filter(referred_on__lte=referred_to)
+    return referrals.order_by(*list_ordering(sort))
 
 
 def student_referrals(membership: Membership, student) -> list[Referral]:
@@ -394,3 +432,213 @@ def verbal_agreements_of(membership: Membership, student) -> list:
     if membership.district_id != student.district_id:
         return []
     return list(_verbal_agreements(membership).filter(student_id=student.pk))
+
+
+# --- Lists (issue 14, engineer "helperb") -----------------------------------------------------
+
+# The list's views (?view=): every referral the member may see, or their caseload.
+LIST_SCHOOL = "school"
+LIST_CASELOAD = "caseload"
+
+# ?sort= keys (a leading "-" reverses): the columns a person may sort the list by.
+LIST_SORTS = ("referred_on", "status", "partner", "due")
+LIST_DEFAULT_SORT = "-referred_on"
+
+
+def list_sort_choices() -> list[str]:
+    """Every valid ?sort= value."""
+    return [prefix + key for key in LIST_SORTS for prefix in ("", "-")]
+
+
+def list_ordering(sort: str) -> tuple:
+    """ORDER BY for a ?sort= value (LIST_SORTS; anything else is the default, newest
+    first). Ties fall back to newest first, then to the id, so pages never overlap."""
+    sort = sort if sort in list_sort_choices() else LIST_DEFAULT_SORT
+    descending, key = sort.startswith("-"), sort.lstrip("-")
+    if key == "referred_on":
+        return (
+            ("-referred_on", "-created_at", "-pk")
+            if descending
+            else ("referred_on", "created_at", "pk")
+        )
+    if key == "status":
+        # The loop's order (draft, sent, accepted, ...), not the alphabet's.
+        step = Case(
+            *(When(status=value, then=Value(n)) for n, value in enumerate(ReferralStatus.values)),
+            default=Value(len(ReferralStatus.values)),
+        )
+        first = step.desc() if descending else step.asc()
+    elif key == "partner":
+        name = F("partner__name")
+        first = name.desc(nulls_last=True) if descending else name.asc(nulls_last=True)
+    else:  # due: the answer's due date, which only a referral waiting for it has
+        due = Case(
+            When(status=ReferralStatus.SENT, then=F("response_due_on")),
+            default=None,
+            output_field=DateField(),
+        )
+        first = due.desc(nulls_last=True) if descending else due.asc(nulls_last=True)
+    return (first, "-referred_on", "-created_at", "-pk")
+
+
+def list_caseload_filter(district_id: int, membership_id: int) -> Q:
+    """A member's caseload: the referrals they own that still need them. Open ones (a
+    draft, or with the partner), and declined ones not yet sent to another partner (a
+    declined referral is withdrawn or sent again by its counselor)."""
+    # IS NOT NULL lets the planner read the few re-sent rows from the resent_from index
+    # instead of the whole table.
+    resent = Referral.objects.for_district(district_id).filter(
+        resent_from_id__isnull=False, resent_from_id=OuterRef("pk")
+    )
+    return Q(owner_id=membership_id) & (
+        Q(status__in=OPEN_STATUSES) | (Q(status=ReferralStatus.DECLINED) & ~Exists(resent))
+    )
+
+
+def open_caseload(district_id: int, membership_id: int):
+    """The referrals a member's caseload holds (list_caseload_filter), whatever their
+    schools: what must pass to someone else when they leave. Not filtered for a viewer:
+    callers that show rows narrow it to referrals_visible_to their viewer."""
+    return Referral.objects.for_district(district_id).filter(
+        list_caseload_filter(district_id, membership_id)
+    )
+
+
+def caseload_count(membership: Membership) -> int:
+    """How many referrals the member's caseload holds, of those they may see (one query;
+    none for a partner, who has no caseload)."""
+    if membership.role == Role.PARTNER or not can(membership, "referrals.create"):
+        return 0
+    return (
+        referrals_visible_to(membership)
+        .filter(list_caseload_filter(membership.district_id, membership.pk))
+        .count()
+    )
+
+
+def open_referrals_by_partner(membership: Membership, student) -> dict[int, Referral]:
+    """The student's open referrals (OPEN_STATUSES, a draft included) the member may see,
+    by partner: the newest for each (one query). Warns before a second referral of the
+    same student to the same partner."""
+    if student is None or not can(membership, "referrals.create"):
+        return {}
+    referrals = (
+        referrals_visible_to(membership)
+        .filter(student_id=student.pk, status__in=OPEN_STATUSES, partner_id__isnull=False)
+        .only("pk", "partner_id", "status", "referred_on")
+        .order_by("referred_on", "created_at", "pk")
+    )
+    return {referral.partner_id: referral for referral in referrals}
+
+
+EXPORT_HEADER = (
+    _("Reference"),
+    _("Referred on"),
+    _("School"),
+    _("Student"),
+    _("Partner"),
+    _("Concerns"),
+    _("Urgency"),
+    _("Status"),
+    _("Answer due by"),
+    _("Accepted"),
+    _("First appointment"),
+    _("Outcome"),
+)
+
+
+def referral_export_rows(membership: Membership, **filters):
+    """The filtered list (referral_list) as CSV rows (EXPORT_HEADER), for staff who may
+    export; never the confidential notes. One query, read in chunks."""
+    require(membership, "referrals.export")
+    district = membership.district
+    labels = concern_labels(district)
+    urgency = dict(Urgency.choices)
+    status = dict(ReferralStatus.choices)
+    outcomes = dict(Outcome.choices)
+    referrals = (
+        referral_list(membership, **filters)
+        .only(
+            "pk",
+            "referred_on",
+            "concerns",
+            "urgency",
+            "status",
+            "response_due_on",
+            "accepted_at",
+            "first_appointment_on",
+            "outcome",
+            "created_at",
+            "school__name",
+            "student__first_name",
+            "student__last_name",
+            "student__preferred_name",
+            "partner__name",
+        )
+        .iterator(chunk_size=2000)
+    )
+    for referral in referrals:
+        accepted = (
+            timezone.localtime(referral.accepted_at, timezone=district.time_zone).date()
+            if referral.accepted_at
+            else None
+        )
+        yield (
+            referral.reference,
+            referral.referred_on,
+            referral.school.name,
+            referral.student.display_name,
+            referral.partner.name if referral.partner else "",
+            "; ".join(labels.get(code, code) for code in referral.concerns),
+            str(urgency.get(referral.urgency, referral.urgency)),
+            str(status.get(referral.status, referral.status)),
+            referral.response_due_on,
+            accepted,
+            referral.first_appointment_on,
+            str(outcomes.get(referral.outcome, "")) if referral.outcome else "",
+        )
+
+
+def reassign_candidates(viewer: Membership, person: Membership):
+    """Who a member's referrals may be given to: the district's active care team (those
+    who may refer), by name, but the member themselves (a queryset, for form choices)."""
+    return (
+        Membership.objects.for_district(viewer.district_id)
+        .filter(active=True, role__in=roles_holding("referrals.create"))
+        .exclude(pk=person.pk)
+        .select_related("user")
+        .order_by("user__full_name", "user__email", "pk")
+    )
+
+
+def caseload_to_reassign(viewer: Membership, person: Membership, *, limit: int):
+    """(rows, visible, total) of a member's open caseload: up to `limit` of the referrals
+    the viewer may see, oldest first, with student, school and partner; how many the
+    viewer may see; how many there are in all. Three queries."""
+    caseload = list_caseload_filter(viewer.district_id, person.pk)
+    visible = referrals_visible_to(viewer).filter(caseload)
+    rows = list(
+        visible.select_related("student", "school", "partner").order_by(
+            "referred_on", "created_at", "pk"
+        )[:limit]
+    )
+    return rows, visible.count(), open_caseload(viewer.district_id, person.pk).count()
+
+
+def referral_list_page(membership: Membership, *, page=None, per_page: int = 50, **filters):
+    """One page of referral_list (a Django Page; its object_list the referrals, in order).
+
+    The page's ids are found first from the referrals alone (and the partner's name when
+    sorting by it), then only those rows are read with their student, school and partner:
+    a sort no index gives (status, partner, due) reads the narrow rows of every match and
+    joins fifty, where one query would join every match first. Three queries (the count,
+    the ids, the rows); fewer for an empty page.
+    """
+    ids = referral_list(membership, **filters).values_list("pk", flat=True)
+    found = Paginator(ids, per_page).get_page(page)
+    wanted = list(found.object_list)
+    rows = (
+        {row.pk: row for row in referral_list(membership).filter(pk__in=wanted)} if wanted else {}
+    )
+    found.object_list = [rows[pk] for pk in wanted if pk in rows]
+    return found

@@ -17,6 +17,8 @@ _ALL_STAFF = {Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR, Role.VIEWER}
 CAPABILITIES: dict[str, frozenset[str]] = {
     "district.view": frozenset(Role.values),
     "people.manage": frozenset({Role.ADMIN}),
+    # The district's own settings kept in Trellis (its closed days, issue 14).
+    "district.settings": frozenset({Role.ADMIN}),
     "students.view": frozenset({Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR}),
     "students.import": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "access_log.view": frozenset({Role.ADMIN}),
@@ -42,6 +44,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # disclose"). A partner receives referrals; it never records consent or sends one.
     "referrals.create": frozenset({Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR}),
     "referrals.send": frozenset({Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR}),
+    # The filtered referral list as a CSV (issue 14): staff who work with students only.
+    "referrals.export": frozenset({Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR}),
+    # Moving a departing member's open referrals to a colleague (issue 14): the office.
+    "referrals.reassign": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "consent.record": frozenset({Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR}),
     # A health or safety emergency (34 CFR 99.36) lets one referral go without consent.
     "emergency.declare": frozenset({Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR}),

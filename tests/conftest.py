@@ -122,6 +122,8 @@ SERVER_DEPENDENT = (
     "tests/schools/test_access_log.py",
     "tests/partnerships/test_directory.py",
     "tests/partnerships/test_renewals.py",
+    # The overdue sweep's two sweeps at once (each on its own connection).
+    "tests/referrals/test_overdue.py::test_two_",
     "tests/e2e/test_sign_in.py",
 )
 

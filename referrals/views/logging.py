@@ -25,6 +25,7 @@ from core.htmx import VARY, render_page_or_fragment, wants_fragment
 from core.languages import parse_language
 from partnerships.models import Partner
 from referrals.forms import ReferralForm
+from referrals.selectors import open_referrals_by_partner
 from referrals.services.referrals import referral_create
 from referrals.suggestions import (
     partner_suggestions,
@@ -89,6 +90,10 @@ def _suggestions(membership, student, values: dict, chosen_partner, labels=None)
     chosen = _id(chosen_partner)
     if chosen is not None and all(s.partner.pk != chosen for s in suggestions):
         suggestions += partner_suggestions(membership, **criteria, partner_ids=[chosen])
+    # (lists) The student's open referral to a partner, warned of beside it (not a block).
+    open_referrals = open_referrals_by_partner(membership, student)
+    for suggestion in suggestions:
+        suggestion.open_referral = open_referrals.get(suggestion.partner.pk)
     return {"suggestions": suggestions, "chosen_partner": chosen}
 
 

@@ -78,7 +78,11 @@ def person_change(request, district_slug, membership_id):
             if not can(person, "people.manage") and person.pk == request.membership.pk:
                 return redirect("district_home", district_slug)  # they just gave up the role
             return redirect("people_list", district_slug)
-    return render(request, "schools/people/person.html", {"person": person, "form": form})
+    context = {"person": person, "form": form}
+    if not person.active:
+        # A deactivated person's open work still waits: listed here to be reassigned.
+        context["open_work"] = open_work_of(person)
+    return render(request, "schools/people/person.html", context)
 
 
 @requires("people.manage")

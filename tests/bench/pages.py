@@ -389,6 +389,33 @@ PAGES: list[Page] = [
         htmx=True,
     ),
     Page("referral: partner suggestions", "counselor", _suggestions_path, htmx=True),
+    # Referral lists (issue 14, engineer "helperb"): 100,000 referrals in the large district,
+    # the list under 100 ms with the same number of queries as in the small one.
+    Page("referral list", "counselor", lambda s: _path("referral_list", s)),
+    Page(
+        "referral list: filtered",
+        "counselor",
+        lambda s: _path(
+            "referral_list",
+            s,
+            status="sent",
+            urgency="urgent",
+            concern="anxiety",
+            sort="-referred_on",
+        ),
+    ),
+    Page(
+        "referral list: filtered as picked",
+        "counselor",
+        lambda s: _path("referral_list", s, status="accepted", concern="anxiety", sort="partner"),
+        htmx=True,
+    ),
+    Page("referral list: overdue", "counselor", lambda s: _path("referral_list", s, overdue=1)),
+    Page(
+        "referral list: my caseload",
+        "counselor",
+        lambda s: _path("referral_list", s, view="caseload"),
+    ),
 ]
 
 

@@ -187,6 +187,7 @@ def signed_link_of(kind) -> SignedLink:
     from partnerships.services.mous.links import MOU_LINK
     from partnerships.services.unsubscribe import UNSUBSCRIBE_LINK
     from referrals.services.consent_requests import CONSENT_REQUEST_LINK
+    from referrals.services.intake import INTAKE_LINK
     from schools.services.people import INVITATION_LINK
 
     by_url = {
@@ -199,6 +200,9 @@ def signed_link_of(kind) -> SignedLink:
         "econsent": CONSENT_REQUEST_LINK,
         "econsent_code": CONSENT_REQUEST_LINK,
         "econsent_sign": CONSENT_REQUEST_LINK,
+        "intake": INTAKE_LINK,
+        "intake_code": INTAKE_LINK,
+        "intake_step": INTAKE_LINK,
     }
     return by_url[kind.name]
 

@@ -85,6 +85,12 @@ def test_demo_loop_has_every_step_some_overdue_and_closed_days(settings, tmp_pat
             assert kinds and kinds[0] == "sent"
         assert ClosedDay.objects.for_district(district).count() >= 10
         steps = ReferralStep.objects.for_district(district).count()
+        from referrals.models import HelpRequest
+
+        help_statuses = set(
+            HelpRequest.objects.for_district(district).values_list("status", flat=True)
+        )
+        assert help_statuses == {"new", "linked", "referred", "closed"}
 
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     with tenant_context(district):

@@ -44,6 +44,7 @@ def test_an_administrator_sees_the_entries_in_the_order_they_always_had(
         "People",
         "Students",
         "Referrals",
+        "Requests for help",
         "Access log",
         "Audit trail",
         "Partners",
@@ -52,6 +53,7 @@ def test_an_administrator_sees_the_entries_in_the_order_they_always_had(
         "Funding",
         "Stories",
         "Mail delivery",
+        "Closed days",
     ]
 
 
@@ -60,7 +62,14 @@ def test_a_partner_sees_their_organization_in_us_english(client, district, signe
 
     response = home(client, district)
 
-    assert labels(response) == ["Home", "Referrals", "Your organization", "MOUs", "Stories"]
+    assert labels(response) == [
+        "Home",
+        "Inbox",
+        "Referrals",
+        "Your organization",
+        "MOUs",
+        "Stories",
+    ]
     assert f'href="/{district.slug}/organisation/">Your organization</a>' in (
         response.content.decode()
     )
@@ -82,6 +91,7 @@ def test_an_entry_an_app_registers_shows_in_its_place_to_those_holding_its_capab
         "Home",
         "Students",
         "Referrals",
+        "Requests for help",
         "Reports",
         "Partners",
         "Coverage",

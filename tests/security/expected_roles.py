@@ -165,4 +165,37 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "referral_new": _both(SEE_STUDENTS),
     "referral_student_search": _both(SEE_STUDENTS),
     "referral_suggestions": _both(SEE_STUDENTS),
+    # --- Referral lists (issue 14, engineer "helperb") -------------------------------------
+    # The CSV of the filtered list names students: the care team exports it ("CSV export for
+    # roles allowed to"), never a partner or a viewer. GET only: the care team's POST is 405.
+    "referral_list_csv": _both(SEE_STUDENTS),
+    # A departing member's open referrals go to a colleague: the district office's job
+    # (issue 14: "can be reassigned in one step"; DESIGN: coordinators and administrators
+    # run the partnership, counselors follow their own caseload).
+    "caseload_reassign": _both(OFFICE),
+    # --- The loop on the referral page (issue 14, engineer "helpere") ----------------------
+    # "Partners ... accept or decline, ... schedule, record the first appointment, update and
+    # close"; the school's care team records what the partner says and withdraws: a step is
+    # the care team's and the receiving partner's (the service narrows it to their side).
+    "referral_step": _both(SEE_STUDENTS | {PARTNER}),
+    # Sending a declined referral to another partner and changing whose caseload it is are
+    # the referring school's ("the school ... re-sent to another partner"; a counselor's
+    # caseload), never the partner's or a viewer's.
+    "referral_resend": _both(SEE_STUDENTS),
+    "referral_reassign": _both(SEE_STUDENTS),
+    # --- Requests for help (issue 14, engineer "helperc") ----------------------------------
+    # "It lands in the counselors' queue to triage. A counselor links it to the student,
+    # turns it into a referral, or closes it": the school's care team, who read what the
+    # family wrote about a child. Never a partner (nothing is consented) or a viewer
+    # (aggregates only). The queue is GET only: the care team's POST is 405.
+    "help_request_list": _both(SEE_STUDENTS),
+    "help_request_detail": _both(SEE_STUDENTS),
+    # --- Closed days and the partner's inbox (issue 14, engineer "helperd") ----------------
+    # "Skipping weekends and the district's closed days (a list an admin keeps)": policy,
+    # the administrator's (DESIGN: "manage people and policy").
+    "closed_days": _both(ADMINS),
+    # "Partner members also get an inbox inside each district they serve": the partner's;
+    # the care team, who have the referral list instead, are sent there (a redirect, so let
+    # in); a viewer sees no referral. GET only: a partner's POST is 405.
+    "referral_inbox": _both(SEE_STUDENTS | {PARTNER}),
 }

@@ -213,6 +213,47 @@ def _consent_request(district) -> int:
     )
 
 
+# --- The referral loop (issue 14) -----------------------------------------------------------
+
+
+def _referral_step(district) -> int:
+    """A step by a partner's contact from the emailed link: every key of the table set but
+    `by` (one actor per step)."""
+    referral = ReferralFactory(district=district)
+    contact = ContactFactory(district=district, partner=referral.partner, roles=["intake"])
+    return _create(
+        district,
+        "referrals.ReferralStep",
+        referral=referral,
+        kind="updated",
+        by_contact=contact,
+        note="Called the family.",
+    )
+
+
+def _intake_code(district) -> int:
+    referral = ReferralFactory(district=district)
+    contact = ContactFactory(district=district, partner=referral.partner, roles=["intake"])
+    return _create(district, "referrals.IntakeCode", referral=referral, contact=contact)
+
+
+def _help_request(district) -> int:
+    """A request turned into a referral: every key of the table set."""
+    referral = ReferralFactory(district=district)
+    return _create(
+        district,
+        "referrals.HelpRequest",
+        school=referral.school,
+        asker_kind="teacher",
+        message="A student seems withdrawn.",
+        status="referred",
+        student=referral.student,
+        referral=referral,
+        handled_by=referral.referred_by,
+        handled_at=timezone.now(),
+    )
+
+
 # Table -> function(district) returning the primary key of a new row in that district.
 TABLE_MAKERS = {
     "schools_school": lambda d: SchoolFactory(district=d).pk,
@@ -308,5 +349,19 @@ TABLE_MAKERS = {
     "referrals_consentrequest": _consent_request,
     "referrals_consentrequestevent": _history_event(
         "referrals_consentrequestevent", _consent_request
+    ),
+    # The referral loop (issue 14).
+    "referrals_referralstep": _referral_step,
+    "referrals_referralreminder": lambda d: _create(
+        d,
+        "referrals.ReferralReminder",
+        referral=ReferralFactory(district=d),
+        audience="partner",
+        due_on=timezone.localdate(),
+    ),
+    "referrals_intakecode": _intake_code,
+    "referrals_helprequest": _help_request,
+    "schools_closedday": lambda d: _create(
+        d, "schools.ClosedDay", date=timezone.localdate(), name="Probe holiday"
     ),
 }

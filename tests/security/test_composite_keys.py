@@ -130,7 +130,20 @@ SOURCE_MAKERS = {
     ),
     # A disclosure names an emergency only when that is its basis (disclosure_basis_named).
     ("referrals_disclosure", "emergency_id"): emergency_disclosure,
+    # A step has one actor (referral_step_one_actor): a member's, not a contact's.
+    ("referrals_referralstep", "by_id"): lambda d: _member_step(d),
 }
+
+
+def _member_step(district) -> int:
+    from referrals.models import ReferralStep
+    from tests.factories import ReferralFactory
+
+    referral = ReferralFactory(district=district)
+    with tenant_context(district):
+        return ReferralStep.objects.create(
+            district=district, referral=referral, kind="updated", by=referral.referred_by
+        ).pk
 
 
 def _point(source: str, column: str, source_pk: int, target_pk: int, district) -> str | None:

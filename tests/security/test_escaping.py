@@ -89,6 +89,13 @@ ORDER = [
     ("consent_revoke", "admin"),
     ("verbal_agreement_new", "admin"),
     ("referral_emergency", "admin"),
+    # (helpere) The loop (issue 14): the family is asked for consent while the referral is a
+    # draft; then it goes to the walk's partner under the emergency declared above, gets an
+    # update with a note and is reassigned, and its timeline is read back by both sides.
+    ("consent_request_new", "admin"),
+    ("referral_send", "admin"),
+    ("referral_step", "admin"),
+    ("referral_reassign", "admin"),
 ]
 # Forms without a text field posted anyway: the MOU's life goes through them.
 # (pages2) The roster's upload form has a file and no text field: without it here the roster
@@ -99,6 +106,8 @@ ACTIONS = {
     "partner_verification_send",
     "roster_import",
     "roster_import_detail",
+    # (helpere) The send button has no text field: the loop's steps need the referral sent.
+    "referral_send",
 }
 # Who fills the district pages that an administrator cannot.
 PARTNER_PAGES = {"partner_own", "mou_partner_comment"}
@@ -114,6 +123,13 @@ LINK_PAGES = {
     "econsent",
     "econsent_code",
     "econsent_sign",
+    # The partner contact's referral link (issue 14, engineer "helpera").
+    "intake",
+    "intake_code",
+    "intake_step",
+    # A school's public form for requests for help (issue 14, engineer "helperc").
+    "help_request_form",
+    "help_request_thanks",
 }
 # Signed-link pages left out, with the reason.
 NOT_LINK_PAGES = {
@@ -126,10 +142,32 @@ NOT_FILLED: dict[str, str] = {
     # refusal page, which shows both fields again, is still read for unescaped markers.
     "econsent_sign: code": "a one-time code from the guardian's mail: a marker is not one",
     "econsent_sign: name": "refused with the code (a marker); its refusal page is read",
+    # (helpera) The partner contact's referral link: the code is mailed, and the walk posts
+    # the page's step forms in order on one referral, so Decline comes after Accept.
+    "intake_code: code": "a one-time code from the contact's mail: a marker is not one",
+    "intake_step: decline-note": (
+        "posted after Accept on the same referral, so refused as out of order; "
+        "tests/referrals/test_intake.py declines with a note"
+    ),
 }
 NOT_FILLED_MESSAGE = "the walk could not fill (give a value or a reason): "
 # Markers that are stored but shown on no page, email or PDF, with the reason.
-NOT_SHOWN: dict[str, str] = {}
+NOT_SHOWN: dict[str, str] = {
+    # (helpera) A step's note from the partner contact's link shows on the link's timeline
+    # only after the one-time code, which the walk cannot read from mail;
+    # tests/referrals/test_intake.py::test_a_note_on_the_timeline_is_shown_as_text.
+    "intake_step: accept-note": "on the link's timeline, after the one-time code only",
+}
+
+
+def _weekday_after(days: int) -> str:
+    """(helperd) The first weekday `days` from today (a closed day is never a weekend)."""
+    day = timezone.localdate() + datetime.timedelta(days=days)
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return day.isoformat()
+
+
 # Fields given a value other than the form's own (field name -> value).
 VALUES = {
     "agree": "on",
@@ -139,6 +177,15 @@ VALUES = {
     "valid_until": (timezone.localdate() + datetime.timedelta(days=180)).isoformat(),
     # (pages2) A threat is written out (at least THREAT_MIN_CHARS): the marker, then words.
     "threat": lambda marker: f"{marker} said they would hurt someone after school today",
+    # (helperc) The request-for-help form's honeypot: filled, the post is thanked and dropped.
+    "homepage": "",
+    # (helperc) A phone number is checked as one (digits and punctuation): a marker is not.
+    "asker_phone": "(555) 201-3344",
+    # (helperd) Closed days: a weekday each (a weekend day is refused), and the range's day
+    # apart from the single day's (a day already listed keeps its name).
+    "day-date": _weekday_after(30),
+    "range-first": _weekday_after(40),
+    "range-last": _weekday_after(40),
 }
 # (languages) family_language is read as an ISO 639 code: a marker there is a row error.
 ROSTER_COLUMNS = ["first_name", "last_name", "preferred_name", "guardian_name"]
@@ -199,6 +246,7 @@ class Walk:
         """The walk's object for a URL argument that no redirect named."""
         from partnerships.models import Goal, MOUDocument, MOUTemplate, ServiceCategory
         from partnerships.selectors.mous import current_version
+        from referrals.models import HelpRequest
         from schools.models import Membership, Student
 
         if argument in ("goal_id", "version_id", "document_id") and "mou_id" not in self.ids:
@@ -212,6 +260,8 @@ class Walk:
                 "membership_id": lambda: Membership.objects.filter(**marked),
                 "student_id": lambda: Student.objects.filter(first_name__contains="x-probe"),
                 "document_id": lambda: MOUDocument.objects.filter(version__mou=self.ids["mou_id"]),
+                # (helperc) The request for help the walk sent through the public form.
+                "help_request_id": lambda: HelpRequest.objects.filter(message__contains="x-probe"),
             }
             if argument == "version_id" and "mou_id" in self.ids:
                 return current_version(self._object("mou")).pk
@@ -276,6 +326,11 @@ class Walk:
         with self._in_district():
             if name == "invitation_accept":
                 return invitation_path(InvitationFactory(district=self.district))
+            if name.startswith("help_request_"):  # (helperc) a school's public form
+                from schools.models import School
+
+                school = School.objects.filter(district=self.district).order_by("pk").first()
+                return reverse(name, args=[self.district.slug, school.pk])
             if name == "listing_verify":
                 token = listing_token(self._object("partner"), self._object("contact"))
             elif name == "contact_unsubscribe":
@@ -285,6 +340,8 @@ class Walk:
                 token = mou_link_token(mou, current_version(mou))
             elif name.startswith("econsent"):
                 token = self._consent_request_token()
+            elif name.startswith("intake"):
+                token = self._intake_token()
             else:
                 raise AssertionError(f"no link for {name!r}: add it to Walk.link")
         return reverse(name, args=[token])
@@ -310,6 +367,25 @@ class Walk:
         )
         consent_request_send_code(consent_request=request, language="en")
         return consent_request_token(request)
+
+    def _intake_token(self) -> str:
+        """A partner contact's link to a referral sent to the walk's partner, with a code
+        sent (issue 14, engineer "helpera")."""
+        from referrals.services.intake import intake_send_code, intake_token
+        from tests.factories import ContactFactory, ReferralFactory
+
+        partner = self._object("partner") if "partner_id" in self.ids else None
+        contact = ContactFactory(
+            district=self.district, roles=["intake"], **({"partner": partner} if partner else {})
+        )
+        referral = ReferralFactory(
+            district=self.district,
+            partner=contact.partner,
+            status="sent",
+            sent_at=timezone.now(),
+        )
+        intake_send_code(referral=referral, contact=contact, language="en")
+        return intake_token(referral, contact)
 
     def path(self, target) -> str:
         if target.district_url is None:

@@ -208,6 +208,52 @@ def _consent_request_path(name):
     return make
 
 
+def _intake_path(name):
+    """A live link of a partner's intake contact to a referral sent to the partner
+    (referrals intake, issue 14), with a code already sent, so every form is on the page."""
+
+    def make(client, user):
+        from django.utils import timezone
+
+        from referrals.services.intake import intake_send_code, intake_token
+        from schools.models import Membership
+        from schools.tenancy import tenant_context
+        from tests.factories import ContactFactory, PartnerFactory, ReferralFactory
+
+        with tenant_context(user=user):  # a person may read their own memberships
+            district = (
+                Membership.objects.select_related("district").filter(user=user).first().district
+            )
+        partner = PartnerFactory(district=district, intake="accepting")
+        contact = ContactFactory(district=district, partner=partner, roles=["intake"])
+        referral = ReferralFactory(
+            district=district, partner=partner, status="sent", sent_at=timezone.now()
+        )
+        with tenant_context(district):
+            intake_send_code(referral=referral, contact=contact, language="en")
+        return reverse(name, args=[intake_token(referral, contact)])
+
+    return make
+
+
+def _help_request_form_path(name):
+    """A school's public request-for-help page (issue 14, engineer "helperc"): a new school
+    of the person's district, so its rate limits start from zero."""
+
+    def make(client, user):
+        from schools.models import Membership
+        from schools.tenancy import tenant_context
+        from tests.factories import SchoolFactory
+
+        with tenant_context(user=user):  # a person may read their own memberships
+            district = (
+                Membership.objects.select_related("district").filter(user=user).first().district
+            )
+        return reverse(name, args=[district.slug, SchoolFactory(district=district).pk])
+
+    return make
+
+
 # Pages outside the districts whose URL carries arguments: URL name -> function(client, user)
 # returning a real path (user: the signed-in person, or for anonymous visitors a viewer of
 # the district). A new one fails the walk until it is added here.
@@ -224,6 +270,14 @@ PATH_MAKERS = {
     "econsent": _consent_request_path("econsent"),
     "econsent_code": _consent_request_path("econsent_code"),
     "econsent_sign": _consent_request_path("econsent_sign"),
+    # The partner contact's referral link (issue 14, engineer "helpera").
+    "intake": _intake_path("intake"),
+    "intake_code": _intake_path("intake_code"),
+    "intake_step": _intake_path("intake_step"),
+    # A school's public form for requests for help, and its thank-you page (issue 14,
+    # engineer "helperc"): no account, no token; the district and the school are in the URL.
+    "help_request_form": _help_request_form_path("help_request_form"),
+    "help_request_thanks": _help_request_form_path("help_request_thanks"),
 }
 
 TARGETS = targets()

@@ -91,6 +91,21 @@ def _today():
     return timezone.localdate()
 
 
+def _weekday(district, days: int) -> datetime.date:
+    """(helperd) The first weekday `days` after the district's today."""
+    day = district.today() + datetime.timedelta(days=days)
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def _closed_day(district):
+    from schools.models import ClosedDay
+
+    with tenant_context(district):
+        return ClosedDay.objects.create(district=district, date=_weekday(district, 10))
+
+
 def _roster_csv():
     rows = [
         "student_id,first_name,last_name,date_of_birth,grade,school",
@@ -167,6 +182,12 @@ def _referral(district, world, **fields):
     return ReferralFactory(district=district, partner=world["partner_org"], **fields)
 
 
+def _sent_referral(district, world, **fields):
+    """A de-identified referral already sent to the world's partner (issue 14, lead)."""
+    fields = {"status": "sent", "sent_at": timezone.now(), "shared_fields": [], **fields}
+    return _referral(district, world, **fields)
+
+
 def _consented_referral(district, world):
     """A draft carrying the student's name and grade, under the guardian's consent."""
     referral = _referral(district, world)
@@ -176,6 +197,31 @@ def _consented_referral(district, world):
 
 def _consent_form():
     return SimpleUploadedFile("consent.pdf", PDF_BYTES, content_type="application/pdf")
+
+
+def _help_request(district, **fields):
+    """A new request for help to a school of the district (issue 14, engineer "helperc")."""
+    from referrals.models import HelpRequest
+    from tests.factories import SchoolFactory
+
+    school = fields.pop("school", None) or SchoolFactory(district=district)
+    with tenant_context(district):
+        return HelpRequest.objects.create(
+            district=district,
+            school=school,
+            asker_kind="teacher",
+            message="She has stopped handing in work and sleeps in class.",
+            **fields,
+        )
+
+
+def _help_request_linked(district, world) -> dict:
+    """A request linked to its student, and the student's referral it became."""
+    referral = _referral(district, world)
+    help_request = _help_request(
+        district, school=referral.school, student=referral.student, status="linked"
+    )
+    return {"help_request": help_request, "referral": referral}
 
 
 # Fully qualified service name -> its cases (a service with several refusals has several).
@@ -504,12 +550,100 @@ SERVICES: dict[str, list[Case]] = {
             },
         )
     ],
+    # Referral lists (issue 14, engineer "helperb"): a departing member's open referrals go
+    # to a colleague, the district office's job.
+    "referrals.services.open_work.caseload_reassign": [
+        Case(
+            OFFICE,
+            lambda d, w: (
+                lambda leaving: {
+                    "membership": leaving,
+                    "to": MembershipFactory(district=d, role="counselor"),
+                    "note": "They left the district.",
+                }
+            )(_referral(d, w, status="draft").owner),
+        )
+    ],
+    # Requests for help (issue 14, engineer "helperc"): the school's care team triages them
+    # ("a counselor links it to the student, turns it into a referral, or closes it").
+    "referrals.services.help_requests.help_request_link_student": [
+        Case(
+            SEE_STUDENTS,
+            lambda d, w: (
+                lambda help_request: {
+                    "help_request": help_request,
+                    "student": StudentFactory(district=d, school=help_request.school),
+                }
+            )(_help_request(d)),
+        )
+    ],
+    "referrals.services.help_requests.help_request_mark_referred": [
+        Case(SEE_STUDENTS, _help_request_linked)
+    ],
+    "referrals.services.help_requests.help_request_close": [
+        Case(
+            SEE_STUDENTS,
+            lambda d, w: {
+                "help_request": _help_request(d),
+                "reason": "handled",
+                "note": "Met with the family.",
+            },
+        )
+    ],
     "partnerships.services.stories.story_publishable_set": [
         Case(
             OFFICE,
             lambda d, w: {
                 "story": SuccessStoryFactory(district=d, ready=True),
                 "publishable": True,
+            },
+        )
+    ],
+    # Closed days (issue 14, engineer "helperd"): "a list an admin keeps" (district policy).
+    "schools.services.closed_days.closed_day_add": [
+        Case(
+            ADMINS,
+            lambda d, w: {"date": _weekday(d, 20), "name": "Snow day"},
+            takes_object=False,
+        )
+    ],
+    "schools.services.closed_days.closed_days_add_range": [
+        Case(
+            ADMINS,
+            lambda d, w: {
+                "first": _weekday(d, 30),
+                "last": _weekday(d, 30) + datetime.timedelta(days=9),
+                "name": "Winter break",
+            },
+            takes_object=False,
+        )
+    ],
+    "schools.services.closed_days.closed_day_remove": [
+        Case(ADMINS, lambda d, w: {"closed_day": _closed_day(d)})
+    ],
+    # The referral loop (issue 14, lead): the referring school's care team reassigns an open
+    # referral and sends a declined one to another partner.
+    "referrals.services.loop.referral_reassign": [
+        Case(
+            SEE_STUDENTS,
+            lambda d, w: {
+                "referral": _sent_referral(d, w),
+                "to": MembershipFactory(district=d, role="counselor"),
+            },
+        )
+    ],
+    "referrals.services.referrals.referral_resend": [
+        Case(
+            SEE_STUDENTS,
+            lambda d, w: {
+                "referral": _sent_referral(
+                    d,
+                    w,
+                    status="declined",
+                    decline_reason="no_capacity",
+                    declined_at=timezone.now(),
+                ),
+                "partner": PartnerFactory(district=d, intake="accepting"),
             },
         )
     ],

@@ -377,6 +377,89 @@ class ConsentRequestSign(_ConsentRequestLink):
         return response.status_code == 200 and "Thank you" in response.content.decode()
 
 
+# --- The partner contact's referral link (issue 14, engineer "helpera") ---------------------
+
+
+class _IntakeLink(LinkKind):
+    """A partner's intake contact's link to a referral sent to the partner: timestamped,
+    30 days (INTAKE_LINK_VALID_FOR), and dead once the contact or the referral changes."""
+
+    max_age = datetime.timedelta(days=30)
+
+    @property
+    def salt(self):
+        from referrals.services.intake import INTAKE_SALT
+
+        return INTAKE_SALT
+
+    def make(self, district):
+        from django.utils import timezone
+
+        from referrals.services.intake import intake_token
+        from tests.factories import PartnerFactory, ReferralFactory
+
+        partner = PartnerFactory(district=district, intake="accepting")
+        contact = ContactFactory(district=district, partner=partner, roles=["intake"])
+        referral = ReferralFactory(
+            district=district, partner=partner, status="sent", sent_at=timezone.now()
+        )
+        payload = {"d": district.pk, "r": referral.pk, "c": contact.pk}
+        return Link(
+            intake_token(referral, contact), payload, {"referral": referral, "contact": contact}
+        )
+
+    def state(self, link, district):
+        from referrals.models import IntakeCode, Referral, ReferralStep
+
+        referral = link.objects["referral"]
+        with tenant_context(district):
+            return (
+                list(
+                    Referral.objects.filter(pk=referral.pk).values_list(
+                        "status", "accepted_at", "declined_at", "updated_at"
+                    )
+                ),
+                list(ReferralStep.objects.filter(referral=referral).values_list("pk", "kind")),
+                list(
+                    IntakeCode.objects.filter(referral=referral).values_list(
+                        "code_hash", "code_sends", "code_attempts", "updated_at"
+                    )
+                ),
+            )
+
+
+class IntakePage(_IntakeLink):
+    """Reading the referral: reusable, and reading changes nothing."""
+
+    name = "intake"
+    one_time = False
+
+    def use(self, client, token):
+        return client.get(reverse(self.name, args=[token]))
+
+
+class IntakeCodeLink(_IntakeLink):
+    """Asking for a code: asked again while the code is fresh, it sends nothing and says a
+    code was sent; only the "new code" button sends another."""
+
+    name = "intake_code"
+    one_time = False
+
+
+class IntakeStepLink(_IntakeLink):
+    """Accepting the referral: a second time, the page says the step is no longer possible
+    (on the form, 200) and nothing changes."""
+
+    name = "intake_step"
+    used = (200, "not possible now")
+
+    def data(self, token):
+        return {"step": "accept"}
+
+    def succeeded(self, response):
+        return response.status_code == 302
+
+
 LINKS = [
     InvitationLink(),
     ListingLink(),
@@ -387,6 +470,9 @@ LINKS = [
     ConsentRequestPage(),
     ConsentRequestCode(),
     ConsentRequestSign(),
+    IntakePage(),
+    IntakeCodeLink(),
+    IntakeStepLink(),
 ]
 IDS = [kind.name for kind in LINKS]
 

@@ -167,6 +167,26 @@ def _consent(district) -> int:
     return ConsentFactory(district=district, student=_viewers_student(district)).pk
 
 
+# --- Requests for help (issue 14, engineer "helperc") -----------------------------------------
+
+
+def _help_request(district) -> int:
+    """A new request for help to the viewer's school (a school-limited counselor triages only
+    its schools' requests)."""
+    from referrals.models import HelpRequest
+    from schools.tenancy import tenant_context
+
+    school = _viewers_school(district) or SchoolFactory(district=district)
+    with tenant_context(district):
+        return HelpRequest.objects.create(
+            district=district,
+            school=school,
+            asker_kind="parent",
+            student_name="Sam Rivera",
+            message="My son has not slept well for weeks and will not talk about school.",
+        ).pk
+
+
 # URL argument -> function(district) returning the value for an object of that district.
 OBJECT_MAKERS = {
     "student_id": lambda district: StudentFactory(district=district).pk,
@@ -187,6 +207,10 @@ OBJECT_MAKERS = {
     "section": lambda district: "purpose",  # an MOU section key (MOU_SECTIONS), not a row
     "referral_id": _referral,  # issue 13 (pages)
     "consent_id": _consent,  # issue 13 (pages)
+    "help_request_id": _help_request,  # issue 14 (helperc)
+    # issue 14 (helpere): a step of the loop; "update" is open at every step the referral
+    # makers leave (sent), and its empty POST is refused on the form (200), not as a method.
+    "action": lambda district: "update",
 }
 
 

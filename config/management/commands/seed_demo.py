@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from config.demo_help_requests import seed_help_requests
 from config.demo_loop import seed_referral_loop
 from config.demo_referrals import seed_referrals
 from partnerships.models import Partner
@@ -141,6 +142,7 @@ class Command(BaseCommand):
             self._mail_not_delivered(district)
             seed_referrals(district)
             seed_referral_loop(district)
+            seed_help_requests(district)
         verb = "Created" if created else "Found"
         self.stdout.write(f"{verb} the demo district '{district.slug}'.")
         self.demo_logins = [(role.label, demo_email(role)) for role, _ in DEMO_PEOPLE]
