@@ -29,7 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
-from core.business_days import add_business_days, business_days_between
+from core.business_days import add_business_days, business_days_between, is_business_day
 from core.mail import absolute_url, recipient_language, send_templated
 from partnerships.models import Contact, ContactRole
 from partnerships.services.unsubscribe import mailable, unsubscribe_url
@@ -59,8 +59,9 @@ def overdue_sweep_district(
 ) -> OverdueResult:
     """Run the overdue sweep for one district (enters its context itself).
 
-    For each referral still "sent" whose answer was due before `today` (the district's
-    date): its partner's intake contacts are reminded, once per due date; once `today` is
+    On a business day (never on a weekend or a closed day), for each referral still "sent"
+    whose answer was due before `today` (the district's date): its partner's intake
+    contacts are reminded, once per due date; once `today` is
     past one more business day after the due date (weekends and the district's closed days
     skipped), its owner is told, once per due date. Each reminder is a step on the
     referral's timeline (no actor: Trellis itself).
@@ -91,6 +92,9 @@ def overdue_sweep_district(
             .values_list("referral_id", "audience", "due_on")
         )
         closed = closed_days(district.pk, min(r.response_due_on for r in due), today)
+        if not is_business_day(today, closed):
+            # Nobody is at work to answer: the reminders wait for the next business day.
+            return result
         contacts = _intake_contacts(district, {referral.partner_id for referral in due})
         for referral in due:
             due_on = referral.response_due_on

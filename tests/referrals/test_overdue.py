@@ -187,22 +187,26 @@ def test_a_closed_day_after_the_due_date_delays_the_counselor_by_a_business_day(
         ClosedDay.objects.create(district=district, date=HOLIDAY, name="MLK Day")
     referral = sent_referral(district, partner, due_on=FRIDAY)
 
-    assert sweep(district, FRIDAY + datetime.timedelta(days=1)).partner == 1  # Saturday
-    for day in (HOLIDAY, TUESDAY):
-        assert sweep(district, day).counselor == 0
+    # Nobody is reminded on the weekend or the closed Monday: the partner on Tuesday.
+    for day in (FRIDAY + datetime.timedelta(days=1), HOLIDAY):
+        assert sweep(district, day) == overdue.OverdueResult(0, 0)
+    assert sweep(district, TUESDAY) == overdue.OverdueResult(1, 0)
     assert sweep(district, TUESDAY + datetime.timedelta(days=1)).counselor == 1
     assert reminders(district, referral) == [("counselor", FRIDAY), ("partner", FRIDAY)]
 
 
-def test_over_a_weekend_the_counselor_hears_after_the_next_business_day(district, partner, intake):
+def test_over_a_weekend_reminders_wait_for_monday_and_the_counselor_for_tuesday(
+    district, partner, intake
+):
     due = datetime.date(2026, 1, 23)  # a Friday
     sent_referral(district, partner, due_on=due)
 
     assert sweep(district, due) == overdue.OverdueResult(0, 0)
-    assert sweep(district, due + datetime.timedelta(days=1)) == overdue.OverdueResult(1, 0)
-    for days in (2, 3):  # Sunday; Monday, the business day after the due date
-        assert sweep(district, due + datetime.timedelta(days=days)).counselor == 0
-    assert sweep(district, due + datetime.timedelta(days=4)).counselor == 1  # Tuesday
+    for days in (1, 2):  # Saturday, Sunday: nobody at work, nobody reminded
+        assert sweep(district, due + datetime.timedelta(days=days)) == overdue.OverdueResult(0, 0)
+    # Monday, the business day after the due date: the partner; Tuesday: the counselor.
+    assert sweep(district, due + datetime.timedelta(days=3)) == overdue.OverdueResult(1, 0)
+    assert sweep(district, due + datetime.timedelta(days=4)).counselor == 1
 
 
 # --- Answered referrals --------------------------------------------------------------------------
@@ -415,13 +419,13 @@ def test_the_sweep_runs_every_fifteen_minutes_on_beat(settings):
 
 
 def test_the_day_follows_the_districts_time_zone(district, partner, intake, time_machine):
-    sent_referral(district, partner, due_on=FRIDAY)
-    # 03:00 UTC on Saturday is still Friday evening in Chicago: not late yet.
-    saturday = FRIDAY + datetime.timedelta(days=1)
-    time_machine.move_to(at(saturday, hour=3), tick=False)
+    thursday = FRIDAY - datetime.timedelta(days=1)
+    sent_referral(district, partner, due_on=thursday)
+    # 03:00 UTC on Friday is still Thursday evening in Chicago: not late yet.
+    time_machine.move_to(at(FRIDAY, hour=3), tick=False)
     assert overdue.overdue_sweep_district(district=district) == overdue.OverdueResult(0, 0)
 
-    time_machine.move_to(at(saturday), tick=False)
+    time_machine.move_to(at(FRIDAY), tick=False)
     assert overdue.overdue_sweep_district(district=district).partner == 1
 
 
