@@ -204,7 +204,7 @@ def partner_visible_fields(referral: Referral, on: datetime.date) -> list[str]:
     the disclosure's basis still holds: the consent is not revoked and still valid (a
     health or safety emergency's disclosure stays). Where an MOU is in force with the
     partner, only the fields it lets the partner receive. Nothing once the referral is
-    withdrawn, or for a partner it was not sent to.
+    withdrawn or declined, or for a partner it was not sent to.
     """
     from partnerships.models import MOU
     from partnerships.mou_rules import COVERING_MOU_STATUSES
@@ -212,6 +212,8 @@ def partner_visible_fields(referral: Referral, on: datetime.date) -> list[str]:
     if referral.partner_id is None or referral.status in (
         ReferralStatus.DRAFT,
         ReferralStatus.WITHDRAWN,
+        # Declined: the partner will not serve the student and needs no more of them.
+        ReferralStatus.DECLINED,
     ):
         return []
     readable: set[str] = set()
@@ -625,6 +627,22 @@ def caseload_to_reassign(viewer: Membership, person: Membership, *, limit: int):
     return rows, visible.count(), open_caseload(viewer.district_id, person.pk).count()
 
 
+# The columns a list row shows (the rest, notes included, stay in the database).
+LIST_ROW_COLUMNS = (
+    "district_id",
+    "referred_on",
+    "created_at",
+    "concerns",
+    "urgency",
+    "status",
+    "response_due_on",
+    "sent_at",
+    "school_id",
+    "student_id",
+    "partner_id",
+)
+
+
 def referral_list_page(membership: Membership, *, page=None, per_page: int = 50, **filters):
     """One page of referral_list (a Django Page; its object_list the referrals, in order).
 
@@ -637,8 +655,14 @@ def referral_list_page(membership: Membership, *, page=None, per_page: int = 50,
     ids = referral_list(membership, **filters).values_list("pk", flat=True)
     found = Paginator(ids, per_page).get_page(page)
     wanted = list(found.object_list)
+    columns = [*LIST_ROW_COLUMNS, "partner__name"]
+    if membership.role != Role.PARTNER:
+        columns += ["student__first_name", "student__last_name", "student__preferred_name"]
+        columns += ["school__name"]
     rows = (
-        {row.pk: row for row in referral_list(membership).filter(pk__in=wanted)} if wanted else {}
+        {row.pk: row for row in referral_list(membership).filter(pk__in=wanted).only(*columns)}
+        if wanted
+        else {}
     )
     found.object_list = [rows[pk] for pk in wanted if pk in rows]
     return found

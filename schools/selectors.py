@@ -196,6 +196,19 @@ def student_schools(membership: Membership) -> list:
     )
 
 
+def student_school_choices(membership: Membership) -> list[tuple[int, str]]:
+    """(id, name) of the schools student_schools gives, for a filter's choices: no model
+    rows (a large district has hundreds of schools)."""
+    from schools.models import School
+
+    return list(
+        School.objects.for_district(membership.district_id)
+        .filter(in_membership_schools(membership, "pk"))
+        .order_by("name")
+        .values_list("pk", "name")
+    )
+
+
 def access_student(request, pk: int, *, action: str | None = AccessLog.Action.VIEW):
     """A student the request's membership may see, with its school, or 404; logged.
 

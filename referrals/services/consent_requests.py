@@ -29,11 +29,8 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import re
-import secrets
 from dataclasses import dataclass
 
-from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -41,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.codes import clean_code, code_hash, code_matches, new_code
 from core.mail import absolute_url, language_code, recipient_language, send_templated
 from core.signed import BadLink, SignedLink, payload_id
 from partnerships.selectors.categories import service_labels
@@ -78,7 +76,6 @@ CONSENT_REQUEST_LINK = SignedLink(
     url_name="econsent",
 )
 
-CODE_DIGITS = 6
 PURPOSE_MAX = 2000
 USER_AGENT_MAX = 300
 
@@ -294,17 +291,6 @@ def _locked(consent_request: ConsentRequest) -> ConsentRequest:
     )
 
 
-def _secret(consent_request: ConsentRequest, code: str) -> str:
-    # The request's id goes into the hash: a hash copied to another request proves nothing.
-    return f"{consent_request.pk}:{code}"
-
-
-def _clean_code(value) -> str | None:
-    """The code's digits (spaces and dashes people type are dropped), or None."""
-    digits = re.sub(r"[\s-]", "", str(value or ""))
-    return digits if re.fullmatch(rf"\d{{{CODE_DIGITS}}}", digits) else None
-
-
 @transaction.atomic
 def consent_request_send_code(
     *, consent_request: ConsentRequest, language: str, resend: bool = False
@@ -334,8 +320,8 @@ def consent_request_send_code(
                 ]
             }
         )
-    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-    locked.code_hash = make_password(_secret(locked, code))
+    code = new_code()
+    locked.code_hash = code_hash(str(locked.pk), code)
     locked.code_sent_at = now
     locked.code_sends += 1
     locked.save(update_fields=["code_hash", "code_sent_at", "code_sends", "updated_at"])
@@ -398,14 +384,14 @@ def consent_request_sign(
             errors["name"] = [_("Type your name in at most 200 characters.")]
         if not agree:
             errors["agree"] = [_("Tick the box to say that you agree.")]
-        digits = _clean_code(code)
+        digits = clean_code(code)
         if not locked.code_hash or locked.code_sent_at is None:
             errors["code"] = [_("First ask for a code: we will email it to you.")]
         elif digits is None:
             errors["code"] = [_("Enter the 6-digit code from the email.")]
         elif not locked.code_is_fresh(now):
             errors["code"] = [_("This code has expired. Ask for a new code.")]
-        elif not check_password(_secret(locked, digits), locked.code_hash):
+        elif not code_matches(str(locked.pk), digits, locked.code_hash):
             locked.code_attempts += 1
             locked.save(update_fields=["code_attempts", "updated_at"])
             left = CONSENT_CODE_ATTEMPTS_MAX - locked.code_attempts

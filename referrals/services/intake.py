@@ -26,17 +26,15 @@ Actor(contact=...), which records them with `by_contact`.
 
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import dataclass
 
-from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.codes import clean_code, code_hash, code_matches, new_code
 from core.mail import recipient_language, send_templated
 from core.signed import SignedLink, payload_id
 from partnerships.models import Contact, ContactRole
@@ -63,7 +61,6 @@ INTAKE_LINK = SignedLink(
     url_name="intake",
 )
 
-CODE_DIGITS = 6
 # A link never opens a draft (not sent yet) or a withdrawn referral.
 CLOSED_TO_LINKS = (ReferralStatus.DRAFT, ReferralStatus.WITHDRAWN)
 
@@ -247,16 +244,9 @@ def code_is_fresh(row: IntakeCode | None, now=None) -> bool:
     )
 
 
-def _secret(row: IntakeCode, code: str) -> str:
-    # The referral and the contact go into the hash: a hash copied to another row proves
-    # nothing.
-    return f"{row.referral_id}:{row.contact_id}:{code}"
-
-
-def _clean_code(value) -> str | None:
-    """The code's digits (spaces and dashes people type are dropped), or None."""
-    digits = re.sub(r"[\s-]", "", str(value or ""))
-    return digits if re.fullmatch(rf"\d{{{CODE_DIGITS}}}", digits) else None
+def _bound_to(row: IntakeCode) -> str:
+    # The referral and the contact: a hash copied to another row proves nothing.
+    return f"{row.referral_id}:{row.contact_id}"
 
 
 @transaction.atomic
@@ -303,8 +293,8 @@ def intake_send_code(
                 ]
             }
         )
-    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-    row.code_hash = make_password(_secret(row, code))
+    code = new_code()
+    row.code_hash = code_hash(_bound_to(row), code)
     row.code_sent_at = now
     row.code_sends += 1
     row.save(update_fields=["code_hash", "code_sent_at", "code_sends", "updated_at"])
@@ -339,14 +329,14 @@ def intake_check_code(*, referral: Referral, contact: Contact, code) -> None:
         if code_is_locked(row):
             raise IntakeLocked
         now = timezone.now()
-        digits = _clean_code(code)
+        digits = clean_code(code)
         if not row.code_hash or row.code_sent_at is None:
             errors["code"] = [_("First ask for a code: we will email it to you.")]
         elif digits is None:
             errors["code"] = [_("Enter the 6-digit code from the email.")]
         elif not code_is_fresh(row, now):
             errors["code"] = [_("This code has expired. Ask for a new code.")]
-        elif not check_password(_secret(row, digits), row.code_hash):
+        elif not code_matches(_bound_to(row), digits, row.code_hash):
             row.code_attempts += 1
             row.save(update_fields=["code_attempts", "updated_at"])
             left = INTAKE_CODE_ATTEMPTS_MAX - row.code_attempts

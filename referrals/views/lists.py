@@ -10,8 +10,8 @@ from django.forms.utils import flatatt
 from django.http import QueryDict
 from django.shortcuts import redirect
 from django.urls import path
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
@@ -39,7 +39,12 @@ from referrals.services.open_work import caseload_reassign
 from schools.access_log import access_log_record
 from schools.capabilities import can, requires
 from schools.models import AccessLog
-from schools.selectors import access_member, limited_school_ids, partners_in, student_schools
+from schools.selectors import (
+    access_member,
+    limited_school_ids,
+    partners_in,
+    student_school_choices,
+)
 
 PAGE_SIZE = 50
 # The first click on a column sorts it this way (newest and soonest first, names A to Z).
@@ -59,16 +64,21 @@ class QuickSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         final = {**self.build_attrs(self.attrs, attrs), "name": name}
-        chosen = set(self.format_value(value))
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option, mark_safe(" selected") if str(option) in chosen else "", label)
-                for option, label in self.choices
-            ),
+        chosen = {str(v) for v in self.format_value(value)}
+        options = "".join(
+            f'<option value="{escape(option)}"{" selected" if str(option) in chosen else ""}>'
+            f"{escape(label)}</option>"
+            for option, label in self.choices
         )
-        return format_html("<select{}>{}</select>", flatatt(final), options)
+        # Every value and label was escaped above.
+        return format_html("<select{}>{}</select>", flatatt(final), SafeString(options))
+
+
+def _set_choices(field: forms.ChoiceField, choices: list) -> None:
+    """Give a field its (value, label) pairs as they are: ChoiceField's setter normalizes
+    every pair again (thousands of calls for a large district's partners), which these flat
+    pairs do not need."""
+    field._choices = field.widget.choices = list(choices)
 
 
 class ReferralFilterForm(forms.Form):
@@ -113,10 +123,8 @@ class ReferralFilterForm(forms.Form):
     def __init__(self, *args, schools=(), partners=(), concerns=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("All statuses")), *ReferralStatus.choices]
-        self.fields["school"].choices = [("", _("All schools"))] + [
-            (school.pk, school.name) for school in schools
-        ]
-        self.fields["partner"].choices = [("", _("All partners")), *partners]
+        _set_choices(self.fields["school"], [("", _("All schools")), *schools])
+        _set_choices(self.fields["partner"], [("", _("All partners")), *partners])
         self.fields["concern"].choices = [("", _("All concerns")), *concerns]
         self.fields["urgency"].choices = [("", _("Any urgency")), *Urgency.choices]
         self.fields["sort"].choices = [(value, value) for value in list_sort_choices()]
@@ -143,7 +151,7 @@ def _filter_form(request, concerns=None) -> ReferralFilterForm:
     membership = request.membership
     return ReferralFilterForm(
         request.GET,
-        schools=student_schools(membership),
+        schools=student_school_choices(membership),
         partners=list(partners_in(membership.district_id).values_list("pk", "name")),
         concerns=concerns if concerns is not None else concern_categories(membership.district),
     )
