@@ -21,8 +21,9 @@ class SchoolsConfig(AppConfig):
         register_nav(_("Access log"), "access_log", "access_log.view", order=400)
         register_nav(_("Audit trail"), "audit_trail", "audit.view", order=500)
         register_nav(_("Mail delivery"), "mail_list", "mail.manage", order=1000)
-        # The district's settings kept in Trellis (issue 14: closed days).
-        register_nav(_("Closed days"), "closed_days", "district.settings", order=1100)
+        # The district's settings kept in Trellis: the district, its schools, its closed days
+        # (issues 14 and 15); the settings pages have their own sub-navigation.
+        register_nav(_("Settings"), "district_settings", "district.settings", order=1100)
         register_home_panel(
             "schools/mail/_home_panel.html", mail_home_panel, "mail.manage", order=50
         )

@@ -275,6 +275,9 @@ class School(TenantModel):
     # The school's id in the student information system (OneRoster orgs.csv sourcedId):
     # roster imports match users.csv orgSourcedIds against it, then against state_id.
     sis_id = models.CharField(_("SIS id"), max_length=64, blank=True)
+    # Set when the district closes the school: it keeps its students and referrals, and is
+    # shown as closed on the schools page. Blank: open.
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("school")
@@ -666,6 +669,12 @@ class AuditEvent(TenantModel):
         STAFF_ADDED = "staff_added", _("Added by platform staff")
         STAFF_CHANGED = "staff_changed", _("Changed by platform staff")
         STAFF_DELETED = "staff_deleted", _("Deleted by platform staff")
+        # The district's settings and schools, kept by its administrators (issue 15).
+        SETTINGS_CHANGED = "settings_changed", _("District settings changed")
+        SCHOOL_ADDED = "school_added", _("School added")
+        SCHOOL_CHANGED = "school_changed", _("School changed")
+        SCHOOL_CLOSED = "school_closed", _("School closed")
+        SCHOOL_REOPENED = "school_reopened", _("School reopened")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
@@ -703,6 +712,16 @@ class AuditEvent(TenantModel):
         except (LookupError, ValueError):
             return self.object_type
 
+    def _field_label(self, name) -> str:
+        """A field of the object, named in the reader's language (the name itself if unknown)."""
+        from django.apps import apps
+        from django.core.exceptions import FieldDoesNotExist
+
+        try:
+            return str(apps.get_model(self.object_type)._meta.get_field(name).verbose_name)
+        except (LookupError, ValueError, FieldDoesNotExist, TypeError):
+            return str(name)
+
     @property
     def description(self) -> str:
         """What changed, in the reader's language (from `detail`; no query)."""
@@ -735,6 +754,11 @@ class AuditEvent(TenantModel):
                 _("limited to %(schools)s") % {"schools": ", ".join(schools)}
                 if schools
                 else _("every school")
+            )
+        if "fields" in detail and isinstance(detail["fields"], list):
+            parts.append(
+                _("changed: %(fields)s")
+                % {"fields": ", ".join(self._field_label(name) for name in detail["fields"])}
             )
         if detail.get("admin"):
             from django.contrib.admin.models import LogEntry

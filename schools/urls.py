@@ -1,6 +1,16 @@
 from django.urls import path
 
-from schools.views import access_log, audit, closed_days, home, invitations, mail, people, students
+from schools.views import (
+    access_log,
+    audit,
+    closed_days,
+    home,
+    invitations,
+    mail,
+    people,
+    settings,
+    students,
+)
 
 urlpatterns = [
     path("", home.district_home, name="district_home"),
@@ -44,5 +54,19 @@ urlpatterns = [
     path("audit-trail/", audit.audit_trail, name="audit_trail"),
     path("mail/", mail.mail_list, name="mail_list"),
     path("mail/<int:link_id>/retry/", mail.mail_retry, name="mail_retry"),
+    path("settings/", settings.district_settings, name="district_settings"),
+    path("settings/schools/", settings.school_list_view, name="school_list"),
+    path("settings/schools/new/", settings.school_new, name="school_new"),
+    path("settings/schools/<int:school_id>/", settings.school_edit, name="school_edit"),
+    path(
+        "settings/schools/<int:school_id>/close/",
+        settings.school_close_view,
+        name="school_close",
+    ),
+    path(
+        "settings/schools/<int:school_id>/reopen/",
+        settings.school_reopen_view,
+        name="school_reopen",
+    ),
     path("settings/closed-days/", closed_days.closed_days_view, name="closed_days"),
 ]

@@ -18,6 +18,7 @@ from core.csv import csv_response
 from core.htmx import render_page_or_fragment
 from schools.capabilities import can, requires
 from schools.forms.students import RosterUploadForm, StudentFilterForm
+from schools.getting_started import district_url
 from schools.models import AccessLog, RosterImport, Student
 from schools.selectors import (
     access_roster_import,
@@ -158,9 +159,14 @@ def _roster_upload(request, district_slug, capped):
                 form.add_error("file", error.message)
             else:
                 return redirect("roster_import_detail", district_slug, created.pk)
+    schools = student_schools(request.membership)
     context = {
         "form": form,
-        "schools": student_schools(request.membership),
+        "schools": schools,
+        # What to do first when there is no school to import students into (issue 15).
+        "add_schools_url": district_url("school_new", request.district)
+        if not schools and can(request.membership, "district.settings")
+        else None,
         "imports": recent_roster_imports(request.membership),
         "oneroster_columns": ONEROSTER_COLUMNS,
     }

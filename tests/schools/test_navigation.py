@@ -53,7 +53,7 @@ def test_an_administrator_sees_the_entries_in_the_order_they_always_had(
         "Funding",
         "Stories",
         "Mail delivery",
-        "Closed days",
+        "Settings",
     ]
 
 
@@ -148,6 +148,16 @@ def test_a_district_without_schools_says_who_adds_them(client, other_district, s
     assert "No schools yet. An administrator adds them." in (
         home(client, other_district).content.decode()
     )
+
+
+def test_a_district_without_schools_shows_its_administrator_where_to_add_one(
+    client, other_district, signed_in
+):
+    signed_in("admin", in_district=other_district)
+
+    page = home(client, other_district).content.decode()
+
+    assert f'href="/{other_district.slug}/settings/schools/new/"' in page
 
 
 @pytest.fixture

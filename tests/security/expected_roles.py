@@ -194,6 +194,14 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     # "Skipping weekends and the district's closed days (a list an admin keeps)": policy,
     # the administrator's (DESIGN: "manage people and policy").
     "closed_days": _both(ADMINS),
+    # The district's settings and its schools (issue 15: "administrators set their district
+    # up without the Django admin"): district policy, the administrator's.
+    "district_settings": _both(ADMINS),
+    "school_list": _both(ADMINS),
+    "school_new": _both(ADMINS),
+    "school_edit": _both(ADMINS),
+    "school_close": _both(ADMINS),
+    "school_reopen": _both(ADMINS),
     # "Partner members also get an inbox inside each district they serve": the partner's;
     # the care team, who have the referral list instead, are sent there (a redirect, so let
     # in); a viewer sees no referral. GET only: a partner's POST is 405.

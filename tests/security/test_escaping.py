@@ -186,6 +186,8 @@ VALUES = {
     "day-date": _weekday_after(30),
     "range-first": _weekday_after(40),
     "range-last": _weekday_after(40),
+    # (helpers15) A school's NCES id is digits only: a marker is not one.
+    "nces_id": "060000112345",
 }
 # (languages) family_language is read as an ISO 639 code: a marker there is a row error.
 ROSTER_COLUMNS = ["first_name", "last_name", "preferred_name", "guardian_name"]

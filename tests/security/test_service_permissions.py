@@ -46,6 +46,7 @@ from tests.factories import (
     MOUVersionFactory,
     PartnerFactory,
     ReferralFactory,
+    SchoolFactory,
     StudentFactory,
     SuccessStoryFactory,
 )
@@ -620,6 +621,27 @@ SERVICES: dict[str, list[Case]] = {
     ],
     "schools.services.closed_days.closed_day_remove": [
         Case(ADMINS, lambda d, w: {"closed_day": _closed_day(d)})
+    ],
+    # The district's settings and schools (issue 15, engineer "helpers15"): district policy,
+    # kept by its administrators.
+    "schools.services.district_settings.district_settings_update": [
+        Case(ADMINS, lambda d, w: {"district": d, "referral_response_days": 9})
+    ],
+    "schools.services.schools.school_create": [
+        Case(
+            ADMINS,
+            lambda d, w: {"name": "Lakeside Middle", "lowest_grade": "06", "highest_grade": "08"},
+            takes_object=False,
+        )
+    ],
+    "schools.services.schools.school_update": [
+        Case(ADMINS, lambda d, w: {"school": SchoolFactory(district=d), "sis_id": "new-id"})
+    ],
+    "schools.services.schools.school_close": [
+        Case(ADMINS, lambda d, w: {"school": SchoolFactory(district=d)})
+    ],
+    "schools.services.schools.school_reopen": [
+        Case(ADMINS, lambda d, w: {"school": SchoolFactory(district=d, closed_on=_today())})
     ],
     # The referral loop (issue 14, lead): the referring school's care team reassigns an open
     # referral and sends a declined one to another partner.

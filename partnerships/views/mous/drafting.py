@@ -46,16 +46,26 @@ from partnerships.services.mous.drafting import (
 )
 from partnerships.services.mous.workflow import mou_link_resend, mou_submit, mou_withdraw
 from partnerships.views.mous.common import _button_action, _form_action, _posted, _to_mou
-from schools.capabilities import requires
+from schools.capabilities import can, requires
 
 
 @requires("mous.manage")
 def mou_create_view(request, district_slug):
     membership = request.membership
+    partners = mou_partners_for_drafting(membership)
+    if not partners.exists():
+        # What to do first: no partner to draft with, so no form (issue 15).
+        context = {
+            "no_partners": True,
+            "add_partner_url": reverse("partner_create", args=[district_slug])
+            if can(membership, "partners.manage")
+            else None,
+        }
+        return render(request, "partnerships/mous/create.html", context)
     form = MOUDraftForm(
         _posted(request),
         district=request.district,
-        partners=mou_partners_for_drafting(membership),
+        partners=partners,
         templates=mou_templates_of(membership),
         initial={"partner": request.GET.get("partner")} if request.GET.get("partner") else None,
     )
