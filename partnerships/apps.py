@@ -20,9 +20,27 @@ class PartnershipsConfig(AppConfig):
         register_nav(_("MOUs"), "mou_list", "mous.view", order=700)
         register_nav(_("Funding"), "funding_list", "funding.view", order=800)
         register_nav(_("Stories"), "story_list", "stories.view", order=900)
+        # The MOUs under way, counted by status: an overview (what waits for the viewer
+        # is in the inbox), so it does not count as something needing them.
         register_home_panel(
-            "partnerships/mous/_home_panel.html", mou_home_panel, "mous.view", order=500
+            "partnerships/mous/_home_panel.html",
+            mou_home_panel,
+            "mous.view",
+            order=500,
+            reference=True,
         )
+
+        # (issue 15) What waits in the home page's inbox, for the roles each concerns.
+        from partnerships import inbox
+        from schools.inbox import register_inbox
+
+        register_inbox("mous.to_review", inbox.mous_to_review, "mous.approve")
+        register_inbox("mous.to_sign", inbox.mous_to_sign, "mous.sign")
+        register_inbox("mous.changes_asked", inbox.mous_changes_asked, "mous.manage")
+        register_inbox("mous.to_renew", inbox.mous_to_renew, "mous.manage")
+        register_inbox("stories.consent", inbox.stories_needing_consent, "stories.manage")
+        register_inbox("stories.review", inbox.stories_to_review, "stories.review")
+        register_inbox("partners.verify", inbox.listings_to_verify, "partners.manage")
 
         # Badge colours of statuses (templates read them with the `tone` filter).
         register_tones(

@@ -74,17 +74,11 @@ class ReferralsConfig(AppConfig):
         # (lists) A member's open referrals in the people pages' open work (registers itself).
         from referrals.services import open_work  # noqa: F401
 
-        # (help requests) The counselors' queue after Referrals, the count of new requests on
-        # the home page, and the badge colours of a request's status.
+        # (help requests) The counselors' queue after Referrals (new requests are in the home
+        # page's inbox, below), and the badge colours of a request's status.
         from referrals.views import help_requests as help_views
 
         register_nav(_("Requests for help"), "help_request_list", "referrals.create", order=330)
-        register_home_panel(
-            "referrals/help/_home_panel.html",
-            help_views.help_request_home_panel,
-            "referrals.create",
-            order=55,
-        )
         register_tones(
             "help_request_status",
             help_views.HelpRequestStatus,
@@ -105,3 +99,13 @@ class ReferralsConfig(AppConfig):
             capability="referrals.view",
             context=partner_scorecard_section,
         )
+
+        # (issue 15) What waits in the home page's inbox: the owner's declined and overdue
+        # referrals, new requests for help, the partner's next steps.
+        from referrals import inbox
+        from schools.inbox import register_inbox
+
+        register_inbox("referrals.declined", inbox.referrals_declined, "referrals.send")
+        register_inbox("referrals.overdue", inbox.referrals_overdue, "referrals.send")
+        register_inbox("referrals.help_requests", inbox.help_requests_new, "referrals.create")
+        register_inbox("referrals.partner", inbox.referrals_for_partner, "partner.own")

@@ -30,6 +30,11 @@ class SchoolsConfig(AppConfig):
         register_home_panel(
             "schools/_home_schools.html", schools_panel, "district.view", order=900, reference=True
         )
+        # (issue 15) The home page's inbox: apps add what waits for a person; schools its
+        # invitations not yet accepted.
+        from schools.inbox import invitations_not_accepted, register_inbox
+
+        register_inbox("people.invitations", invitations_not_accepted, "people.manage")
 
         # Badge colours of statuses (templates read them with the `tone` filter).
         register_tones(

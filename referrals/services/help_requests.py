@@ -11,7 +11,7 @@ counselors for help through the school's public form, and the counselors triage 
   from everyone. A submission the honeypot caught counts too (`help_request_count`), so a
   script learns nothing from the limit. Over it: HelpRequestsLimited, nothing saved.
 - The counselors' queue: `help_requests_visible_to` (district, capability, the member's
-  schools), `help_request_list`, `access_help_request`, `help_request_new_count`.
+  schools), `help_request_list`, `access_help_request`.
 - Triage, each by a member with "referrals.create" in the request's school:
   `help_request_link_student`, `help_request_mark_referred` (one of the linked student's
   referrals), `help_request_close` (a reason, a note). A request referred or closed is
@@ -251,11 +251,6 @@ def help_request_list(membership: Membership, *, status: str = "", school_id=Non
     if school_id:
         requests = requests.filter(school_id=school_id)
     return requests
-
-
-def help_request_new_count(membership: Membership) -> int:
-    """How many new requests wait in the membership's schools (one query)."""
-    return help_requests_visible_to(membership).filter(status=HelpRequestStatus.NEW).count()
 
 
 def access_help_request(membership: Membership, pk) -> HelpRequest:

@@ -45,7 +45,6 @@ from referrals.services.help_requests import (
     help_request_link_student,
     help_request_list,
     help_request_mark_referred,
-    help_request_new_count,
     help_request_schools,
     help_request_student_referrals,
     help_request_submit,
@@ -485,16 +484,6 @@ def help_request_detail_view(request, district_slug, help_request_id):
         ),
     }
     return render(request, "referrals/help/detail.html", context)
-
-
-def help_request_home_panel(request) -> dict | None:
-    """The home page's count of new requests for help in the member's schools (one query);
-    left out when there are none."""
-    count = help_request_new_count(request.membership)
-    if not count:
-        return None
-    url = reverse("help_request_list", args=[request.district.slug])
-    return {"count": count, "url": f"{url}?status={HelpRequestStatus.NEW}"}
 
 
 urlpatterns = [

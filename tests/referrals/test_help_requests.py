@@ -436,21 +436,25 @@ def test_a_limited_counselor_sees_only_their_schools_addresses(
     assert f"/r/help/{district.slug}/{school.pk}/" not in content
 
 
-def test_the_home_page_counts_new_requests_and_the_navigation_links_the_queue(
+def test_the_home_page_inbox_lists_new_requests_and_the_navigation_links_the_queue(
     client, district, school, counselor, member
 ):
-    submit(school)
-    submit(school)
+    first, second = submit(school), submit(school)
     signed_in(client, counselor)
 
     home = client.get(reverse("district_home", args=[district.slug])).content.decode()
 
-    assert "2 new requests for help wait" in home
-    assert reverse("help_request_list", args=[district.slug]) in home
+    assert home.count("Request for help") == 2
+    for help_request in (first, second):
+        assert (
+            f'href="{reverse("help_request_detail", args=[district.slug, help_request.pk])}"'
+            in home
+        )
+    assert reverse("help_request_list", args=[district.slug]) in home  # the navigation
     viewer_home = signed_in(client, member("viewer")).get(
         reverse("district_home", args=[district.slug])
     )
-    assert "new requests for help" not in viewer_home.content.decode()
+    assert "Request for help" not in viewer_home.content.decode()
 
 
 # --- The request's page ----------------------------------------------------------------------
