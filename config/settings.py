@@ -323,6 +323,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Roles that see students are signed out after this long without a request.
 STUDENT_ROLE_IDLE_SECONDS = 30 * 60
+# Demo districts (slugs, comma separated in TRELLIS_DEMO_DISTRICTS): their administrators
+# sign in without two-factor authentication, and every page there says so. Only
+# `./trellis run` sets it, for the seeded demo; empty by default and never set in production.
+DEMO_DISTRICTS = [
+    slug.strip() for slug in os.environ.get("TRELLIS_DEMO_DISTRICTS", "").split(",") if slug.strip()
+]
 SESSION_COOKIE_AGE = 12 * 60 * 60
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"

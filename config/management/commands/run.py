@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from config import embedded
+from config.management.commands.seed_demo import DEMO_DISTRICT_SLUGS
 from config.management.commands.seed_demo import Command as SeedDemo
 
 
@@ -193,6 +194,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        # The seeded districts are demos (settings.DEMO_DISTRICTS): their administrators
+        # sign in without MFA, and every page there says so. Here and in the children only.
+        demo_districts = ",".join(DEMO_DISTRICT_SLUGS)
+        settings.DEMO_DISTRICTS = list(DEMO_DISTRICT_SLUGS)
         preflight()
         call_command("migrate", interactive=False, verbosity=0)
         # The database checks too: every tenant table fenced, every key composite.
@@ -223,7 +228,11 @@ class Command(BaseCommand):
             "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"],
         }
         url = f"http://{options['host']}:{port}/"
-        env = {**os.environ, "SITE_URL": url.rstrip("/")}
+        env = {
+            **os.environ,
+            "SITE_URL": url.rstrip("/"),
+            "TRELLIS_DEMO_DISTRICTS": demo_districts,
+        }
         supervisor = Supervisor(
             commands,
             cwd=settings.BASE_DIR,
@@ -253,13 +262,25 @@ class Command(BaseCommand):
         lines = [
             "",
             f"  Trellis is running at {url}",
-            f"  Demo district: {url}demo/",
+            f"  Demo districts: {url}demo/ and {url}riverside/",
             f"  Outbox (demo mail): {url}dev/outbox/",
             "",
             "  Sign in as (password for all: " + seed.password + "):",
-            *[f"    {label:<14} {email}" for label, email in seed.demo_logins],
+            *_login_rows(seed.demo_logins),
+            "",
+            "  Demo districts: administrators sign in there without two-factor authentication.",
             "",
             "  Press Ctrl-C to stop the web server, worker, beat and the embedded servers.",
             "",
         ]
         self.stdout.write("\n".join(lines))
+
+
+def _login_rows(logins) -> list[str]:
+    """One aligned row per demo person: role, organization or district, email."""
+    rows = [(label, where, email) for label, where, email in logins]
+    role_width = max((len(label) for label, _where, _email in rows), default=0) + 2
+    where_width = max((len(where) for _label, where, _email in rows), default=0) + 2
+    return [
+        f"    {label:<{role_width}}{where:<{where_width}}{email}" for label, where, email in rows
+    ]

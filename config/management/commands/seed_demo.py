@@ -1,4 +1,9 @@
-"""Create the demo district, its schools and one person per role (idempotent)."""
+"""Create the demo districts (idempotent): "demo", a living district with its schools, a
+few hundred students, a dozen partners, MOUs in every status, funding, stories, referrals
+and one person per role; and "riverside", a small second district some of them belong to.
+
+The steps live in config/demo_*.py; the people a demo user can be are `demo_logins()`,
+printed by `./trellis run`, which also marks both districts as demos (DEMO_DISTRICTS)."""
 
 from __future__ import annotations
 
@@ -10,14 +15,24 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from config.demo_district import seed_directory, seed_invitation, seed_schools, seed_students
 from config.demo_help_requests import seed_help_requests
 from config.demo_loop import seed_referral_loop
+from config.demo_partnerships import seed_partnerships
 from config.demo_referrals import seed_referrals
+from config.demo_second_district import (
+    RIVERSIDE_PEOPLE,
+    RIVERSIDE_SLUG,
+    seed_riverside,
+)
 from partnerships.models import Partner
 from schools.models import District, Membership, Role, School, Student, User
 from schools.tenancy import tenant_context
 
 DEMO_SLUG = "demo"
+DEMO_NAME = "Demo Unified School District"
+# The districts `./trellis run` marks as demos (settings.DEMO_DISTRICTS).
+DEMO_DISTRICT_SLUGS = (DEMO_SLUG, RIVERSIDE_SLUG)
 DEMO_SCHOOLS = ["Lincoln High School", "Roosevelt Middle School"]
 # (local id, first, last, preferred, birth date, grade, school index, guardian, language code)
 DEMO_STUDENTS = [
@@ -111,6 +126,21 @@ def demo_email(role: str) -> str:
     return f"{role}@{DEMO_SLUG}.trellis.test"
 
 
+def demo_logins(counselor_schools=()) -> list[tuple[str, str, str]]:
+    """Every person a demo user can be: (role, organization or district, email)."""
+    demo, riverside = "Demo Unified", "Riverside Unified"
+    where = {
+        Role.ADMIN: demo,
+        Role.COORDINATOR: f"{demo}, {riverside}",
+        Role.COUNSELOR: f"{demo} ({', '.join(counselor_schools) or 'every school'})",
+        Role.PARTNER: f"Harbor Family Services ({demo}, {riverside})",
+    }
+    rows = [(role.label, where[role], demo_email(role)) for role, _name in DEMO_PEOPLE]
+    for role, _name, email, partner in RIVERSIDE_PEOPLE:
+        rows.append((role.label, f"{partner} ({riverside})" if partner else riverside, email))
+    return rows
+
+
 def demo_password() -> str:
     """One random password for the demo people, kept in .local so reruns print the same."""
     path = Path(settings.LOCAL_DIR) / "demo-password"
@@ -124,18 +154,20 @@ def demo_password() -> str:
 
 
 class Command(BaseCommand):
-    help = "Create the demo district with two schools and one person per role (safe to rerun)."
+    help = "Create the demo districts, their people, partners and agreements (safe to rerun)."
 
     @transaction.atomic
     def handle(self, *args, **options):
         password = demo_password()
         district, created = District.objects.get_or_create(
             slug=DEMO_SLUG,
-            defaults={"name": "Demo Unified School District", "time_zone": "America/Los_Angeles"},
+            defaults={"name": DEMO_NAME, "time_zone": "America/Los_Angeles"},
         )
         with tenant_context(district):
             self._people(district, password)
+            seed_schools(district)
             self._students(district)
+            seed_students(district)
             self._directory(district)
             self._mou_in_review(district)
             self._audit_trail(district)
@@ -143,10 +175,37 @@ class Command(BaseCommand):
             seed_referrals(district)
             seed_referral_loop(district)
             seed_help_requests(district)
+            # After the steps above, which look for "the partner without an MOU", "the
+            # newest contact" or "no audit event yet" and must find what they always did.
+            seed_directory(district)
+            seed_partnerships(district)
+            seed_invitation(district)
+            counselor_schools = self._counselor_schools(district)
+        users = {
+            u.email: u for u in User.objects.filter(email__endswith=f"@{DEMO_SLUG}.trellis.test")
+        }
+        seed_riverside(
+            password=password,
+            coordinator=users[demo_email(Role.COORDINATOR)],
+            partner_person=users[demo_email(Role.PARTNER)],
+        )
         verb = "Created" if created else "Found"
-        self.stdout.write(f"{verb} the demo district '{district.slug}'.")
-        self.demo_logins = [(role.label, demo_email(role)) for role, _ in DEMO_PEOPLE]
+        self.stdout.write(f"{verb} the demo district '{district.slug}' and '{RIVERSIDE_SLUG}'.")
+        self.demo_logins = demo_logins(counselor_schools)
         self.password = password
+
+    def _counselor_schools(self, district) -> list[str]:
+        """The schools the demo counselor is limited to (empty: every school)."""
+        from schools.models import MembershipSchool
+
+        counselor = Membership.objects.for_district(district).filter(
+            user__email=demo_email(Role.COUNSELOR)
+        )
+        return sorted(
+            MembershipSchool.objects.for_district(district)
+            .filter(membership__in=counselor)
+            .values_list("school__name", flat=True)
+        )
 
     def _people(self, district, password):
         for name in DEMO_SCHOOLS:
