@@ -61,6 +61,21 @@ def site_url_is_set(app_configs, **kwargs):
     return []
 
 
+@register(Tags.security, deploy=True)
+def no_demo_districts(app_configs, **kwargs):
+    """A demo district lets its administrators in without MFA: never in production."""
+    if settings.DEMO_DISTRICTS:
+        return [
+            Error(
+                "TRELLIS_DEMO_DISTRICTS is set (%s): administrators of those districts sign in "
+                "without two-factor authentication." % ", ".join(settings.DEMO_DISTRICTS),
+                hint="Unset TRELLIS_DEMO_DISTRICTS: only `./trellis run` sets it, for the demo.",
+                id="trellis.E003",
+            )
+        ]
+    return []
+
+
 # --- Every district page declares its capability ----------------------------------------------
 
 

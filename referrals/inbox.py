@@ -93,11 +93,14 @@ def help_requests_new(request) -> list[InboxItem]:
     return [
         InboxItem(
             kind=_("Request for help"),
-            title=help_request.school.name,
+            title=help_request.reference,
             url=reverse("help_request_detail", args=[request.district.slug, help_request.pk]),
             since=help_request.created_at,
-            detail=_("From %(asker)s. Read it and decide what happens next.")
-            % {"asker": help_request.get_asker_kind_display().lower()},
+            detail=_("%(school)s; from %(asker)s. Read it and decide what happens next.")
+            % {
+                "school": help_request.school.name,
+                "asker": help_request.get_asker_kind_display().lower(),
+            },
             tone="warning",
         )
         for help_request in help_requests

@@ -20,6 +20,15 @@ def test_check_deploy_warns_when_mail_would_not_be_delivered():
     assert "trellis.W001" in result.stderr
 
 
+def test_check_deploy_refuses_demo_districts():
+    """A demo district lets administrators in without MFA: production must never have one."""
+    env = {**PRODUCTION_ENV, "TRELLIS_DEMO_DISTRICTS": "demo"}
+    result = manage("check", "--deploy", env=env, clean=True)
+
+    assert result.returncode != 0
+    assert "trellis.E003" in result.stderr
+
+
 def test_secret_key_is_required_when_debug_is_off():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
     result = manage("check", env=env, clean=True)
