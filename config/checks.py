@@ -67,8 +67,8 @@ def no_demo_districts(app_configs, **kwargs):
     if settings.DEMO_DISTRICTS:
         return [
             Error(
-                "TRELLIS_DEMO_DISTRICTS is set (%s): administrators of those districts sign in "
-                "without two-factor authentication." % ", ".join(settings.DEMO_DISTRICTS),
+                f"TRELLIS_DEMO_DISTRICTS is set ({', '.join(settings.DEMO_DISTRICTS)}): "
+                "administrators of those districts sign in without two-factor authentication.",
                 hint="Unset TRELLIS_DEMO_DISTRICTS: only `./trellis run` sets it, for the demo.",
                 id="trellis.E003",
             )

@@ -34,10 +34,14 @@ def access_membership(user, district_slug: str) -> Membership:
 
 
 def schools_in(district) -> list:
-    """The district's schools, by name."""
+    """The district's schools, open ones first, by name."""
+    from django.db.models import F
+
     from schools.models import School
 
-    return list(School.objects.for_district(district).order_by("name"))
+    return list(
+        School.objects.for_district(district).order_by(F("closed_on").asc(nulls_first=True), "name")
+    )
 
 
 # --- People (the members page) -------------------------------------------------------------
@@ -71,7 +75,7 @@ def members_of_district(viewer: Membership, *, query: str = "", role: str = ""):
 def invitations_waiting(viewer: Membership) -> list:
     """Invitations of the viewer's district not yet accepted or withdrawn (expired ones too,
     so they can be resent), newest first, with who sent them."""
-    from schools.models import Invitation
+    from schools.models import Invitation, School
 
     invitations = list(
         Invitation.objects.for_district(viewer.district)
@@ -80,7 +84,7 @@ def invitations_waiting(viewer: Membership) -> list:
         .order_by("-created_at")
     )
     if invitations:
-        names = dict(schools_of_district(viewer.district).values_list("pk", "name"))
+        names = dict(School.objects.for_district(viewer.district).values_list("pk", "name"))
         for invitation in invitations:
             invitation.school_names = [names[i] for i in invitation.school_ids if i in names]
     return invitations
@@ -117,11 +121,21 @@ def partners_in(district):
     return partner_model.objects.for_district(district).order_by("name")
 
 
-def schools_of_district(district):
-    """The district's schools, by name (a queryset, for form choices)."""
+def schools_of_district(district, *, keep=()):
+    """The district's open schools, by name (a queryset, for form choices), and of the
+    closed ones only those in `keep` (the schools, or their ids, that a thing being
+    edited already names): a
+    closed school is never offered for something new, and never dropped silently."""
+    from django.db.models import Q
+
     from schools.models import School
 
-    return School.objects.for_district(district).order_by("name")
+    keep = [getattr(school, "pk", school) for school in keep if school is not None]
+    return (
+        School.objects.for_district(district)
+        .filter(Q(closed_on__isnull=True) | Q(pk__in=keep))
+        .order_by("name")
+    )
 
 
 # --- Students --------------------------------------------------------------------------------

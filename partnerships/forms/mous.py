@@ -87,7 +87,9 @@ class MOUTermsForm(forms.ModelForm):
 
     def __init__(self, *args, district, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["schools"].queryset = schools_of_district(district)
+        self.fields["schools"].queryset = schools_of_district(
+            district, keep=self.initial.get("schools") or ()
+        )
         self.fields["services"].choices = list(service_labels(district).items())
 
     def clean(self):

@@ -202,7 +202,10 @@ def _partner_form(request, partner=None):
         initial = PartnerForm.initial_for(partner, rows["school_ids"])
         services, contacts = service_initial(rows["services"]), contact_initial(rows["contacts"])
     form = PartnerForm(
-        data, initial=initial, schools=schools_of_district(district), creating=partner is None
+        data,
+        initial=initial,
+        schools=schools_of_district(district, keep=initial.get("schools") or ()),
+        creating=partner is None,
     )
     service_rows = ServiceFormSet(
         data, initial=services, prefix="services", form_kwargs={"categories": categories}

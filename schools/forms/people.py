@@ -77,7 +77,9 @@ class MembershipForm(forms.Form):
 
     def __init__(self, *args, district, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["schools"].queryset = schools_of_district(district)
+        self.fields["schools"].queryset = schools_of_district(
+            district, keep=self.initial.get("schools") or ()
+        )
         self.fields["partner"].queryset = partners_in(district)
 
     def service_arguments(self) -> dict:

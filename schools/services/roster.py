@@ -101,6 +101,9 @@ MESSAGES = {
     "implausible_date": gettext_lazy("“%(value)s” cannot be a date of birth."),
     "unknown_school": gettext_lazy("No school of the district has this name or id: “%(value)s”."),
     "school_not_yours": gettext_lazy("“%(value)s” is not one of the schools you manage."),
+    "school_closed": gettext_lazy(
+        "“%(value)s” is closed: reopen it in Settings, or move the student to an open school."
+    ),
     # Says only that the row cannot be imported: never where, or that, the student is enrolled.
     "student_not_yours": gettext_lazy(
         "Student %(value)s cannot be imported. A coordinator for the whole district can "
@@ -156,6 +159,8 @@ class SchoolDirectory:
     by_key: dict
     # None: every school may be imported into; otherwise only these ids.
     allowed_ids: frozenset | None = None
+    # Schools marked closed: named, but nobody is imported into them.
+    closed_ids: frozenset = frozenset()
 
     @classmethod
     def build(cls, schools, allowed_ids=None) -> SchoolDirectory:
@@ -167,7 +172,8 @@ class SchoolDirectory:
                     by_key.setdefault(key.strip().casefold(), school.pk)
         for school in schools:
             by_key[school.name.strip().casefold()] = school.pk
-        return cls(by_key, None if allowed_ids is None else frozenset(allowed_ids))
+        closed = frozenset(school.pk for school in schools if school.closed_on is not None)
+        return cls(by_key, None if allowed_ids is None else frozenset(allowed_ids), closed)
 
     def find(self, *keys: str) -> int | None:
         for key in keys:
@@ -384,6 +390,9 @@ class _Parser:
             return None
         if self.schools.allowed_ids is not None and school_id not in self.schools.allowed_ids:
             self.error(row, column, "school_not_yours", value.strip())
+            return None
+        if school_id in self.schools.closed_ids:
+            self.error(row, column, "school_closed", value.strip())
             return None
         return school_id
 

@@ -706,3 +706,19 @@ def test_an_unconfirmed_preview_is_dropped_after_two_days(
     assert students(district) == {}
     assert confirm(client, district, expired).status_code in (200, 302)
     assert students(district) == {}  # a cancelled preview can no longer be confirmed
+
+
+def test_a_row_for_a_closed_school_is_an_error_next_to_its_school(client, district, coordinator):
+    closed = SchoolFactory(district=district, name="Old Mill School")
+    with tenant_context(district):
+        type(closed).objects.filter(pk=closed.pk).update(closed_on=date(2025, 6, 30))
+
+    upload(
+        client, district, csv_bytes([simple_row("S1"), simple_row("S2", school="Old Mill School")])
+    )
+
+    roster_import = latest_import(district)
+    found = {(row, code) for row, _column, code, _value, _extra in roster_import.errors}
+    assert found == {(3, "school_closed")}  # row 1 is the header
+    text = page_text(client.get(f"/{district.slug}/students/import/{roster_import.pk}/"))
+    assert "“Old Mill School” is closed" in text

@@ -321,3 +321,48 @@ def test_the_services_check_grades_and_names(district):
     assert set(reversed_grades.value.message_dict) == {"highest_grade"}
     assert set(duplicate.value.message_dict) == {"name"}
     assert (school.sis_id, school.name, school.highest_grade) == ("new-id", school.name, "05")
+
+
+# --- A closed school is never offered for something new, never dropped from what names it --
+
+
+def test_a_closed_school_is_not_offered_for_new_things_but_kept_where_it_is_named(client, district):
+    from partnerships.models import MOUSchool
+    from schools.models import MembershipSchool
+    from tests.factories import MOUFactory, MOUVersionFactory, PartnerFactory
+
+    admin = sign_in(client, district)
+    SchoolFactory(district=district, name="Open Valley High")
+    closed = SchoolFactory(district=district, name="Old Mill School")
+    counselor = MembershipFactory(district=district, role="counselor")
+    partner = PartnerFactory(district=district)
+    mou = MOUFactory(district=district, partner=partner, status="draft")
+    MOUVersionFactory(district=district, mou=mou, number=1)
+    with tenant_context(district):
+        MembershipSchool.objects.create(district=district, membership=counselor, school=closed)
+        MOUSchool.objects.create(district=district, mou=mou, school=closed)
+        school_close(by=admin, school=closed)
+
+    def offered(url) -> str:
+        response = client.get(url)
+        assert response.status_code == 200
+        return response.content.decode()
+
+    slug = district.slug
+    for url in [
+        reverse("people_invite", args=[slug]),
+        reverse("mou_create", args=[slug]),
+        reverse("partner_create", args=[slug]),
+    ]:
+        page = offered(url)
+        assert "Open Valley High" in page and "Old Mill School" not in page, url
+    # Where it is already named, it stays (ticked): saving the form never drops it.
+    for url in [
+        reverse("person_change", args=[slug, counselor.pk]),
+        reverse("mou_terms", args=[slug, mou.pk]),
+    ]:
+        page = offered(url)
+        assert "Old Mill School" in page, url
+    # The home page lists it, marked closed, after the open schools.
+    home = offered(reverse("district_home", args=[slug]))
+    assert home.index("Open Valley High") < home.index("Old Mill School")

@@ -196,7 +196,7 @@ def mou_terms_view(request, district_slug, mou_id):
             conflict = error.current
             data = request.POST.copy()
             data["based_on"] = str(error.current.number)
-            form = MOUTermsForm(data, district=request.district)
+            form = MOUTermsForm(data, district=request.district, initial=initial)
             form.is_valid()
             form.add_error(None, _("Someone else changed the terms while you were editing."))
         except ValidationError as error:
