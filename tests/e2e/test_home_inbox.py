@@ -1,8 +1,8 @@
 """The demo as a person first meets it (issue 15): the demo administrator signs in through
 the form without enrolling MFA (the district is marked a demo, and the page says so), finds
 what waits for them on the home page and follows an item to where it is done; the partner's
-member finds the MOU waiting for their signature; the coordinator switches to the second
-district and finds it alive. Every page axe-clean."""
+member finds the MOU waiting for their signature, the counselor the referrals declined or
+unanswered; the coordinator switches to the second district and finds it alive. Every page axe-clean."""
 
 from __future__ import annotations
 
@@ -82,6 +82,29 @@ def test_the_partner_finds_the_mou_to_sign_and_the_coordinator_the_second_distri
     assert_accessible(page)
     shot(page, "home-inbox-coordinator")
 
+    coordinator.close()
+
+    # The counselor: the referrals a partner declined or has not answered.
+    counselor = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}
+    )
+    counselor.set_default_timeout(10_000)
+    page = counselor.new_page()
+    sign_in(page, "counselor", demo)
+    page.goto("/demo/")
+    inbox = page.get_by_role("region", name="Waiting for you")
+    for kind in ["Referral declined", "No answer yet", "Request for help"]:
+        assert inbox.get_by_text(kind).first.is_visible(), kind
+    assert_accessible(page)
+    shot(page, "home-inbox-counselor")
+    counselor.close()
+
+    coordinator = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}
+    )
+    coordinator.set_default_timeout(10_000)
+    page = coordinator.new_page()
+    sign_in(page, "coordinator", demo)
     page.goto("/riverside/")
     assert page.get_by_role("heading", level=1).is_visible()
     assert "Riverside Unified School District" in page.content()
