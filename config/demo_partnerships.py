@@ -153,6 +153,7 @@ PDF_FOR = "Harbor Family Services school-based counseling"
 
 def seed_mous(district) -> None:
     """Every MOU status, through the workflow (the in-review one is seed_demo's own)."""
+    from partnerships.mou_rules import sample_answers
     from partnerships.selectors.mous import current_version
     from partnerships.services.mous.drafting import mou_create
     from partnerships.services.mous.goals import goal_create, goal_progress_add
@@ -196,6 +197,7 @@ def seed_mous(district) -> None:
             start_date=today + timedelta(days=start),
             end_date=today + timedelta(days=end),
             shared_fields=shared,
+            answers=sample_answers(district.default_language),  # the template's [choices]
         )
         if status == "draft":
             continue

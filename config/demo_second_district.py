@@ -220,6 +220,7 @@ def _partners(district) -> dict[str, Partner]:
 
 def _active_mou(district, partner) -> None:
     """One active MOU, drafted, reviewed and signed by both parties through the workflow."""
+    from partnerships.mou_rules import sample_answers
     from partnerships.selectors.mous import current_version
     from partnerships.services.mous.drafting import mou_create
     from partnerships.services.mous.goals import goal_create, goal_progress_add
@@ -243,6 +244,7 @@ def _active_mou(district, partner) -> None:
         start_date=today - timedelta(days=45),
         end_date=today + timedelta(days=320),
         shared_fields=["name", "grade", "school", "guardian_contact", "referral_reason"],
+        answers=sample_answers(district.default_language),  # the template's [choices]
     )
     mou_submit(by=coordinator, mou=mou)
     mou_approve(by=admin, mou=mou)

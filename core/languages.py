@@ -7,7 +7,8 @@ spellings. Names come from the Unicode CLDR through Babel, in the reader's inter
 language ("Spanish" to one reader, "español" to another); a few languages spoken by US
 school families that CLDR does not name have their names here, translated in the catalogue.
 
-- `language_name(code)`: the name in the active language (the code itself when unknown).
+- `language_name(code)`: the name in the active language (the code itself when unknown),
+  capitalized as a label; `in_text=True` for inside a sentence ("Habla vietnamita").
 - `language_choices()`: the languages offered in pickers, English and Spanish first.
 - `parse_language(text)`: a code from a code or a name in English, Spanish or the language
   itself ("Spanish", "Español", "es-MX"); None when it is neither. Used to migrate the
@@ -114,8 +115,12 @@ def validate_language_code(value: str) -> None:
         )
 
 
-def language_name(code: str, language: str | None = None) -> str:
-    """The name of the language `code` in `language` (the active one by default)."""
+def language_name(code: str, language: str | None = None, *, in_text: bool = False) -> str:
+    """The name of the language `code` in `language` (the active one by default).
+
+    Capitalized, as a label or a list item starts ("Español"); `in_text` keeps the case
+    the language writes inside a sentence ("Prefiere vietnamita", "Prefers Vietnamese").
+    """
     code = normalize_code(code) or ""
     if not code:
         return ""
@@ -133,7 +138,7 @@ def language_name(code: str, language: str | None = None) -> str:
         detail = locale.territories.get(subtag.upper()) or locale.scripts.get(subtag.title())
         if detail:
             name = f"{name} ({detail})"
-    return _capitalized(name)
+    return name if in_text else _capitalized(name)
 
 
 def language_choices(language: str | None = None, *, include: tuple[str, ...] = ()) -> list:

@@ -55,20 +55,33 @@ def language_code(value: str) -> str | None:
     return base if base in {site for site, _name in settings.LANGUAGES} else None
 
 
+def mail_language(stored: str | None, district=None) -> str:
+    """The language of a letter to someone whose stored preference is `stored`: the one
+    rule for every email. Their language when Trellis speaks it (read by `language_code`:
+    "es-MX" and "Spanish" are Spanish); else the district's default; else the site's.
+
+    A preference Trellis does not speak ("vi") is never passed on as the letter's language:
+    the text would fall back to English while its `lang` said Vietnamese.
+    """
+    own = language_code(stored or "")
+    if own:
+        return own
+    if district is not None:
+        default = language_code(district.default_language or "")
+        if default:
+            return default
+    return settings.LANGUAGE_CODE
+
+
 def recipient_language(person, district=None) -> str:
-    """The language mail to `person` is written in.
+    """The language mail to `person` is written in (`mail_language` of their preference).
 
     `person` is a User, a Membership (its user), a partner Contact (its preferred language,
     an ISO 639 code read by `language_code`), or None (someone Trellis knows only by
-    address). Their own language first; else the district's default; else the site's.
+    address).
     """
     person = getattr(person, "user", person)
-    own = language_code(getattr(person, "preferred_language", "") or "")
-    if own:
-        return own
-    if district is not None and district.default_language:
-        return district.default_language
-    return settings.LANGUAGE_CODE
+    return mail_language(getattr(person, "preferred_language", "") or "", district)
 
 
 def render_templated(template_prefix: str, context: dict, *, language: str, district=None):
@@ -93,8 +106,8 @@ def send_templated(
 ) -> OutgoingEmail:
     """Render one email for one recipient and queue it (sent after commit).
 
-    - `language`: the recipient's (`recipient_language`); None means the district's
-      default, then the site's.
+    - `language`: the recipient's (`recipient_language`); read by `mail_language`, so None
+      or a language Trellis does not speak means the district's default, then the site's.
     - `district`: whose time zone dates are shown in; None for mail outside any district.
     - `unsubscribe_url`: for mail to someone without an account (DESIGN.md, Email). The
       footer shows it and the message carries List-Unsubscribe (RFC 8058).
@@ -103,8 +116,7 @@ def send_templated(
     """
     if not to or not isinstance(to, str):
         raise ValueError("send_templated needs one recipient address")
-    language = language or (district.default_language if district is not None else "")
-    language = language or settings.LANGUAGE_CODE
+    language = mail_language(language, district)
     context = {**context, "unsubscribe_url": unsubscribe_url}
     subject, body_text, body_html = render_templated(
         template_prefix, context, language=language, district=district

@@ -35,6 +35,11 @@ BASE_URL = "https://trellis.pdf.invalid/"
 # and would tie up a worker and fill a table. A document kind may pass its own.
 MAX_PAGES = 100
 
+# Every PDF is tagged for screen readers (Section 508: a public school's documents): the
+# PDF/UA-1 variant writes the structure tree (/StructTreeRoot, /MarkInfo /Marked true), the
+# document's language and its title. A template gives <html lang> and a <title>.
+PDF_VARIANT = "pdf/ua-1"
+
 # Time limits (seconds) of a task that renders a PDF: well under the broker's visibility
 # timeout (CELERY_BROKER_TRANSPORT_OPTIONS), so a slow render is never delivered twice.
 SOFT_TIME_LIMIT = 120
@@ -46,7 +51,8 @@ class DocumentTooLong(Exception):
 
 
 def render_pdf(template_name: str, context: dict, *, max_pages: int = MAX_PAGES) -> bytes:
-    """The PDF of a template (`templates/<app>/pdf/`), in the active language and zone.
+    """The PDF of a template (`templates/<app>/pdf/`), in the active language and zone,
+    tagged for screen readers (PDF/UA-1).
 
     Raises DocumentTooLong past `max_pages`. The document can load only our own static
     files (`{% static %}` URLs, relative to BASE_URL); any other URL is left out.
@@ -62,7 +68,7 @@ def html_to_pdf(html: str, *, max_pages: int = MAX_PAGES) -> bytes:
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=static_only_fetcher()).render()
     if len(document.pages) > max_pages:
         raise DocumentTooLong(f"{len(document.pages)} pages, more than {max_pages}")
-    return document.write_pdf()
+    return document.write_pdf(pdf_variant=PDF_VARIANT)
 
 
 def page_counter_css() -> str:

@@ -8,8 +8,10 @@ Every model is a tenant model under row-level security (migration 0005).
 from __future__ import annotations
 
 import datetime
+from itertools import chain
 
 import pghistory
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -17,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.languages import CODE_MAX, validate_language_code
+from core.search import searchable
 from schools.models import Membership, School, TenantModel
 
 # --- Vocabularies --------------------------------------------------------------------------
@@ -27,7 +30,7 @@ class PartnerKind(models.TextChoices):
     SOCIAL_SERVICES = "social_services", _("Social services")
     HEALTHCARE = "healthcare", _("Healthcare")
     YOUTH = "youth", _("Youth development or mentoring")
-    FAITH_CULTURAL = "faith_cultural", _("Faith-based or cultural centre")
+    FAITH_CULTURAL = "faith_cultural", _("Faith-based or cultural center")
     OTHER = "other", _("Other")
 
 
@@ -52,8 +55,8 @@ class Intake(models.TextChoices):
 
 # The shipped service taxonomy; a district adds its own as ServiceCategory rows.
 SERVICE_TAXONOMY: list[tuple[str, str]] = [
-    ("counselling_individual", _("Counselling, individual")),
-    ("counselling_group", _("Counselling, group")),
+    ("counselling_individual", _("Counseling, individual")),
+    ("counselling_group", _("Counseling, group")),
     ("therapy", _("Therapy")),
     ("crisis_intervention", _("Crisis intervention")),
     ("psychiatric_care", _("Psychiatric care and medication management")),
@@ -63,7 +66,7 @@ SERVICE_TAXONOMY: list[tuple[str, str]] = [
     ("emergency_aid", _("Emergency aid")),
     ("health_screening", _("Health screening")),
     ("mentoring", _("Mentoring")),
-    ("after_school", _("After-school programmes")),
+    ("after_school", _("After-school programs")),
     ("peer_support", _("Peer support")),
     ("family_support", _("Family support")),
     ("cultural_liaison", _("Cultural liaison")),
@@ -80,9 +83,15 @@ class ContactRole(models.TextChoices):
 # --- Directory -----------------------------------------------------------------------------
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+# search_text is derived (from the partner and its services): history keeps its sources.
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    exclude=["search_text"],
+)
 class Partner(TenantModel):
-    """A community organisation the district works with (HSDS organization + location)."""
+    """A community organization the district works with (HSDS organization + location)."""
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(
@@ -136,6 +145,11 @@ class Partner(TenantModel):
     # Who verified: a person's name (a partner contact confirms without an account).
     last_verified_by = models.CharField(_("verified by"), max_length=200, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # What directory search matches: the name, description and services' names and
+    # descriptions, accents and case folded and British spellings made US
+    # (core.search.searchable). Kept by save() and, for service changes and rows written
+    # in bulk, by Partner.refresh_search().
+    search_text = models.TextField(editable=False, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("partner")
@@ -154,6 +168,40 @@ class Partner(TenantModel):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"name", "description"} & set(update_fields):
+            services = []
+            if self.pk is not None:
+                services = Service.objects.for_district(self.district_id).filter(partner_id=self.pk)
+                services = services.values_list("name", "description")
+            self.search_text = searchable(self.name, self.description, *chain(*services))
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def refresh_search(cls, district_id, partner_ids=None) -> None:
+        """Rewrite search_text of the district's partners (those of `partner_ids`, or all):
+        after their services change, or rows written in bulk. Three queries at most."""
+        partners = cls.objects.for_district(district_id)
+        if partner_ids is not None:
+            partners = partners.filter(pk__in=list(partner_ids))
+        partners = list(partners.only("id", "district_id", "name", "description", "search_text"))
+        texts: dict[int, list[str]] = {partner.pk: [] for partner in partners}
+        services = Service.objects.for_district(district_id).filter(partner_id__in=list(texts))
+        for partner_id, name, description in services.values_list(
+            "partner_id", "name", "description"
+        ):
+            texts[partner_id] += [name, description]
+        changed = []
+        for partner in partners:
+            text = searchable(partner.name, partner.description, *texts[partner.pk])
+            if text != partner.search_text:
+                partner.search_text = text
+                changed.append(partner)
+        cls.objects.for_district(district_id).bulk_update(changed, ["search_text"], batch_size=500)
 
     def is_stale(self, days: int, now: datetime.datetime | None = None) -> bool:
         """Not verified within `days` (the district's freshness setting)."""
@@ -211,6 +259,16 @@ class Service(TenantModel):
 
     def __str__(self):
         return self.name or self.category
+
+    # The partner's search_text includes its services: kept in step with every change.
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        Partner.refresh_search(self.district_id, [self.partner_id])
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        Partner.refresh_search(self.district_id, [self.partner_id])
+        return result
 
 
 class Contact(TenantModel):
@@ -325,6 +383,11 @@ class MOU(TenantModel):
     )
     terminated_reason = models.TextField(_("reason for termination"), blank=True)
     terminated_at = models.DateTimeField(null=True, blank=True)
+    # The one language the document is written in, chosen when drafted (the district's by
+    # default): its text, section labels and PDF read in it whatever the reader's language.
+    language = models.CharField(
+        _("language of the document"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
 
     class Meta:
         verbose_name = _("MOU")

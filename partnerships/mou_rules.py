@@ -23,7 +23,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.utils import formats
+from django.db.models import Q
+from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
 
 from partnerships.models import MOU, MOU_TRANSITIONS, MOUStatus, MOUVersion
@@ -68,7 +69,7 @@ SHARED_FIELD_LABELS = dict(SHARED_FIELDS)
 EDITABLE_STATUSES = frozenset(
     {MOUStatus.DRAFT, MOUStatus.INTERNAL_REVIEW, MOUStatus.SENT, MOUStatus.PARTNER_SIGNED}
 )
-# Statuses a partner organisation sees its MOUs in (drafts stay inside the district).
+# Statuses a partner organization sees its MOUs in (drafts stay inside the district).
 PARTNER_VISIBLE_STATUSES = frozenset(
     {
         MOUStatus.SENT,
@@ -79,11 +80,71 @@ PARTNER_VISIBLE_STATUSES = frozenset(
         MOUStatus.TERMINATED,
     }
 )
-# MOUs in these states count as delivering services (the coverage map).
-COVERING_MOU_STATUSES = ("active", "expiring")
+# Signed by both parties and not ended: the statuses of an MOU that may be in force. Whether
+# it is in force today also needs today within its term: mou_in_force / in_force_q below.
+SIGNED_STATUSES = ("active", "expiring")
+# The statuses an MOU delivering services is in (kept for the seeds and older callers);
+# what counts as delivering services is `in_force_q` / `mou_in_force`, never the status alone.
+COVERING_MOU_STATUSES = SIGNED_STATUSES
 # The MOUs under way (on their way to being signed, or coming up for renewal): the home
 # page's MOU panel counts them.
 MOUS_UNDER_WAY = ("internal_review", "sent", "partner_signed", "expiring")
+
+
+# --- In force: the one rule -------------------------------------------------------------------
+
+
+def mou_in_force(mou, today: datetime.date) -> bool:
+    """Whether `mou` is in force on `today`: signed by both parties and not ended (status
+    active or expiring), and `today` within its term (a missing start or end is open).
+
+    The one rule, with `in_force_q` its query form: the coverage map, the referral
+    suggestions, the referral loop and the scorecard all ask it."""
+    return (
+        mou.status in SIGNED_STATUSES
+        and (mou.start_date is None or mou.start_date <= today)
+        and (mou.end_date is None or today <= mou.end_date)
+    )
+
+
+def in_force_q(today: datetime.date, prefix: str = "") -> Q:
+    """`mou_in_force` as a filter: on MOU itself (prefix ""), or through a relation
+    (`prefix="mou"` on a model with a foreign key to MOU, `"mous"` on Partner...)."""
+    p = f"{prefix}__" if prefix and not prefix.endswith("__") else prefix
+    return (
+        Q(**{f"{p}status__in": list(SIGNED_STATUSES)})
+        & (Q(**{f"{p}start_date__isnull": True}) | Q(**{f"{p}start_date__lte": today}))
+        & (Q(**{f"{p}end_date__isnull": True}) | Q(**{f"{p}end_date__gte": today}))
+    )
+
+
+# What a reader is told about where an MOU stands, beyond its status: display states.
+STATE_NOT_STARTED = "not_started"  # signed, its term starts later
+STATE_CHANGES_REQUESTED = "changes_requested"  # back in the district after the partner saw it
+
+
+def mou_display_state(mou, today: datetime.date, *, sent_before: bool = False) -> str:
+    """The state shown for an MOU: its status, or one of the display states computed from
+    status and dates. `sent_before`: a version was sent to the partner (a draft or internal
+    review then means the partner asked for changes, or the district took it back)."""
+    if mou.status in SIGNED_STATUSES and mou.start_date is not None and today < mou.start_date:
+        return STATE_NOT_STARTED
+    if sent_before and mou.status in (MOUStatus.DRAFT, MOUStatus.INTERNAL_REVIEW):
+        return STATE_CHANGES_REQUESTED
+    return mou.status
+
+
+def mou_state_label(mou, today: datetime.date, *, sent_before: bool = False) -> str:
+    """The words for `mou_display_state`: "Signed, starts on <date>", "Changes requested",
+    else the status's own label."""
+    state = mou_display_state(mou, today, sent_before=sent_before)
+    if state == STATE_NOT_STARTED:
+        return _("Signed, starts on %(date)s") % {
+            "date": formats.date_format(mou.start_date, "DATE_FORMAT")
+        }
+    if state == STATE_CHANGES_REQUESTED:
+        return str(_("Changes requested"))
+    return str(MOUStatus(mou.status).label)
 
 
 # --- The shipped template --------------------------------------------------------------------
@@ -232,7 +293,7 @@ DEFAULT_SECTIONS: dict[str, str] = {
         "scale]."
     ),
     "signatures": _(
-        "By signing, the authorised representatives of {district} and {partner} agree to "
+        "By signing, the authorized representatives of {district} and {partner} agree to "
         "this MOU. Each signature is recorded with the signer's name, title, the date and "
         "time, and the exact version signed; a change after signing needs new signatures."
     ),
@@ -305,6 +366,64 @@ def placeholder_values(terms: dict, labels: dict[str, str]) -> dict:
         ),
         "self_consent_age": terms.get("self_consent_age") or "",
     }
+
+
+# Bracketed text left in an MOU's text: the shipped template's choices ("[amount]",
+# "[month / quarter]") and a placeholder without its value ("[end date]").
+_BRACKETED = re.compile(r"\[([^\[\]\n]{1,200})\]")
+
+
+def bracketed(text: str) -> list[str]:
+    """The bracketed texts left in `text` ("amount", "month / quarter"), each once, in order."""
+    return list(dict.fromkeys(match.group(1) for match in _BRACKETED.finditer(text)))
+
+
+def answer_brackets(text: str, answers: dict[str, str]) -> str:
+    """`text` with each "[choice]" that `answers` has a value for replaced by that value
+    (the author's answers to the template's choices, when drafting)."""
+
+    def replace(match):
+        answer = answers.get(match.group(1))
+        return match.group(0) if answer in (None, "") else str(answer)
+
+    return _BRACKETED.sub(replace, text)
+
+
+# Answers to the shipped template's choices for demos and tests (English); any other
+# choice is answered with its first option.
+_SAMPLE_ANSWERS = {
+    "days and hours at each school": "Monday to Thursday, 8 a.m. to 4 p.m., at each school",
+    "amount": "$1,000,000",
+    "amount and what it pays for, or “none”": "none",
+    "list any attachments, such as the school schedule or the fee scale": "none",
+}
+
+
+def sample_answers(language: str) -> dict[str, str]:
+    """Answers to every bracketed choice of the shipped template in `language`, for demo
+    data and tests (people answer them themselves): `mou_create(answers=...)`."""
+    with translation.override(language):
+        text = "\n".join(default_template_sections().values())
+    return {
+        choice: _SAMPLE_ANSWERS.get(choice) or choice.split(" / ")[0] for choice in bracketed(text)
+    }
+
+
+def unfilled_placeholders(sections: Iterable[RenderedSection]) -> list[tuple[str, str]]:
+    """Where bracketed text is left in the text as people read it (placeholders filled):
+    (section heading, "[the placeholder]"), in reading order, each once per section.
+
+    An MOU with any is not submitted, approved or signed: a signed MOU never says
+    "[amount]"."""
+    found: list[tuple[str, str]] = []
+    for section in sections:
+        seen = set()
+        for match in _BRACKETED.finditer(section.text):
+            text = match.group(0)
+            if text not in seen:
+                seen.add(text)
+                found.append((f"{section.number}. {section.heading}", text))
+    return found
 
 
 @dataclass(frozen=True)
@@ -389,12 +508,12 @@ def terms_of(mou: MOU, schools: Iterable[School]) -> dict:
 # --- What a person may do with an MOU now -----------------------------------------------------
 
 # Who takes an action: district staff, or the MOU's own partner (a member of the partner
-# organisation, or whoever holds the signed link the partner was emailed).
+# organization, or whoever holds the signed link the partner was emailed).
 DISTRICT, PARTNER = "district", "partner"
 
 
 def is_own_partner(membership, mou) -> bool:
-    """A member of the MOU's partner organisation."""
+    """A member of the MOU's partner organization."""
     return (
         membership is not None
         and membership.role == Role.PARTNER

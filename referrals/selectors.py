@@ -55,7 +55,7 @@ def concern_labels(district) -> dict[str, str]:
 
 
 def referrals_visible_to(membership: Membership):
-    """The referrals the membership may see: a partner only those sent to its organisation;
+    """The referrals the membership may see: a partner only those sent to its organization;
     staff those of their schools (every school when not limited). One query, no joins."""
     referrals = Referral.objects.for_district(membership.district_id)
     if not can(membership, "referrals.view"):
@@ -89,7 +89,7 @@ def may_read_confidential_notes(membership: Membership, referral: Referral) -> b
 
 def access_referral_logged(request, pk: int, *, action: str | None = AccessLog.Action.VIEW):
     """access_referral for a page: the access-log row (`action`: view, export or print) is
-    written here once the referral is authorised, so no page that shows a referral can
+    written here once the referral is authorized, so no page that shows a referral can
     leave it out; nothing is logged on a 404. `action=None` only where the request shows
     nothing of it (a refused method)."""
     referral = access_referral(request.membership, pk)
@@ -207,7 +207,7 @@ def partner_visible_fields(referral: Referral, on: datetime.date) -> list[str]:
     withdrawn or declined, or for a partner it was not sent to.
     """
     from partnerships.models import MOU
-    from partnerships.mou_rules import COVERING_MOU_STATUSES
+    from partnerships.mou_rules import in_force_q
 
     if referral.partner_id is None or referral.status in (
         ReferralStatus.DRAFT,
@@ -234,9 +234,7 @@ def partner_visible_fields(referral: Referral, on: datetime.date) -> list[str]:
         return []
     mou = (
         MOU.objects.for_district(referral.district_id)
-        .filter(partner_id=referral.partner_id, status__in=COVERING_MOU_STATUSES)
-        .exclude(start_date__gt=on)
-        .exclude(end_date__lt=on)
+        .filter(in_force_q(on), partner_id=referral.partner_id)
         .order_by("-start_date", "-pk")
         .only("shared_fields")
         .first()
@@ -333,7 +331,7 @@ def access_consent_logged(
     request, pk: int, *, action: str | None = AccessLog.Action.VIEW, with_form: bool = False
 ) -> Consent:
     """access_consent for a page or a download: writes the access-log row (`action`) once
-    the consent is authorised, so no page or download of a consent can leave it out."""
+    the consent is authorized, so no page or download of a consent can leave it out."""
     consent = access_consent(request.membership, pk, with_form=with_form)
     if action is not None:
         access_log_record(

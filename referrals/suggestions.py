@@ -30,12 +30,13 @@ from django.db.models.functions import Coalesce, Upper
 from django.utils.translation import gettext as _
 
 from core.languages import language_name, normalize_code
+from core.search import name_words, prefix_range  # noqa: F401 (prefix_range: importable here too)
 from partnerships.models import MOU, Intake, Partner, PartnerSchool, Payment, Service
-from partnerships.mou_rules import COVERING_MOU_STATUSES
+from partnerships.mou_rules import in_force_q
 from partnerships.selectors.categories import service_labels
 from referrals.services.common import TAKING_REFERRALS
 from schools.models import Membership, School, Student
-from schools.selectors import students_visible_to
+from schools.selectors import student_name_matches, students_visible_to
 
 # --- Students ---------------------------------------------------------------------------------
 
@@ -43,38 +44,26 @@ STUDENT_MATCHES = 10
 _MAX_WORDS = 3
 
 
-def prefix_range(word: str) -> tuple[str, str]:
-    """The keys that start with `word` (lower-cased) are those in [low, high): high is low
-    with its last character one code point on ("C" collation: code point order)."""
-    low = word.lower()
-    following = min(ord(low[-1]) + 1, 0x10FFFF)
-    if 0xD800 <= following <= 0xDFFF:  # surrogates are not characters PostgreSQL stores
-        following = 0xE000
-    return low, low[:-1] + chr(following)
-
-
 def student_matches(membership: Membership, query: str, *, limit: int = STUDENT_MATCHES):
     """Up to `limit` enrolled students the membership may refer whose last, first or preferred
-    name or student id starts with each word typed, by name, with their schools.
+    name or student id starts with each word typed (accents and case ignored), by name,
+    with their schools.
 
     One query: the district first, then the member's schools, prefix matches as ranges on
-    the lower-cased keys (Student.last_name_key, ...: an index serves them under row-level
-    security), LIMIT and no COUNT. Nothing for an empty query.
+    the folded keys (Student.last_name_key, ...: an index serves them under row-level
+    security; schools.selectors.student_name_matches), LIMIT and no COUNT. Nothing for an
+    empty query.
     """
-    # A NUL byte cannot reach PostgreSQL; a word longer than any name matches nothing.
-    words = [word[:100] for word in query.replace("\x00", "").split()[:_MAX_WORDS]]
-    if not words:
+    if not name_words(query, limit=_MAX_WORDS):
         return []
+    return list(student_matches_query(membership, query, limit=limit))
+
+
+def student_matches_query(membership: Membership, query: str, *, limit: int = STUDENT_MATCHES):
+    """The query of student_matches (for a non-empty query)."""
     students = students_visible_to(membership).filter(active=True)
-    for word in words:
-        low, high = prefix_range(word)
-        students = students.filter(
-            Q(last_name_key__gte=low, last_name_key__lt=high)
-            | Q(first_name_key__gte=low, first_name_key__lt=high)
-            | Q(preferred_name_key__gte=low, preferred_name_key__lt=high)
-            | Q(local_id_key__gte=low, local_id_key__lt=high)
-        )
-    return list(
+    students = students.filter(student_name_matches(query, limit=_MAX_WORDS))
+    return (
         students.select_related("school")
         .only(
             "id",
@@ -116,7 +105,7 @@ def referable_student(membership: Membership, student_id) -> Student | None:
 #
 #   1. offers at least one of the services asked for (when some are asked for): a partner
 #      that offers none of them cannot help, whatever else it has;
-#   2. an MOU in force with the district (partnerships.mou_rules.COVERING_MOU_STATUSES);
+#   2. an MOU in force with the district today (partnerships.mou_rules.in_force_q);
 #   3. accepting referrals now (a waitlist comes after);
 #   4. how many of the services asked for it offers;
 #   5. serves the student's school;
@@ -235,7 +224,7 @@ def partner_suggestions(
         .annotate(
             mou_in_force=Exists(
                 MOU.objects.for_district(district_id).filter(
-                    partner_id=OuterRef("pk"), status__in=COVERING_MOU_STATUSES
+                    in_force_q(membership.district.today()), partner_id=OuterRef("pk")
                 )
             ),
             offered=Subquery(offered, output_field=ArrayField(CharField()))
@@ -295,7 +284,7 @@ def _explained(partner, *, asked, labels, school, language, pays, telehealth_ok)
         else:
             lacks.append(_("Does not offer %(service)s") % {"service": label})
     if language:
-        name = language_name(language)
+        name = language_name(language, in_text=True)  # "Habla vietnamita"
         if partner.speaks:
             fits.append(_("Speaks %(language)s") % {"language": name})
         else:

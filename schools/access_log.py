@@ -1,7 +1,7 @@
 """Writing the access log: who opened, exported or printed which student-identifiable page.
 
 The access helpers of student data (`schools.selectors.access_student`, ...) call this
-themselves once they have authorised the object, so a view cannot forget the row. It lives
+themselves once they have authorized the object, so a view cannot forget the row. It lives
 outside `services` and `selectors` because both use it: a selector never imports a service.
 """
 
@@ -25,7 +25,7 @@ def client_ip(request) -> str | None:
 def access_log_record(
     *, request, object_type: str, object_id, student=None, action: str = AccessLog.Action.VIEW
 ) -> AccessLog:
-    """Append one row for the request's membership (after the object was authorised, before
+    """Append one row for the request's membership (after the object was authorized, before
     it is shown). Call an access helper rather than this: it writes the row for you.
     """
     membership = request.membership

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.core import context as allauth_context
 from allauth.core.internal import ratelimit
 from django import forms
 from django.conf import settings
@@ -40,6 +42,16 @@ def _on_site(url: str) -> str:
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf8")).hexdigest()
+
+
+def _signed_in_recently(request) -> bool:
+    """The person proved who they are (password, code) within the reauthentication window."""
+    if request is None or not request.user.is_authenticated:
+        return False
+    records = get_authentication_records(request, request.user)
+    methods = account_settings.REAUTHENTICATION_METHODS
+    recent = time.time() - account_settings.REAUTHENTICATION_TIMEOUT
+    return any(r.get("method") in methods and r.get("at", 0) > recent for r in records)
 
 
 def _throttle_delay(failures: int) -> int:
@@ -154,6 +166,16 @@ class AccountAdapter(DefaultAccountAdapter):
             language=recipient_language(user, district),
             district=district,
         )
+
+    # --- Reauthentication -----------------------------------------------------------------
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        # allauth counts only a confirmation made after signing in, so a person sent to
+        # enroll in two-factor right after typing the password was asked for it again. A
+        # sign-in within the same window (ACCOUNT_REAUTHENTICATION_TIMEOUT) counts as one.
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        return not _signed_in_recently(allauth_context.request)
 
     # --- Sign-up and mail ------------------------------------------------------------------
 

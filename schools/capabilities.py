@@ -27,7 +27,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "mail.manage": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "partners.view": frozenset(_ALL_STAFF),
     "partners.manage": frozenset({Role.ADMIN, Role.COORDINATOR}),
-    # Partnerships. A partner sees only its own organisation, MOUs and stories: the
+    # Partnerships. A partner sees only its own organization, MOUs and stories: the
     # access helpers in partnerships/selectors.py narrow what these let through.
     "partner.own": frozenset({Role.PARTNER}),
     "mous.view": frozenset({Role.ADMIN, Role.COORDINATOR, Role.PARTNER, Role.VIEWER}),

@@ -17,6 +17,8 @@ from schools.tenancy import enter_district_for_rest_of_transaction, tenant_conte
 
 # Paths that must answer without a database transaction (health checks a dead database).
 _NO_TRANSACTION = ("/healthz", "/static/")
+# The district page a person was sent from to enrol in two-factor authentication.
+MFA_CONTINUE_SESSION_KEY = "trellis_mfa_continue"
 
 
 class TenantMiddleware:
@@ -76,6 +78,13 @@ class TenantMiddleware:
                 request,
                 _("Your district requires two-factor authentication. Set it up to continue."),
             )
+            # Where the person was going: the recovery-codes page after enrolment links back.
+            # Only a full-page GET is worth returning to (not a half-sent form or a fragment).
+            page = request.method == "GET" and not getattr(request, "htmx", False)
+            request.session[MFA_CONTINUE_SESSION_KEY] = {
+                "url": request.get_full_path() if page else f"/{slug}/",
+                "name": membership.district.name,
+            }
             return _full_page(request, redirect("mfa_activate_totp"))
         if request.user.last_district_slug != slug:
             request.user.last_district_slug = slug

@@ -25,6 +25,7 @@ from guardian.models import UserObjectPermissionBase
 from timezone_field import TimeZoneField
 
 from core.languages import validate_language_code
+from core.search import Fold
 
 
 class TimeStampedModel(models.Model):
@@ -335,14 +336,14 @@ class Membership(TenantModel):
         related_name="+",
         verbose_name=_("limited to schools"),
     )
-    # Set for the partner role only: the organisation whose referrals this person sees.
+    # Set for the partner role only: the organization whose referrals this person sees.
     partner = models.ForeignKey(
         "partnerships.Partner",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="memberships",
-        verbose_name=_("partner organisation"),
+        verbose_name=_("partner organization"),
     )
     crisis_responder = models.BooleanField(_("crisis responder"), default=False)
     deactivated_at = models.DateTimeField(null=True, blank=True)
@@ -398,15 +399,15 @@ class MembershipSchool(TenantModel):
 
 
 def _prefix_key(field: str, max_length: int) -> models.GeneratedField:
-    """A lower-cased copy of a name column in the "C" collation, kept by PostgreSQL.
+    """A folded copy of a name column (accents stripped, case folded: core.search.fold) in
+    the "C" collation, kept by PostgreSQL.
 
     Prefix search compares it with plain `>=` and `<`: those operators are leakproof, so
     under row-level security PostgreSQL still uses the (district, key) index, which it
-    cannot do for LIKE or for lower()/upper() (not leakproof). Accents are kept: a search
-    column that also folds them is later work (issue 16).
+    cannot do for LIKE or for lower()/upper() (not leakproof).
     """
     return models.GeneratedField(
-        expression=Lower(field),
+        expression=Fold(field),
         output_field=models.CharField(max_length=max_length, db_collation="C"),
         db_persist=True,
         editable=False,
@@ -512,7 +513,7 @@ class RosterImport(TenantModel):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for confirmation")
         IMPORTED = "imported", _("Imported")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", _("Canceled")
 
     uploaded_by = models.ForeignKey(
         Membership, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")

@@ -113,7 +113,7 @@ def access_invitation(viewer: Membership, invitation_id: int):
 
 
 def partners_in(district):
-    """The district's partner organisations, by name (a queryset, for form choices).
+    """The district's partner organizations, by name (a queryset, for form choices).
 
     Reached through Membership.partner: schools does not import the partnerships app.
     """
@@ -156,7 +156,7 @@ def limited_school_ids(membership: Membership) -> frozenset | None:
 def in_membership_schools(membership: Membership, field: str = "school_id"):
     """A filter for rows whose `field` names one of the membership's schools, or every row
     when the membership is not limited to schools. The limit is a subquery, so looking up
-    and authorising stay one query."""
+    and authorizing stay one query."""
     from django.db.models import Exists, OuterRef, Q
 
     from schools.models import MembershipSchool
@@ -177,21 +177,38 @@ def students_visible_to(membership: Membership):
     )
 
 
-def student_search(membership: Membership, *, query: str = "", school_id=None, grade: str = ""):
-    """The students the membership may see, filtered, by name, with their schools.
+def student_name_matches(query: str, *, limit: int = 8):
+    """A filter (Q) for students whose first, last or preferred name or student id starts
+    with each word of `query`, accents and case ignored.
 
-    Every word of `query` must match the first, last or preferred name or the student id.
+    The words are folded as the name keys are (core.search.fold; Student.last_name_key...)
+    and compared as ranges: leakproof `>=` and `<`, so the (district, key) indexes serve
+    them under row-level security. No word, no filter.
     """
     from django.db.models import Q
 
-    students = students_visible_to(membership).select_related("school")
-    for word in query.split()[:8]:
-        students = students.filter(
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(preferred_name__icontains=word)
-            | Q(local_id__icontains=word)
+    from core.search import name_words, prefix_range
+
+    matches = Q()
+    for word in name_words(query, limit=limit):
+        low, high = prefix_range(word)
+        matches &= (
+            Q(last_name_key__gte=low, last_name_key__lt=high)
+            | Q(first_name_key__gte=low, first_name_key__lt=high)
+            | Q(preferred_name_key__gte=low, preferred_name_key__lt=high)
+            | Q(local_id_key__gte=low, local_id_key__lt=high)
         )
+    return matches
+
+
+def student_search(membership: Membership, *, query: str = "", school_id=None, grade: str = ""):
+    """The students the membership may see, filtered, by name, with their schools.
+
+    Every word of `query` must start the first, last or preferred name or the student id,
+    accents and case ignored ("garcia" finds "García"; see student_name_matches).
+    """
+    students = students_visible_to(membership).select_related("school")
+    students = students.filter(student_name_matches(query, limit=8))
     if school_id:
         students = students.filter(school_id=school_id)
     if grade:
@@ -228,7 +245,7 @@ def access_student(request, pk: int, *, action: str | None = AccessLog.Action.VI
 
     One query: district, and for a school-limited membership its schools. 404 both
     when there is no such student and when it is not the viewer's to see. The access-log
-    row (`action`: view, export or print) is written here, once the student is authorised,
+    row (`action`: view, export or print) is written here, once the student is authorized,
     so no page, export or print of a student can leave it out; nothing is logged on a 404.
     `action=None` only where the request shows nothing of the student (a refused method).
     """

@@ -4,6 +4,7 @@ and services/mous/."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from partnerships.models import MOU, Goal, GoalProgress, MOUStatus, MOUTemplate
@@ -115,13 +116,22 @@ class MOUTermsForm(forms.ModelForm):
 class MOUDraftForm(MOUTermsForm):
     """A new MOU: the partner, the template to start from, and the terms."""
 
-    field_order = ["partner", "template", "title"]
+    field_order = ["partner", "template", "language", "title"]
 
     partner = forms.ModelChoiceField(label=_("Partner"), queryset=None, empty_label=_("Choose…"))
     template = forms.ChoiceField(
         label=_("Start from"),
         required=False,
         help_text=_("The text of each section; you edit it section by section afterwards."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language of the MOU"),
+        choices=settings.LANGUAGES,
+        required=False,  # left out: the district's default language
+        help_text=_(
+            "The MOU is written, signed and printed in this language, whatever language "
+            "each reader uses Trellis in."
+        ),
     )
 
     class Meta(MOUTermsForm.Meta):
@@ -135,6 +145,7 @@ class MOUDraftForm(MOUTermsForm):
             (pk, t.name) for pk, t in self.templates.items()
         ]
         self.fields["response_days"].initial = district.referral_response_days
+        self.fields["language"].initial = district.default_language or settings.LANGUAGE_CODE
 
     def chosen_template(self):
         return self.templates.get(self.cleaned_data.get("template") or "")
@@ -230,7 +241,7 @@ class SignForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
     )
     agree = forms.BooleanField(
-        label=_("I have read this version and agree to sign it on behalf of my organisation.")
+        label=_("I have read this version and agree to sign it on behalf of my organization.")
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 

@@ -1,19 +1,22 @@
 """Reads of the partner directory: partners, their services and contacts, freshness, the
-coverage map. Partners see only their own organisation."""
+coverage map. Partners see only their own organization."""
 
 from __future__ import annotations
 
 import datetime
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection, models
 from django.db.models import Exists, Func, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.languages import base_code
+from core.search import search_words, searchable
 from partnerships.models import (
     MOU,
+    SERVICE_TAXONOMY,
     Contact,
     ContactRole,
     DeliveryMode,
@@ -25,7 +28,7 @@ from partnerships.models import (
     Payment,
     Service,
 )
-from partnerships.mou_rules import COVERING_MOU_STATUSES
+from partnerships.mou_rules import in_force_q
 from partnerships.selectors.categories import service_categories
 from partnerships.selectors.mous import mou_url, mous_visible_to
 from schools.models import School
@@ -42,7 +45,7 @@ def directory_stale_before(district, now=None):
 
 
 def partners_visible_to(membership):
-    """Partners the membership may see: the district's, or a partner's own organisation only."""
+    """Partners the membership may see: the district's, or a partner's own organization only."""
     partners = Partner.objects.for_district(membership.district_id)
     if membership.partner_id is not None:
         partners = partners.filter(pk=membership.partner_id)
@@ -97,6 +100,21 @@ def partners_speaking(partners, language: str):
     )
 
 
+def _categories_named(district, words: list[str]) -> dict[str, list[str]]:
+    """For each word, the codes of the service categories (shipped and the district's own)
+    whose name, in the reader's language or in English, or code has a word starting with
+    it. One query (the district's own categories)."""
+    named = []
+    for code, label in service_categories(district):
+        with translation.override("en"):
+            english = str(dict(SERVICE_TAXONOMY).get(code, ""))
+        named.append((code, searchable(code.replace("_", " "), label, english).split()))
+    return {
+        word: [code for code, names in named if any(n.startswith(word) for n in names)]
+        for word in words
+    }
+
+
 def directory_search(
     membership,
     *,
@@ -111,19 +129,29 @@ def directory_search(
 ):
     """The district's partners, filtered, by name, with their services prefetched.
 
-    Every word of `query` must match the name, description or one of the partner's
-    services. A page of the result costs the same few queries however many rows it has.
+    Every word of `query` must start a word of the name, the description or one of the
+    partner's services (Partner.search_text), or of the name of a service category the
+    partner offers; accents and case are ignored and US and British spellings are one
+    ("counseling" finds "counselling"). A page of the result costs the same few queries
+    however many rows it has.
     """
     partners = partners_visible_to(membership)
     services = Service.objects.for_district(membership.district_id).filter(
         partner_id=OuterRef("pk")
     )
-    for word in query.split()[:8]:
-        partners = partners.filter(
-            Q(name__icontains=word)
-            | Q(description__icontains=word)
-            | Exists(services.filter(Q(name__icontains=word) | Q(description__icontains=word)))
-        )
+    words = search_words(query)
+    if words:
+        # The district's partners come from its index (district first); the words are
+        # matched by full-text search on their folded text ('simple': no stemming), each
+        # as a prefix. An index on the words could not serve under row-level security:
+        # @@ is not leakproof.
+        partners = partners.alias(search_vector=SearchVector("search_text", config="simple"))
+        codes_by_word = _categories_named(membership.district, words)
+        for word in words:
+            matches = Q(search_vector=SearchQuery(f"{word}:*", search_type="raw", config="simple"))
+            if codes_by_word[word]:
+                matches |= Exists(services.filter(category__in=codes_by_word[word]))
+            partners = partners.filter(matches)
     if category:
         partners = partners.filter(Exists(services.filter(category=category)))
     if language:
@@ -241,30 +269,32 @@ def partner_edit_rows(membership, partner) -> dict:
 
 
 def coverage_map(membership) -> dict:
-    """Schools x service categories; each cell the partners with an active MOU covering it.
+    """Schools x service categories; each cell the partners with an MOU in force covering it.
 
-    A partner covers (school, category) when one of its MOUs is active or expiring, names
-    the category among its services and the school among its schools. Four queries.
+    A partner covers (school, category) when one of its MOUs is in force today
+    (mou_rules.in_force_q: signed, and today within its term), names the category among
+    its services and the school among its schools. Four queries.
     """
     district_id = membership.district_id
+    today = membership.district.today()
     categories = service_categories(membership.district)
     schools = list(School.objects.for_district(district_id).order_by("name"))
     mous = {
         mou.pk: mou
         for mou in MOU.objects.for_district(district_id)
-        .filter(status__in=COVERING_MOU_STATUSES)
+        .filter(in_force_q(today))
         .select_related("partner")
         .only("id", "services", "partner__id", "partner__name")
     }
     cells: dict[tuple[int, str], dict] = {}
     links = (
         MOUSchool.objects.for_district(district_id)
-        .filter(mou__district_id=district_id, mou__status__in=COVERING_MOU_STATUSES)
+        .filter(in_force_q(today, prefix="mou"), mou__district_id=district_id)
         .values_list("mou_id", "school_id")
     )
     for mou_id, school_id in links:
         mou = mous.get(mou_id)
-        if mou is None:  # changed status between the two reads
+        if mou is None:  # changed between the two reads
             continue
         for code in mou.services:
             cells.setdefault((school_id, code), {})[mou.partner.pk] = mou.partner.name

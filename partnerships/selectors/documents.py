@@ -29,7 +29,7 @@ def mou_pdf_panel(membership, mou) -> dict:
     `preparing` is true while a PDF is queued (the panel then polls); `outdated` marks a
     ready PDF made before the version's latest signature (prepare it again to show it).
     A partner sees only the versions sent to it; each version's PDF is the newest in the
-    viewer's `language` if there is one.
+    MOU's language (the document's, whoever reads it) if there is one.
     """
     versions = MOUVersion.objects.for_district(mou.district_id).filter(mou_id=mou.pk)
     if reads_as_partner(membership):
@@ -44,7 +44,8 @@ def mou_pdf_panel(membership, mou) -> dict:
         .order_by("-number")
     )
     # Per version, the newest PDF in the viewer's language, else the newest in any.
-    language = pdf_language_for(membership) if membership is not None else ""
+    # PDFs are written in the MOU's language (older ones in their requester's).
+    language = mou.language or (pdf_language_for(membership) if membership is not None else "")
     latest = {
         document.version_id: document
         for document in MOUDocument.objects.for_district(mou.district_id)
@@ -102,4 +103,18 @@ def access_mou_document(membership, document_id):
         .filter(version__in=versions)
         .select_related("version__mou"),
         pk=document_id,
+    )
+
+
+def executed_document(version) -> MOUDocument | None:
+    """The newest ready PDF of a version signed by both parties, preferring one in the
+    MOU's language (the executed PDF the signers are emailed a link to); None while there
+    is none (being prepared). Call inside the version's district context."""
+    return (
+        MOUDocument.objects.filter(
+            district_id=version.district_id, version_id=version.pk, status=MOUDocument.Status.READY
+        )
+        .annotate(other_language=Case(When(language=version.mou.language, then=0), default=1))
+        .order_by("other_language", "-created_at", "-pk")
+        .first()
     )

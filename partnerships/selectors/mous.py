@@ -1,8 +1,10 @@
 """Reads of MOUs: the list, the MOU page with its versions, comments and goals, templates,
 the comparison of two versions, and who may read which version.
 
-A partner sees only its own organisation's MOUs, and only once they have left the
-district (sent onwards: drafts stay internal); of those, the versions sent to it.
+A partner sees only its own organization's MOUs, and only once they have left the
+district (sent onwards: drafts never sent stay internal); an MOU sent back to draft after
+it was sent (the partner asked for changes) stays in its list as "Changes requested". Of
+those, the partner reads the versions sent to it.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
-from django.utils import formats
+from django.utils import formats, translation
 
 from partnerships.models import (
     MOU,
     Goal,
     GoalProgress,
     MOUComment,
+    MOUStatus,
     MOUTemplate,
     MOUVersion,
     Partner,
@@ -28,9 +31,14 @@ from partnerships.mou_rules import (
     MOUS_UNDER_WAY,
     PARTNER_VISIBLE_STATUSES,
     SHARED_FIELD_LABELS,
+    STATE_CHANGES_REQUESTED,
+    STATE_NOT_STARTED,
     TERM_LABELS,
+    mou_display_state,
+    mou_state_label,
     terms_of,
     text_diff,
+    unfilled_placeholders,
     version_sections,
 )
 from partnerships.selectors.categories import service_labels
@@ -45,14 +53,47 @@ def mou_url(district, mou_id: int) -> str:
         return f"/{district.slug}/mous/{mou_id}/"
 
 
+# Back in the district after being sent: the partner keeps seeing them ("Changes
+# requested"), reading only the versions sent to it.
+_BACK_IN_DISTRICT = (MOUStatus.DRAFT, MOUStatus.INTERNAL_REVIEW)
+
+
+def sent_before() -> Exists:
+    """On MOU: one of its versions was sent to the partner (MOUVersion.sent_at)."""
+    return Exists(
+        MOUVersion.objects.filter(
+            district_id=OuterRef("district_id"), mou_id=OuterRef("pk"), sent_at__isnull=False
+        )
+    )
+
+
 def mous_visible_to(membership):
-    """The MOUs of the viewer's district; a partner sees only its own organisation's, and
-    only once they have left the district (sent onwards: drafts stay internal)."""
+    """The MOUs of the viewer's district; a partner sees only its own organization's, and
+    only once they have left the district: sent onwards, or back in draft (or review)
+    after being sent, when the partner asked for changes. Drafts never sent stay internal."""
     mous = MOU.objects.for_district(membership.district_id)
     if membership.role == Role.PARTNER:
-        mous = mous.filter(
-            partner_id=membership.partner_id, status__in=list(PARTNER_VISIBLE_STATUSES)
+        mous = mous.filter(partner_id=membership.partner_id).filter(
+            Q(status__in=list(PARTNER_VISIBLE_STATUSES))
+            | (Q(status__in=list(_BACK_IN_DISTRICT)) & sent_before())
         )
+    return mous
+
+
+# Badge tones of the display states (the statuses' own are registered in apps.py).
+_STATE_TONES = {STATE_NOT_STARTED: "info", STATE_CHANGES_REQUESTED: "warning"}
+
+
+def with_display_states(mous, today: datetime.date) -> list:
+    """The MOUs (annotated `was_sent`, as mou_list does) with `state`, `state_label` and
+    `state_tone` (None: the status's own tone) for the list: "Signed, starts on <date>",
+    "Changes requested", else the status."""
+    mous = list(mous)
+    for mou in mous:
+        sent = bool(getattr(mou, "was_sent", False))
+        mou.state = mou_display_state(mou, today, sent_before=sent)
+        mou.state_label = mou_state_label(mou, today, sent_before=sent)
+        mou.state_tone = _STATE_TONES.get(mou.state)
     return mous
 
 
@@ -64,7 +105,7 @@ def mou_list(membership, *, status: str = "", partner_id=None):
     mous = (
         mous_visible_to(membership)
         .select_related("partner")
-        .annotate(version_number=Max("versions__number"))
+        .annotate(version_number=Max("versions__number"), was_sent=sent_before())
         .order_by("-updated_at", "-pk")
     )
     if status:
@@ -103,7 +144,7 @@ def mou_partners_for_drafting(membership):
 def access_mou(membership, mou_id):
     """An MOU the viewer may see, with its partner and district, or 404 (one query).
 
-    Partners reach only their own organisation's MOUs, and not drafts.
+    Partners reach only their own organization's MOUs, and not drafts.
     """
     return get_object_or_404(
         mous_visible_to(membership).select_related("partner", "district", "created_by__user"),
@@ -226,25 +267,49 @@ def mou_page(membership, mou, *, version_number=None) -> dict:
         shown = next((v for v in versions if str(v.number) == str(version_number)), None)
         if shown is None:
             raise Http404("No such version")
-    labels = service_labels(mou.district)
     # A version saved without terms (made outside the services) shows the MOU's own.
     terms = shown.terms or terms_of(mou, mou.schools.all())
+    today = mou.district.today()
+    sent = any(v.sent_at for v in versions) if versions else _was_sent(mou)
+    state = mou_display_state(mou, today, sent_before=sent)
+    # The document reads in its own language whatever the reader's: the section labels,
+    # the placeholders' values and the text (written in it when drafted).
+    with translation.override(mou.language or None):
+        labels = service_labels(mou.district)
+        sections = version_sections(shown, labels)
+        document_terms = {
+            "service_names": [labels.get(c, c) for c in terms.get("services", [])],
+            "shared_field_names": [
+                str(SHARED_FIELD_LABELS.get(c, c)) for c in terms.get("shared_fields", [])
+            ],
+        }
     return {
+        "state": state,
+        "state_label": mou_state_label(mou, today, sent_before=sent),
+        "state_tone": _STATE_TONES.get(state),
+        "document_language": mou.language,
+        # Where bracketed placeholders are left in the current text (blocks submitting).
+        "placeholders": unfilled_placeholders(version_sections(latest, labels))
+        if not for_partner and latest.pk
+        else [],
         "term_start": _iso_date(terms.get("start_date")),
         "term_end": _iso_date(terms.get("end_date")),
         "latest": latest,
         "version": shown,
         "versions": versions,
-        "sections": version_sections(shown, labels),
+        "sections": sections,
         "signatures": list(shown.signatures.all()) if shown.pk else [],
         "terms": terms,
-        "service_names": [labels.get(c, c) for c in terms.get("services", [])],
-        "shared_field_names": [
-            str(SHARED_FIELD_LABELS.get(c, c)) for c in terms.get("shared_fields", [])
-        ],
+        **document_terms,
         "comments": mou_comments(mou, for_partner=for_partner),
         "goals": mou_goals(mou),
     }
+
+
+def _was_sent(mou) -> bool:
+    return MOUVersion.objects.filter(
+        district_id=mou.district_id, mou_id=mou.pk, sent_at__isnull=False
+    ).exists()
 
 
 def mou_templates_of(membership) -> list:

@@ -13,10 +13,10 @@ from schools.selectors import in_membership_schools
 def stories_visible_to(membership):
     """Success stories the membership may see.
 
-    A partner sees only its own organisation's, and a role that sees no students (viewer)
+    A partner sees only its own organization's, and a role that sees no students (viewer)
     any, only once publishable, since a story not yet reviewed may identify a student; a
     membership limited to some schools, those schools' stories and stories of no school.
-    School limits are a subquery: looking up and authorising stay one query.
+    School limits are a subquery: looking up and authorizing stay one query.
     """
     stories = SuccessStory.objects.for_district(membership.district_id)
     if membership.role == Role.PARTNER:

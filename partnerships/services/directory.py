@@ -383,7 +383,27 @@ def listing_confirm(*, claim: ListingClaim, name: str, changes: dict | None = No
         raise ListingLinkInvalid
     if listing_link_spent(claim, partner):
         raise ListingAlreadyVerified
-    changes = changes or {}
+    return _listing_verified(partner, changes or {}, verifier=name.strip())
+
+
+@transaction.atomic
+def partner_listing_confirm_own(*, by: Membership, changes: dict | None = None) -> Partner:
+    """A partner's member confirms their own organization's listing, with corrections if
+    any, as the emailed contact can (listing_confirm): only PUBLIC_FIELDS change, and the
+    member is recorded as the person who verified it.
+    """
+    if not can(by, "partner.own") or by.partner_id is None:
+        raise PermissionDenied
+    partner = (
+        Partner.objects.select_for_update()
+        .filter(district_id=by.district_id, pk=by.partner_id)
+        .get()
+    )
+    return _listing_verified(partner, changes or {}, verifier=by.user.get_full_name())
+
+
+def _listing_verified(partner: Partner, changes: dict, *, verifier: str) -> Partner:
+    """Apply the partner's corrections (PUBLIC_FIELDS only) and record who verified when."""
     unknown = set(changes) - set(PUBLIC_FIELDS)
     if unknown:
         raise ValueError(f"not public fields: {sorted(unknown)}")
@@ -392,6 +412,6 @@ def listing_confirm(*, claim: ListingClaim, name: str, changes: dict | None = No
     for key in changed:
         setattr(partner, key, changes[key])
     partner.last_verified_at = timezone.now()
-    partner.last_verified_by = name.strip()[:200]
+    partner.last_verified_by = verifier[:200]
     partner.save(update_fields=[*changed, "last_verified_at", "last_verified_by", "updated_at"])
     return partner

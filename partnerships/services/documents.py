@@ -62,8 +62,9 @@ class PDFRequestsLimited(ValidationError):
 
 
 def mou_pdf_request(*, by: Membership, version: MOUVersion) -> MOUDocument:
-    """Queue a PDF of one version, in the person's language, and enqueue its rendering once
-    committed; or return the render of the same version and language that exists already.
+    """Queue a PDF of one version, in the MOU's language (the document's, whatever the
+    reader's), and enqueue its rendering once committed; or return the render of the same
+    version and language that exists already.
 
     `version` comes from an access helper (the viewer may see it). A render is reused while
     it is being prepared, and once ready unless the version was signed after it (the new
@@ -77,7 +78,9 @@ def mou_pdf_request(*, by: Membership, version: MOUVersion) -> MOUDocument:
         access_mou_version(by, version.pk)
     except Http404:
         raise PermissionDenied from None
-    language = pdf_language_for(by)
+    # The document has one language, the MOU's, whoever asks (pdf_language_for: an MOU
+    # made before it had one).
+    language = version.mou.language or pdf_language_for(by)
     with transaction.atomic():
         # One request at a time per version, so two at once make one render, not two.
         MOUVersion.objects.select_for_update().filter(
@@ -89,6 +92,27 @@ def mou_pdf_request(*, by: Membership, version: MOUVersion) -> MOUDocument:
         _count_pdf_request(by)
         document = MOUDocument.objects.create(
             district_id=by.district_id, version=version, requested_by=by, language=language
+        )
+        _enqueue_on_commit(document)
+    return document
+
+
+def mou_executed_pdf_queue(version: MOUVersion) -> MOUDocument:
+    """Queue the executed PDF of a version just signed by both parties, in the MOU's
+    language (no person asked: the signers' email links to it), or return the render of
+    it that exists already. Not counted against anyone's PDF_REQUESTS_PER_MINUTE."""
+    mou = version.mou
+    district = mou.district
+    language = mou.language or district.default_language or settings.LANGUAGE_CODE
+    with transaction.atomic():
+        MOUVersion.objects.select_for_update().filter(
+            district_id=district.pk, pk=version.pk
+        ).first()
+        document = _reusable_document(district, version, language)
+        if document is not None:
+            return document
+        document = MOUDocument.objects.create(
+            district_id=district.pk, version=version, requested_by=None, language=language
         )
         _enqueue_on_commit(document)
     return document

@@ -487,6 +487,8 @@ def _sync(model, district, partner, kind: str, rows: list[dict], fields: tuple[s
     gone = [obj.pk for obj in existing.values() if obj.pk not in keep]
     if gone:
         model.objects.filter(district=district, partner=partner, pk__in=gone).delete()
+        if model is Service:  # a queryset delete: the partner's search text is redone here
+            Partner.refresh_search(district.pk, [partner.pk])
 
 
 @transaction.atomic

@@ -238,18 +238,18 @@ SERVICE_STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 
 # Terms of the "Trellis directory fields" taxonomy: the attribute's value holds the value.
 FIELD_TERMS = {
-    "partner_kind": "Kind of organisation: " + ", ".join(PartnerKind.values),
+    "partner_kind": "Kind of organization: " + ", ".join(PartnerKind.values),
     "delivery_mode": "How services are delivered: " + ", ".join(DeliveryMode.values),
     "payment": "Fees and insurance accepted: " + ", ".join(Payment.values),
     "intake": "Whether new referrals are taken: " + ", ".join(Intake.values),
     "capacity": "Open places for new students (a whole number).",
-    "school_served": "A school the organisation serves (its name).",
+    "school_served": "A school the organization serves (its name).",
     "min_age": "The youngest age served.",
     "max_age": "The oldest age served.",
     "eligibility": "Other eligibility, as text.",
     "verified_at": "When the listing was last verified (ISO 8601 date and time).",
     "verified_by": "Who last verified the listing.",
-    "active": "false when the district no longer works with the organisation.",
+    "active": "false when the district no longer works with the organization.",
     "contact_role": "A contact's role: " + ", ".join(ContactRole.values),
     "preferred_language": "The contact's preferred language, as an ISO 639 code.",
     "reminders": "true when the contact receives meeting reminders.",

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from core.mail import absolute_url, recipient_language, send_templated
+from core.mail import absolute_url, mail_language, recipient_language, send_templated
 from partnerships.models import MOU, Contact, ContactRole, MOURenewalNotice, MOUStatus
 from partnerships.selectors.mous import mou_url
 from partnerships.services.mous.common import MOUTransitionRefused
@@ -158,7 +158,7 @@ def _coordinators(district: District) -> list[tuple[str, str]]:
         .values_list("user__email", "user__preferred_language")
         .order_by("user__email")
     )
-    return [(email, language or district.default_language) for email, language in rows]
+    return [(email, mail_language(language, district)) for email, language in rows]
 
 
 def _leadership_contacts(district: District, partner_ids: set[int]) -> dict:

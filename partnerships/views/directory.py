@@ -16,7 +16,7 @@ from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -60,6 +60,7 @@ from partnerships.services.directory import (
     listing_for_claim,
     listing_link_spent,
     listing_verification_send,
+    partner_listing_confirm_own,
     partner_mark_verified,
     partner_save,
     service_category_create,
@@ -184,10 +185,39 @@ def partner_detail(request, district_slug, partner_id):
 
 
 @requires("partner.own")
+def partner_own_old_address(request, district_slug, to="partner_own"):
+    """The organization pages' old (British) address, kept so bookmarks and links in mail
+    already sent keep working: a permanent redirect to the same page at the new one."""
+    target = reverse(to, args=[district_slug])
+    query = request.META.get("QUERY_STRING", "")
+    return redirect(f"{target}?{query}" if query else target, permanent=True)
+
+
+@requires("partner.own")
 def partner_own(request, district_slug):
-    """A partner's own organisation, as the district lists it."""
+    """A partner's own organization, as the district lists it."""
     partner = access_partner(request.membership, request.membership.partner_id)
     return _partner_page(request, partner, own=True)
+
+
+class _OwnListingForm(PublicListingForm):
+    """The emailed contact's form, for a signed-in member: they are the verifier."""
+
+    verifier_name = None
+
+
+@requires("partner.own")
+def partner_own_confirm(request, district_slug):
+    """A partner's member confirms or corrects their listing, as the emailed contact can."""
+    partner = access_partner(request.membership, request.membership.partner_id)
+    form = _OwnListingForm(_posted(request), initial=PublicListingForm.listing_initial(partner))
+    if form.is_bound and form.is_valid():
+        partner_listing_confirm_own(by=request.membership, changes=form.listing_values())
+        messages.success(request, _("Thank you: your listing is confirmed as of today."))
+        return redirect("partner_own", district_slug)
+    return render(
+        request, "partnerships/directory/own_confirm.html", {"partner": partner, "form": form}
+    )
 
 
 def _partner_form(request, partner=None):
@@ -291,8 +321,52 @@ def partner_verified(request, district_slug, partner_id):
 
 @requires("partners.view")
 def partner_coverage(request, district_slug):
-    """Schools x service categories, with the gaps marked."""
-    return render(request, "partnerships/directory/coverage.html", coverage_map(request.membership))
+    """Schools down, service categories across (the covered ones first), with the gaps
+    marked and each school's gaps summed up on top."""
+    data = coverage_map(request.membership)
+    return render(
+        request, "partnerships/directory/coverage.html", {**data, **_coverage_layout(data)}
+    )
+
+
+def _coverage_layout(data: dict) -> dict:
+    """The map as the page lays it out; no query (the selector's count stays fixed).
+
+    Columns: categories covered at the most schools first (the selector's order among
+    equals), so the categories no partner covers anywhere end the table. The summary:
+    each school's uncovered categories, the schools with the most gaps first.
+    """
+    categories, rows = data["categories"], data["rows"]
+    covered_at = [
+        sum(bool(row["cells"][i]["partners"]) for row in rows) for i in range(len(categories))
+    ]
+    order = sorted(range(len(categories)), key=lambda i: -covered_at[i])
+    columns = [
+        {"code": categories[i][0], "label": categories[i][1], "schools": covered_at[i]}
+        for i in order
+    ]
+    table = [{"school": row["school"], "cells": [row["cells"][i] for i in order]} for row in rows]
+    # A service no partner covers anywhere is named once, not in every school's line.
+    elsewhere = [bool(column["schools"]) for column in columns]
+    summary = [
+        {
+            "school": row["school"],
+            "missing": [cell["label"] for cell in row["cells"] if not cell["partners"]],
+            "elsewhere": [
+                cell["label"]
+                for cell, somewhere in zip(row["cells"], elsewhere, strict=True)
+                if somewhere and not cell["partners"]
+            ],
+        }
+        for row in table
+    ]
+    summary.sort(key=lambda line: -len(line["missing"]))
+    return {
+        "columns": columns,
+        "table": table,
+        "summary": summary,
+        "uncovered_everywhere": [c["label"] for c in columns if not c["schools"]],
+    }
 
 
 # --- The district's service categories ------------------------------------------------------
@@ -498,7 +572,16 @@ urlpatterns = [
         name="partner_verification_send",
     ),
     path("partners/<int:partner_id>/verified/", partner_verified, name="partner_verified"),
-    path("organisation/", partner_own, name="partner_own"),
+    path("organization/", partner_own, name="partner_own"),
+    path("organization/confirm/", partner_own_confirm, name="partner_own_confirm"),
+    # The old address of the pages above (issue 16: the product writes US English).
+    path("organisation/", partner_own_old_address, name="partner_own_old"),
+    path(
+        "organisation/confirm/",
+        partner_own_old_address,
+        {"to": "partner_own_confirm"},
+        name="partner_own_confirm_old",
+    ),
 ]
 # Links that leave the product (signed, no account): served under /p/ by config/urls.py.
 public_urlpatterns = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -38,7 +38,9 @@ KIND_COLOURS = {
 
 
 def _money(amount: Decimal) -> str:
-    return "$" + number_format(amount, decimal_pos=0, use_l10n=True, force_grouping=True)
+    """Whole dollars, rounded half up as the table rounds them (number_format cuts)."""
+    whole = Decimal(amount).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return "$" + number_format(whole, decimal_pos=0, use_l10n=True, force_grouping=True)
 
 
 def bar_chart(mix: dict) -> StackedBarChart | None:

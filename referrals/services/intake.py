@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.codes import clean_code, code_hash, code_matches, new_code
-from core.mail import recipient_language, send_templated
+from core.mail import language_code, recipient_language, send_templated
 from core.signed import SignedLink, payload_id
 from partnerships.models import Contact, ContactRole
 from partnerships.services.unsubscribe import mailable, unsubscribe_url
@@ -307,7 +307,8 @@ def intake_send_code(
             "district_name": district.name,
             "minutes": _minutes(INTAKE_CODE_VALID_FOR),
         },
-        language=language if language in ("en", "es") else recipient_language(contact, district),
+        # The page's language (the contact chose it there), else the contact's own.
+        language=language_code(language) or recipient_language(contact, district),
         district=district,
         unsubscribe_url=unsubscribe_url(contact),
     )

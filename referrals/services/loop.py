@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partnerships.models import MOU, Contact, ContactRole
-from partnerships.mou_rules import COVERING_MOU_STATUSES
+from partnerships.mou_rules import in_force_q
 from referrals.loop import TRANSITIONS, Side
 from referrals.models import (
     OPEN_STATUSES,
@@ -113,13 +113,11 @@ def closed_days(district_id: int, start: datetime.date, end: datetime.date) -> f
 
 
 def mou_in_force(partner_id: int, district_id: int, on: datetime.date) -> MOU | None:
-    """The partner's MOU in force with the district on `on` (signed, within its term): the
-    latest to start wins."""
+    """The partner's MOU in force with the district on `on` (partnerships.mou_rules.in_force_q:
+    signed, and `on` within its term): the latest to start wins."""
     return (
         MOU.objects.for_district(district_id)
-        .filter(partner_id=partner_id, status__in=COVERING_MOU_STATUSES)
-        .exclude(start_date__gt=on)
-        .exclude(end_date__lt=on)
+        .filter(in_force_q(on), partner_id=partner_id)
         .order_by("-start_date", "-pk")
         .first()
     )

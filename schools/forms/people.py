@@ -17,7 +17,7 @@ ROLE_DESCRIPTIONS = {
     Role.ADMIN: _("Manages people and district policy, sees impact reports."),
     Role.COORDINATOR: _("Keeps the partner directory, MOUs, meetings and screening."),
     Role.COUNSELOR: _("Refers students and follows their caseload."),
-    Role.PARTNER: _("Staff of a partner organisation: sees only referrals sent to it."),
+    Role.PARTNER: _("Staff of a partner organization: sees only referrals sent to it."),
     Role.VIEWER: _("Reads reports and the partner directory; sees no students."),
 }
 
@@ -47,7 +47,7 @@ class MemberFilterForm(forms.Form):
 
 
 class MembershipForm(forms.Form):
-    """Role, schools, partner organisation and crisis-responder flag of one person."""
+    """Role, schools, partner organization and crisis-responder flag of one person."""
 
     role_descriptions = ROLE_DESCRIPTIONS  # shown under each role's radio button
 
@@ -60,7 +60,7 @@ class MembershipForm(forms.Form):
         help_text=_("Leave every box unticked for all of the district's schools."),
     )
     partner = forms.ModelChoiceField(
-        label=_("Partner organisation"),
+        label=_("Partner organization"),
         queryset=None,
         required=False,
         empty_label=_("None"),

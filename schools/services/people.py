@@ -83,13 +83,13 @@ def _check_role_fields(*, district, role, schools, partner, crisis_responder) ->
     if role not in Role.values:
         errors["role"] = [_("Choose one of the roles.")]
     if role == Role.PARTNER and partner is None:
-        errors["partner"] = [_("Choose the organisation this partner works for.")]
+        errors["partner"] = [_("Choose the organization this partner works for.")]
     if role != Role.PARTNER and partner is not None:
         errors["partner"] = [
-            _("Only people with the Partner role belong to a partner organisation.")
+            _("Only people with the Partner role belong to a partner organization.")
         ]
     if outside(district, partner):
-        errors["partner"] = [_("Choose one of your district's partner organisations.")]
+        errors["partner"] = [_("Choose one of your district's partner organizations.")]
     if crisis_responder and role not in CRISIS_RESPONDER_ROLES:
         errors["crisis_responder"] = [
             _("Only administrators, coordinators and counselors can be crisis responders.")
@@ -437,10 +437,10 @@ def membership_change(
     partner=None,
     crisis_responder: bool = False,
 ) -> Membership:
-    """Change a member's role, schools, partner organisation and crisis-responder flag.
+    """Change a member's role, schools, partner organization and crisis-responder flag.
 
     The district's last active administrator keeps the administrator role. Writes what
-    changed to the audit trail (role, organisation and flag as one event, schools as another).
+    changed to the audit trail (role, organization and flag as one event, schools as another).
     """
     district = membership.district
     _check_manager(by, district)

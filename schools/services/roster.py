@@ -8,6 +8,10 @@ Two layouts, told apart by the header row:
 - a OneRoster 1.1 users.csv: only role=student rows become students; parent, guardian and
   relative rows named in a student's agentSourcedIds give the guardian contact.
 
+An empty cell of an optional column means "no change" for a student already in Trellis.
+"(clear)" empties a field: written in a cell, for that student; written after a column's
+name ("guardian_phone (clear)"), every empty cell of that column empties the field.
+
 Nothing here touches the database: the caller passes the district's schools in, and
 compares the rows with the students already there (services.students).
 """
@@ -94,10 +98,17 @@ ONEROSTER_COLUMNS = (
 ONEROSTER_REQUIRED = ("sourcedId", "role", "givenName", "familyName", "orgSourcedIds", "grades")
 _AGENT_ROLES = {"parent", "guardian", "relative"}
 
+# The clear marker, in a cell or after a column's name (see the module docstring).
+CLEAR = "(clear)"
+_CLEAR_HEADER = re.compile(r"\s*\(clear\)\s*$", re.IGNORECASE)
+
 # Error codes stored with each row error, and what they say.
 MESSAGES = {
     "missing": gettext_lazy("A value is required."),
-    "bad_date": gettext_lazy("“%(value)s” is not a date in the form YYYY-MM-DD (e.g. 2012-03-14)."),
+    "bad_date": gettext_lazy(
+        "“%(value)s” is not a date: write it as 03/14/2012 (month/day/year) or 2012-03-14."
+    ),
+    "cannot_clear": gettext_lazy("Every student needs a value here: it cannot be cleared."),
     "implausible_date": gettext_lazy("“%(value)s” cannot be a date of birth."),
     "unknown_school": gettext_lazy("No school of the district has this name or id: “%(value)s”."),
     "school_not_yours": gettext_lazy("“%(value)s” is not one of the schools you manage."),
@@ -141,7 +152,8 @@ class ParsedRoster:
     # Student fields the file carries (an update leaves the others alone).
     fields: list[str]
     # Valid rows: [row number, value for each of `fields`...]; school as its id,
-    # date_of_birth as YYYY-MM-DD or None.
+    # date_of_birth as YYYY-MM-DD. An optional field is None where the cell was empty
+    # (keep what Trellis has) and "" where it is cleared.
     rows: list[list] = field(default_factory=list)
     # [row number, column as named in the file, code, value, extra]
     errors: list[list] = field(default_factory=list)
@@ -277,7 +289,14 @@ def parse_roster(data: bytes, schools: SchoolDirectory, *, today: date) -> Parse
     if not numbered:
         raise RosterFileError(_("The file is empty."))
     (_header_number, header), body = numbered[0], numbered[1:]
-    names = [_normalise(cell) for cell in header]
+    # Both spellings: the Trellis layout names a column as the file does, OneRoster by ours.
+    cleared = {
+        name
+        for cell in header
+        if _CLEAR_HEADER.search(cell)
+        for name in (cell.strip(), _CLEAR_HEADER.sub("", cell).strip())
+    }
+    names = [_normalise(_CLEAR_HEADER.sub("", cell)) for cell in header]
     seen = set()
     for original, name in zip(header, names, strict=True):
         if name and name in seen:
@@ -292,6 +311,7 @@ def parse_roster(data: bytes, schools: SchoolDirectory, *, today: date) -> Parse
         parser = _SimpleParser(header, names, schools, today)
     else:
         raise RosterFileError(_expected_columns_message(header))
+    parser.cleared_columns = cleared
     if not body:
         raise RosterFileError(
             _("The file has column names but no students. Add a row for each student.")
@@ -311,6 +331,8 @@ class _Parser:
         self.error_row_numbers: set[int] = set()
         self.first_row_of: dict[str, int] = {}
         self.today = today
+        # Columns marked "(clear)" in the header, as named there: their empty cells clear.
+        self.cleared_columns: set[str] = set()
 
     def error(self, row: int, column: str, code: str, value: str = "", extra="") -> None:
         self.error_total += 1
@@ -331,11 +353,25 @@ class _Parser:
     def required_text(self, row, column, value, field_name):
         return self.text(row, column, value, field_name, required=True)
 
-    def text(self, row, column, value, field_name, *, required=False):
-        value = value.strip()
-        if required and not value:
+    def empty(self, row, column, value, *, required=False):
+        """The value of an empty or "(clear)" cell: None (no change), "" (cleared), or
+        NotImplemented when the cell has a value to check."""
+        if value.casefold() == CLEAR:
+            if required:
+                self.error(row, column, "cannot_clear", value)
+                return None
+            return ""
+        if value:
+            return NotImplemented
+        if required:
             self.error(row, column, "missing")
             return None
+        return "" if column in self.cleared_columns else None
+
+    def text(self, row, column, value, field_name, *, required=False):
+        value = value.strip()
+        if (empty := self.empty(row, column, value, required=required)) is not NotImplemented:
+            return empty
         limit = _MAX_LENGTHS[field_name]
         if len(value) > limit:
             self.error(row, column, "too_long", value, limit)
@@ -364,10 +400,10 @@ class _Parser:
 
     def language(self, row, column, value, _field=None):
         """The family's language as an ISO 639 code, from a name or a code ("Spanish",
-        "Español", "es-MX"); "" when the cell is empty."""
+        "Español", "es-MX"); None or "" for an empty cell (see `empty`)."""
         value = " ".join(value.split())
-        if not value:
-            return ""
+        if (empty := self.empty(row, column, value)) is not NotImplemented:
+            return empty
         code = parse_language(value)
         if code is None:
             self.error(row, column, "unknown_language", value)
@@ -410,7 +446,26 @@ class _Parser:
         )
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# US order, as spreadsheets in US districts write dates: 03/14/2012, 3/4/2012. A two-digit
+# year is refused: 03/14/12 could be 1912 or 2012.
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def parse_date(value: str) -> date | None:
+    """A date written as YYYY-MM-DD or as M/D/YYYY (US order), or None."""
+    if match := _ISO_DATE.fullmatch(value):
+        year, month, day = match.groups()
+    elif match := _US_DATE.fullmatch(value):
+        month, day, year = match.groups()
+    else:
+        return None
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
 _EMAIL = EmailValidator()
 _email_user_match = _EMAIL.user_regex.match  # resolves the lazy pattern once
 
@@ -498,14 +553,10 @@ class _SimpleParser(_Parser):
 
     def birth_date(self, row, column, value, _field=None):
         value = value.strip()
-        if not value:
-            return None  # not recorded
-        if not _ISO_DATE.fullmatch(value):
-            self.error(row, column, "bad_date", value)
-            return None
-        try:
-            parsed = date.fromisoformat(value)
-        except ValueError:
+        if (empty := self.empty(row, column, value)) is not NotImplemented:
+            return empty
+        parsed = parse_date(value)
+        if parsed is None:
             self.error(row, column, "bad_date", value)
             return None
         if parsed.year < 1900 or parsed > self.today:

@@ -96,7 +96,7 @@ def roster_import_confirm(*, by: Membership, roster_import: RosterImport) -> Ros
             if current.status == RosterImport.Status.IMPORTED:
                 return current
             if current.status == RosterImport.Status.CANCELLED:
-                raise RosterImportRefused(_("This import was cancelled. Upload the file again."))
+                raise RosterImportRefused(_("This import was canceled. Upload the file again."))
             if current.error_total:
                 raise RosterImportRefused(_("Fix these rows and upload again."))
             if not current.rows:
@@ -111,7 +111,7 @@ def roster_import_confirm(*, by: Membership, roster_import: RosterImport) -> Ros
                 by,
                 current.fields,
                 diff.new,
-                [row for row, _f in diff.changed],
+                [row for row, _f, _c in diff.changed],
                 roster_import=current,
             )
             current.status = RosterImport.Status.IMPORTED
@@ -158,8 +158,10 @@ def roster_import_cancel(*, by: Membership, roster_import: RosterImport) -> Rost
 
 class _Diff:
     def __init__(self):
+        # Rows as they will be written: "no change" and "cleared" resolved (see _resolve).
         self.new: list[list] = []
-        self.changed: list[tuple[list, list[str]]] = []
+        # (row, fields that change, fields of them that are cleared)
+        self.changed: list[tuple[list, list[str], list[str]]] = []
         self.unchanged = 0
         self.errors: list[list] = []
 
@@ -182,19 +184,25 @@ def _compare(by: Membership, parsed: ParsedRoster, allowed) -> _Diff:
         for row in chunk:
             before = existing.get(row[id_position])
             if before is None:
-                diff.new.append(row)
+                diff.new.append(
+                    [row[0], *(_resolve(f, None, v) for f, v in zip(fields, row[1:], strict=True))]
+                )
                 continue
             if allowed is not None and before[school_position] not in allowed:
                 column = "student_id" if parsed.layout == "simple" else "identifier"
                 diff.errors.append([row[0], column, "student_not_yours", row[id_position], ""])
                 continue
-            changed = [
-                f
+            after = [
+                _resolve(f, _stored(old), new)
                 for f, old, new in zip(fields, before, row[1:], strict=True)
-                if _stored(old) != new
+            ]
+            changed = [
+                f for f, old, new in zip(fields, before, after, strict=True) if _stored(old) != new
             ]
             if changed:
-                diff.changed.append((row, changed))
+                resolved = dict(zip(fields, after, strict=True))
+                cleared = [f for f in changed if resolved[f] in ("", None)]
+                diff.changed.append(([row[0], *after], changed, cleared))
             else:
                 diff.unchanged += 1
     return diff
@@ -202,6 +210,16 @@ def _compare(by: Membership, parsed: ParsedRoster, allowed) -> _Diff:
 
 def _column(field_name: str) -> str:
     return "school_id" if field_name == "school" else field_name
+
+
+def _resolve(field_name: str, stored, value):
+    """The value a row writes: None (an empty cell) keeps what is stored, or is empty for a
+    new student; "" clears (a date to NULL)."""
+    if value is None:
+        value = stored
+    if field_name == "date_of_birth":
+        return value or None
+    return "" if value is None else value
 
 
 def _stored(value):
@@ -222,7 +240,7 @@ def _drop_rows_with_errors(parsed: ParsedRoster, errors: list[list]) -> None:
 
 
 def _sample(fields, diff: _Diff, school_names) -> list[dict]:
-    def describe(row, action, changed=()):
+    def describe(row, action, changed=(), cleared=()):
         values = dict(zip(fields, row[1:], strict=True))
         return {
             "action": action,
@@ -231,11 +249,13 @@ def _sample(fields, diff: _Diff, school_names) -> list[dict]:
             "name": f"{values['first_name']} {values['last_name']}",
             "grade": values["grade"],
             "school": school_names.get(values["school"], ""),
-            "changes": [f for f in changed if f != "local_id"],
+            "changes": [f for f in changed if f != "local_id" and f not in cleared],
+            "cleared": list(cleared),
         }
 
     return [describe(row, "new") for row in diff.new[:SAMPLE_SIZE]] + [
-        describe(row, "update", changed) for row, changed in diff.changed[:SAMPLE_SIZE]
+        describe(row, "update", changed, cleared)
+        for row, changed, cleared in diff.changed[:SAMPLE_SIZE]
     ]
 
 

@@ -4,6 +4,7 @@ Trellis stores languages as ISO 639 codes (core/languages.py); a template shows 
 with these filters, never the code itself:
     {{ student.family_language|language_name }}      "Spanish", or "Español" to a Spanish reader
     {{ partner.languages|language_names }}           "English, Spanish"
+    {{ code|language_name_in_text }}                 inside a sentence: "vietnamita"
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ register = template.Library()
 def language_name(code) -> str:
     """The language's name in the active language (the code itself when none is known)."""
     return _language_name(str(code or ""))
+
+
+@register.filter
+def language_name_in_text(code) -> str:
+    """The name as written inside a sentence: "Prefiere vietnamita", "Prefers Vietnamese"."""
+    return _language_name(str(code or ""), in_text=True)
 
 
 @register.filter

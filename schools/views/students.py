@@ -243,7 +243,7 @@ def _decide(request, roster_import, action) -> None:
             )
     elif action == "cancel":
         if roster_import_cancel(by=by, roster_import=roster_import).status == "cancelled":
-            messages.info(request, _("Import cancelled. Nothing was imported."))
+            messages.info(request, _("Import canceled. Nothing was imported."))
     else:
         messages.error(request, _("Choose “Import these students” or “Cancel”."))
 
@@ -259,6 +259,7 @@ def _sample_lines(sample) -> list[dict]:
             **line,
             "grade": grades.get(line.get("grade"), line.get("grade")),
             "changes": ", ".join(_field_label(f) for f in line.get("changes", [])),
+            "cleared": ", ".join(_field_label(f) for f in line.get("cleared", [])),
         }
         for line in sample
     ]

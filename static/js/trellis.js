@@ -36,3 +36,60 @@
     if (menu && event.relatedTarget && !menu.contains(event.relatedTarget)) close(menu, false);
   });
 })();
+
+/* Main navigation on a phone: the list folds behind the "Menu" button (shown only with this
+   script; without it the list is simply there). The button says whether it is open
+   (aria-expanded); Escape closes it and gives the focus back to the button. On a wide screen
+   the stylesheet hides the button and shows the tabs whatever the state. */
+(function () {
+  "use strict";
+  var nav = document.getElementById("site-nav");
+  var button = nav && nav.querySelector(".site-nav__toggle");
+  if (!button) return;
+
+  function setOpen(open) {
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    nav.classList.toggle("site-nav--open", open);
+  }
+
+  nav.classList.add("site-nav--folding");
+  button.hidden = false;
+  setOpen(false);
+  button.addEventListener("click", function () {
+    setOpen(button.getAttribute("aria-expanded") !== "true");
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || button.getAttribute("aria-expanded") !== "true") return;
+    var inside = nav.contains(document.activeElement);
+    setOpen(false);
+    if (inside) button.focus();
+  });
+})();
+
+/* Error summaries (components/error_summary.html): a form sent back with problems takes the
+   view to its summary, however far down the page the form was sent from, so the person
+   hears and sees what to fix. The same after an htmx swap that brings one in. */
+(function () {
+  "use strict";
+  // A summary is revealed once: the mark tells the summaries already shown from those an
+  // htmx swap has just brought in (whatever the swap's style, outerHTML included).
+  var FRESH = "[data-error-summary]:not([data-error-summary-shown])";
+
+  function revealFresh() {
+    // The first new one: the form that was sent (a page shows one form's problems at a time).
+    var summary = document.querySelector(FRESH);
+    document.querySelectorAll(FRESH).forEach(function (each) {
+      each.setAttribute("data-error-summary-shown", "");
+    });
+    if (!summary) return;
+    summary.focus({ preventScroll: true });
+    summary.scrollIntoView({ block: "start", behavior: "instant" });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", revealFresh);
+  } else {
+    revealFresh();
+  }
+  document.addEventListener("htmx:afterSettle", revealFresh);
+})();

@@ -170,7 +170,7 @@ def test_categories_import_preview_and_a_partners_own_page(
     partner_member = member("partner")
     page.context.clear_cookies()
     browse_as(page, live_server, partner_member)
-    page.goto(f"/{district.slug}/organisation/")
+    page.goto(f"/{district.slug}/organization/")
     page.get_by_role("heading", name=partner_member.partner.name).wait_for()
     assert_accessible(page)
 

@@ -2,7 +2,8 @@
 the form without enrolling MFA (the district is marked a demo, and the page says so), finds
 what waits for them on the home page and follows an item to where it is done; the partner's
 member finds the MOU waiting for their signature, the counselor the referrals declined or
-unanswered; the coordinator switches to the second district and finds it alive. Every page axe-clean."""
+unanswered; the coordinator switches to the second district and finds it alive. Every page
+axe-clean."""
 
 from __future__ import annotations
 

@@ -53,14 +53,9 @@ def test_admin_without_an_authenticator_enrols_and_reaches_the_district(page, me
     admin = member("admin")
 
     sign_in_with_password(page, admin.user)
-    # Sent from the district to enrolment; allauth first asks for the password again.
-    page.wait_for_url("**/accounts/reauthenticate/**")
-    assert page.get_by_text("requires two-factor authentication").is_visible()
-    assert_accessible(page)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Confirm").click()
-
+    # Sent from the district to enrolment, without being asked for the password again.
     page.wait_for_url("**/accounts/2fa/totp/activate/")
+    assert page.get_by_text("requires two-factor authentication").is_visible()
     assert page.get_by_role("img").first.is_visible()  # the QR code
     assert_accessible(page)
     secret = page.get_by_label("Authenticator secret").input_value()
@@ -70,7 +65,7 @@ def test_admin_without_an_authenticator_enrols_and_reaches_the_district(page, me
     page.wait_for_url("**/accounts/2fa/recovery-codes/")
     assert len(page.get_by_label("Unused codes").input_value().split()) == 10
     assert_accessible(page)
-    page.get_by_role("link", name="Trellis").first.click()
+    page.get_by_role("link", name=f"Continue to {admin.district.name}").click()
     page.wait_for_url(f"**/{admin.district.slug}/")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Welcome")
     assert_accessible(page)

@@ -112,7 +112,7 @@ def test_an_mou_is_drafted_approved_signed_by_both_parties_and_becomes_active(
     assert coordinator_page.get_by_text("never leave a student at risk alone").is_visible()
     shot(coordinator_page, "mou-page")
 
-    # Compare the two versions.
+    # Compare the last two versions.
     coordinator_page.get_by_role("link", name="Compare versions").first.click()
     coordinator_page.wait_for_url("**/compare/")
     assert coordinator_page.locator("del.diff-del").first.is_visible()
@@ -120,7 +120,33 @@ def test_an_mou_is_drafted_approved_signed_by_both_parties_and_becomes_active(
     assert_accessible(coordinator_page)
     shot(coordinator_page, "mou-compare")
 
+    # Submitting with the template's bracketed choices unanswered is refused: the page lists
+    # where they are, next to the button; each is filled inline, then it goes.
     coordinator_page.goto(mou_url)
+    coordinator_page.get_by_role("button", name="Submit for internal review").click()
+    listing = coordinator_page.locator("#mou-placeholders")
+    listing.wait_for()
+    assert "8. Insurance and liability: [amount]" in listing.inner_text()
+    assert_accessible(coordinator_page)
+    shot(coordinator_page, "mou-placeholders")
+    number = 2
+    for key, heading in [
+        ("services", "Services, schedule and location"),
+        ("insurance", "Insurance and liability"),
+        ("costs", "Costs and funding"),
+        ("evaluation", "Evaluation and measurable goals"),
+        ("term", "Term, renewal and termination"),
+    ]:
+        coordinator_page.goto(mou_url)
+        coordinator_page.get_by_role("link", name=f"Edit {heading}").click()
+        editor = coordinator_page.locator(f"#section-{key} textarea")
+        editor.wait_for()
+        editor.fill(re.sub(r"\[[^\]]*\]", "as agreed", editor.input_value()))
+        coordinator_page.get_by_role("button", name="Save as a new version").click()
+        number += 1
+        coordinator_page.get_by_text(f"Saved as version {number}.").wait_for()
+    coordinator_page.goto(mou_url)
+    assert coordinator_page.locator("#mou-placeholders").count() == 0
     coordinator_page.get_by_role("button", name="Submit for internal review").click()
     coordinator_page.get_by_text("Submitted for internal review.").wait_for()
     assert_accessible(coordinator_page)
@@ -156,16 +182,16 @@ def test_an_mou_is_drafted_approved_signed_by_both_parties_and_becomes_active(
     colleague_page.goto(link)
     partner_page.get_by_label("Full name").fill("Rita Rivers")
     partner_page.get_by_label("Title").fill("Executive Director")
-    partner_page.get_by_role("button", name="Sign version 2").click()
+    partner_page.get_by_role("button", name=f"Sign version {number}").click()
     assert partner_page.get_by_role("alert").is_visible()  # must agree first
     partner_page.get_by_label("I have read this version").check()
-    partner_page.get_by_role("button", name="Sign version 2").click()
+    partner_page.get_by_role("button", name=f"Sign version {number}").click()
     partner_page.get_by_role("heading", name="Thank you").wait_for()
     assert_accessible(partner_page)
     colleague_page.get_by_label("Full name").fill("Sam Rivers")
     colleague_page.get_by_label("Title").fill("Deputy Director")
     colleague_page.get_by_label("I have read this version").check()
-    colleague_page.get_by_role("button", name="Sign version 2").click()
+    colleague_page.get_by_role("button", name=f"Sign version {number}").click()
     colleague_page.get_by_role("heading", name="Already signed").wait_for()
     assert_accessible(colleague_page)
 
@@ -177,13 +203,19 @@ def test_an_mou_is_drafted_approved_signed_by_both_parties_and_becomes_active(
     assert_accessible(admin_page)
     admin_page.get_by_label("Title").fill("Superintendent")
     admin_page.get_by_label("I have read this version").check()
-    admin_page.get_by_role("button", name="Sign version 2").click()
+    admin_page.get_by_role("button", name=f"Sign version {number}").click()
     admin_page.wait_for_url(mou_url)
     assert admin_page.get_by_text("Signed. Thank you.").is_visible()
     assert admin_page.locator(".page-header .badge").inner_text() == "Active"
     assert admin_page.get_by_text("Rita Rivers, Executive Director").is_visible()
     assert admin_page.get_by_text("Ada Admin, Superintendent").is_visible()
     assert_accessible(admin_page)
+
+    # Every signer is emailed the executed PDF once: Rita signed through the link.
+    done = [m for m in mail.outbox if "Signed by both parties" in m.subject]
+    assert sorted(m.to[0] for m in done) == [admin.user.email.lower(), "rita@riverbend.example.org"]
+    (to_rita,) = [m for m in done if m.to == ["rita@riverbend.example.org"]]
+    assert re.search(r"https?://\S+/p/mous/review/\S+/pdf/", to_rita.body)
 
 
 def test_the_other_mou_pages_are_accessible(browser, live_server, transactional_db, district):

@@ -82,7 +82,7 @@ def test_a_partner_member_reads_the_inbox_overdue_first_and_the_scorecard(
     shot(page, "partner-inbox")
     assert_accessible(page)
 
-    page.goto(f"/{district.slug}/organisation/")
+    page.goto(f"/{district.slug}/organization/")
     expect(page.locator("main")).to_contain_text("Referrals received")
     shot(page, "partner-scorecard")
     assert_accessible(page)

@@ -117,7 +117,7 @@ def test_upload_preview_and_confirm_a_roster(page, live_server, district, member
 
 def test_a_file_with_errors_is_listed_and_cannot_be_imported(page, live_server, district, member):
     browse_as(page, live_server, member("coordinator"))
-    broken = ROSTER.replace("2010-04-12", "12/04/2010").replace(",KG,", ",Z,")
+    broken = ROSTER.replace("2010-04-12", "13/04/2010").replace(",KG,", ",Z,")  # day first
 
     page.goto(f"/{district.slug}/students/import/")
     page.get_by_label("Roster file").set_input_files(
@@ -127,7 +127,7 @@ def test_a_file_with_errors_is_listed_and_cannot_be_imported(page, live_server, 
 
     page.get_by_text("2 rows have problems").wait_for()
     assert page.get_by_role("button", name="Import these students").count() == 0
-    assert "“12/04/2010” is not a date" in page.inner_text("main")
+    assert "“13/04/2010” is not a date" in page.inner_text("main")
     assert_accessible(page)
 
     page.goto(f"/{district.slug}/students/import/")

@@ -8,12 +8,19 @@ import re
 from django.core import mail
 
 from partnerships.models import MOU, MOUStatus
+from partnerships.mou_rules import sample_answers
 from partnerships.selectors.mous import current_version
 from partnerships.services.mous.drafting import mou_create
 from partnerships.services.mous.workflow import mou_approve, mou_sign, mou_submit
 from schools.models import OutgoingEmail
 from schools.tenancy import tenant_context
-from tests.factories import ContactFactory, MembershipFactory, PartnerFactory, enable_totp
+from tests.factories import (
+    ContactFactory,
+    MembershipFactory,
+    PartnerFactory,
+    SchoolFactory,
+    enable_totp,
+)
 
 LINK = re.compile(r"https?://[^\s\"<>]+/p/mous/review/[^\s\"<>/]+/")
 
@@ -27,7 +34,9 @@ def person(district, role, **kwargs):
 
 
 def draft(by, *, partner=None, title="Counselling at North High", **terms) -> MOU:
-    """A draft MOU (version 1 from the shipped template), drafted by `by`."""
+    """A draft MOU (version 1 from the shipped template), drafted by `by`, ready to submit:
+    a school of its own and the template's bracketed choices answered (sample_answers),
+    unless `schools` / `answers` say otherwise (`answers={}`: none answered)."""
     district = by.district
     partner = partner or PartnerFactory(district=district)
     values = {
@@ -38,6 +47,10 @@ def draft(by, *, partner=None, title="Counselling at North High", **terms) -> MO
         "shared_fields": ["name", "grade"],
     }
     values.update(terms)
+    if "schools" not in values:  # a term left empty shows as "[schools]", which blocks
+        values["schools"] = [SchoolFactory(district=district)]
+    if "answers" not in values:
+        values["answers"] = sample_answers(values.get("language") or district.default_language)
     with tenant_context(district):
         return mou_create(by=by, partner=partner, title=title, **values)
 

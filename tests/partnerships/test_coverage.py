@@ -158,3 +158,34 @@ def test_with_no_schools_the_map_says_so(client, other_district):
     html = client.get(coverage_url(other_district)).content.decode()
 
     assert "No schools yet" in html
+
+
+def test_only_an_mou_in_force_today_covers_a_cell(client, district):
+    """Signed but not started, or its term over while still marked active: no cover (the
+    one rule, partnerships.mou_rules.in_force_q)."""
+    import datetime
+
+    from partnerships.models import MOU
+
+    north = read(district, lambda: School.objects.get(district=district))
+    today = district.today()
+    later = make_partner(district, name="Starts Later")
+    over = make_partner(district, name="Term Over")
+    now = make_partner(district, name="In Force Now")
+    for partner, start, end in [
+        (later, today + datetime.timedelta(days=10), None),
+        (over, None, today - datetime.timedelta(days=1)),
+        (now, today, today),
+    ]:
+        mou = make_mou(district, partner, schools=[north], services=["therapy"])
+        read(
+            district,
+            lambda mou=mou, start=start, end=end: MOU.objects.filter(pk=mou.pk).update(
+                start_date=start, end_date=end
+            ),
+        )
+    signed_in(client, person(district, "counselor"))
+
+    found = cells(client.get(coverage_url(district)))
+
+    assert found[("North High School", "therapy")] == ["In Force Now"]

@@ -364,7 +364,7 @@ def test_a_partner_member_sees_their_own_organisation(client, district):
 
     assert response.status_code == 200
     assert response.context["partner"] == member.partner
-    assert "Your organisation" in response.content.decode()
+    assert "Your organization, as the district lists it" in response.content.decode()
     assert reverse("partner_edit", args=[district.slug, member.partner.pk]) not in (
         response.content.decode()
     )
@@ -686,3 +686,18 @@ def test_a_category_named_in_another_script_gets_a_code_of_its_own(client, distr
     category = read(district, lambda: ServiceCategory.objects.get(district=district))
     assert category.name == "Репетиторство" and category.code.startswith("category_")
     assert "Use letters or numbers" in response.content.decode()
+
+
+def test_the_organization_pages_old_address_redirects_to_the_new_one(client, district, member):
+    partner = member("partner")
+    client.force_login(partner.user)
+    for old, new in [
+        ("organisation/", "organization/"),
+        ("organisation/confirm/", "organization/confirm/"),
+    ]:
+        response = client.get(f"/{district.slug}/{old}?from=mail")
+        assert response.status_code == 301
+        assert response["Location"] == f"/{district.slug}/{new}?from=mail"
+    # A role without the page gets no redirect to it.
+    client.force_login(member("counselor").user)
+    assert client.get(f"/{district.slug}/organisation/").status_code in (403, 404)

@@ -93,7 +93,7 @@ def test_pdf_has_letterhead_headings_terms_and_page_numbers_and_says_draft_unsig
     for _key, heading in MOU_SECTIONS:
         assert str(heading) in text
     assert "The parties agree on purpose with Riverbend Family Services." in text  # placeholder
-    assert "Counselling, individual" in text  # terms, as people read them
+    assert "Counseling, individual" in text  # terms, as people read them
     assert "Page 1 of" in text
     assert "DRAFT" in text
     assert "Not signed yet." in text
@@ -131,8 +131,8 @@ def test_pdf_shows_recorded_signatures_and_drops_draft_once_both_parties_signed(
     assert "DRAFT" not in text
     assert "Rosa Delgado" in text and "Executive Director" in text
     assert "Alan Brooks" in text and "Superintendent" in text
-    # The time in the district's zone (America/Chicago: 15:30 UTC is 10:30 a.m.).
-    assert "July 20, 2025, 10:30 a.m." in text
+    # The time in the district's zone (America/Chicago: 15:30 UTC is 10:30 AM).
+    assert "July 20, 2025, 10:30 AM" in text
     assert "Signed version 1" in text
     with tenant_context(district):  # the newer PDF replaces the older one of the version
         assert list(MOUDocument.objects.filter(version=version)) == [full]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import re
+import xml.etree.ElementTree as ET
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -306,3 +309,124 @@ def test_funding_page_costs_the_same_queries_with_few_or_many_sources(
     many = count_queries(lambda: client.get(url))
 
     assert few == many
+
+
+# --- The chart in Spanish: numbers an SVG reader can parse -----------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+# Every attribute of the chart that SVG reads as a number (viewBox: four of them).
+NUMERIC_ATTRIBUTES = (
+    "x", "y", "x1", "x2", "y1", "y2", "dy", "width", "height", "rx", "stroke-width", "font-size",
+)  # fmt: skip
+
+
+def chart_svgs(html: str) -> list[ET.Element]:
+    """Every <svg> of the page, parsed as XML (a chart that is not well-formed fails here)."""
+    # Our own markup, parsed in a test: nothing untrusted.
+    return [ET.fromstring(svg) for svg in re.findall(r"<svg\b.*?</svg>", html, re.S)]  # noqa: S314
+
+
+def numbers_of(svg: ET.Element) -> list[tuple[str, str]]:
+    found = [("viewBox", n) for n in svg.get("viewBox", "").split()]
+    for element in svg.iter():
+        found += [
+            (name, element.get(name)) for name in NUMERIC_ATTRIBUTES if name in element.attrib
+        ]
+    return found
+
+
+@pytest.mark.parametrize("basis", ["school", "calendar"])
+@pytest.mark.parametrize(
+    "switch",
+    [
+        {"headers": {"Accept-Language": "es"}},
+        {"cookie": "es"},
+        {"headers": {"Accept-Language": "en"}},
+    ],
+    ids=["spanish-browser", "spanish-cookie", "english"],
+)
+def test_the_funding_chart_draws_its_bars_in_every_language(
+    client, district, member, known, time_machine, settings, basis, switch
+):
+    time_machine.move_to(datetime.datetime(2025, 9, 15, 16, tzinfo=datetime.UTC), tick=False)
+    signed_in(client, member("viewer"))
+    if "cookie" in switch:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = switch["cookie"]
+
+    response = client.get(
+        f"/{district.slug}/funding/", {"basis": basis}, headers=switch.get("headers", {})
+    )
+
+    html = response.content.decode()
+    spanish = "cookie" in switch or switch["headers"]["Accept-Language"] == "es"
+    assert ('<html lang="es">' in html) is spanish
+    [chart] = [svg for svg in chart_svgs(html) if svg.get("role") == "img"]
+    numbers = numbers_of(chart)
+    assert len(numbers) > 20
+    for name, value in numbers:
+        float(value)  # "260,0" raises: the bar would not be drawn
+        assert "," not in value, (name, value)
+    width, height = (float(n) for n in chart.get("viewBox").split()[2:])
+    bars = chart.findall(f".//{SVG}rect")
+    # Three kinds over two or three years: at least one segment per year with money.
+    assert len(bars) >= 3
+    for rect in bars:
+        x, y = float(rect.get("x")), float(rect.get("y"))
+        w, h = float(rect.get("width")), float(rect.get("height"))
+        assert w > 0 and h > 0, rect.attrib
+        assert x >= 0 and y >= 0 and x + w <= width and y + h <= height, rect.attrib
+    assert max(float(rect.get("height")) for rect in bars) > 10  # visible, not a sliver
+    # The amounts a person reads are still written in the reader's way.
+    # ("$124,290" in English; "$124 290", with a no-break space, in Spanish).
+    assert bool(re.search(r"\$\d{2,3}\xa0\d{3}\b", html)) is spanish
+    assert bool(re.search(r"\$\d{2,3},\d{3}\b", html)) is not spanish
+
+
+def test_no_template_writes_a_number_into_a_machine_read_attribute_localized():
+    """A guard for pages to come: inside an <svg>, <progress> or <meter>, a variable in a
+    numeric attribute, and anywhere a variable in a style, must be under
+    {% localize off %} or |unlocalize (a Spanish page would otherwise write "12,5", which
+    SVG and the browser cannot read)."""
+    from django.conf import settings as django_settings
+
+    numeric = re.compile(
+        r"\s(?:x|y|x1|x2|y1|y2|cx|cy|r|dx|dy|width|height|viewBox|points|d|value|max|min|"
+        r'low|high|optimum|transform)="[^"]*\{\{\s*([^}|]+?)\s*(\|[^}]*)?\}\}'
+    )
+    style = re.compile(r'\sstyle="[^"]*\{\{\s*([^}|]+?)\s*(\|[^}]*)?\}\}')
+    offenders = []
+    for directory in django_settings.TEMPLATES[0]["DIRS"]:
+        for path in Path(directory).rglob("*.html"):
+            text = path.read_text()
+            for element in re.finditer(r"<(svg|progress|meter)\b.*?(</\1>|/>|>)", text, re.S):
+                if element.group(1) == "svg":
+                    element_text = text[element.start() : text.find("</svg>", element.start())]
+                else:
+                    element_text = element.group(0)
+                before = text[: element.start()]
+                localized_off = before.count("{% localize off %}") > before.count(
+                    "{% endlocalize %}"
+                )
+                for match in numeric.finditer(element_text):
+                    safe = localized_off or "unlocalize" in (match.group(2) or "")
+                    if not safe and not _is_integer_expression(match.group(1)):
+                        offenders.append(f"{path}: {match.group(0).strip()}")
+            # Anywhere: a number written into a style ("width: 12,5%" is no width at all).
+            for match in style.finditer(text):
+                before = text[: match.start()]
+                localized_off = before.count("{% localize off %}") > before.count(
+                    "{% endlocalize %}"
+                )
+                safe = localized_off or "unlocalize" in (match.group(2) or "")
+                if not safe and not _is_integer_expression(match.group(1)):
+                    offenders.append(f"{path}: {match.group(0).strip()}")
+    assert offenders == []
+
+
+# Values known to be integers (an int never gets a decimal separator; USE_THOUSAND_SEPARATOR
+# is off): ids and the MOU goal bar, a rounded percentage.
+INTEGER_EXPRESSIONS = {"goal.bar"}
+
+
+def _is_integer_expression(expression: str) -> bool:
+    return expression.endswith((".pk", ".id")) or expression in INTEGER_EXPRESSIONS

@@ -489,7 +489,7 @@ def test_suggestions_fragment_lists_partners_with_why_they_fit(
     assert response.status_code == 200
     assert "Riverbend Counseling" in html
     assert "Closed Clinic" not in html
-    assert "Does not offer Counselling, individual" in html
+    assert "Does not offer Counseling, individual" in html
     assert "Does not list Spanish" in html
     assert "<html" not in html  # a fragment
 

@@ -92,7 +92,7 @@ def test_partners_are_ranked_by_fit_and_say_why(district, lincoln, counselor):
     assert scores == sorted(scores, reverse=True) and len(set(scores)) == len(scores)
     best = suggestions[0]
     assert best.fits == [
-        "Offers Counselling, individual",
+        "Offers Counseling, individual",
         "Speaks Spanish",
         "Accepts Medicaid",
         "Serves Lincoln Elementary",
@@ -106,7 +106,7 @@ def test_partners_are_ranked_by_fit_and_say_why(district, lincoln, counselor):
     assert lacking["B lacks payment"] == ["Does not list Medicaid"]
     assert lacking["C lacks language"] == ["Does not list Spanish"]
     assert lacking["D lacks school"] == ["Does not list Lincoln Elementary"]
-    assert lacking["E lacks service"] == ["Does not offer Counselling, individual"]
+    assert lacking["E lacks service"] == ["Does not offer Counseling, individual"]
     assert lacking["F lacks accepting"] == ["Waitlist"]
     assert lacking["G lacks MOU"] == ["No MOU in force"]
 

@@ -70,7 +70,7 @@ def test_a_partner_sees_their_organization_in_us_english(client, district, signe
         "MOUs",
         "Stories",
     ]
-    assert f'href="/{district.slug}/organisation/">Your organization</a>' in (
+    assert f'href="/{district.slug}/organization/">Your organization</a>' in (
         response.content.decode()
     )
 

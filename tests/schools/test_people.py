@@ -329,7 +329,7 @@ def test_partner_role_requires_a_partner_organisation(admin_client, district):
     response = invite(admin_client, district, role="partner")
 
     assert response.context["form"].errors["partner"] == [
-        "Choose the organisation this partner works for."
+        "Choose the organization this partner works for."
     ]
 
 

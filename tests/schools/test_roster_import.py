@@ -351,7 +351,7 @@ def test_every_kind_of_row_error_is_listed_with_row_and_column(client, district,
     rows = [
         simple_row("S1"),  # row 2: fine
         simple_row(""),  # row 3: missing id
-        simple_row("S3", date_of_birth="12/03/2010"),  # row 4
+        simple_row("S3", date_of_birth="13/03/2010"),  # row 4: day/month, not US order
         simple_row("S4", date_of_birth="2010-02-30"),  # row 5: no such day
         simple_row("S5", date_of_birth="2999-01-01"),  # row 6: in the future
         simple_row("S6", school="Hogwarts"),  # row 7
@@ -381,7 +381,7 @@ def test_every_kind_of_row_error_is_listed_with_row_and_column(client, district,
     }
     assert roster_import.error_rows == 10
     assert "10 rows have problems" in text
-    assert "“12/03/2010” is not a date in the form YYYY-MM-DD" in text
+    assert "“13/03/2010” is not a date: write it as 03/14/2012" in text
     assert "Student id “S1” is already on row 2." in text
     assert "“Hogwarts”" in text and "The schools of your district are:" in text
     assert "“13” is not a grade" in text
@@ -615,8 +615,8 @@ def test_cancel_drops_the_rows_and_confirm_is_then_refused(client, district, coo
     cancelled = confirm(client, district, roster_import, action="cancel")
     refused = confirm(client, district, roster_import)
 
-    assert "Import cancelled" in page_text(cancelled)
-    assert "was cancelled" in page_text(refused)
+    assert "Import canceled" in page_text(cancelled)
+    assert "was canceled" in page_text(refused)
     assert latest_import(district).rows == []
     assert students(district) == {}
 

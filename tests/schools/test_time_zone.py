@@ -88,7 +88,7 @@ def test_a_story_shows_the_day_it_was_reviewed_in_each_districts_zone(
     page_here = client.get(reverse("story_detail", args=[honolulu.slug, here.pk]))
     page_there = client.get(reverse("story_detail", args=[tokyo.slug, there.pk]))
 
-    assert "Reviewed on Feb. 28, 2026." in page_here.content.decode()
+    assert "Reviewed on February 28, 2026." in page_here.content.decode()
     assert "Reviewed on March 1, 2026." in page_there.content.decode()
     # The zone ends with its request: the next one on this thread starts in UTC.
     assert timezone.get_current_timezone_name() == "UTC"
@@ -103,7 +103,7 @@ def test_a_partner_page_says_the_day_of_the_last_verification_in_the_districts_z
     body = client.get(reverse("partner_detail", args=[honolulu.slug, partner.pk])).content
     text = body.decode()
 
-    assert "Last verified on Feb. 28, 2026" in text
+    assert "Last verified on February 28, 2026" in text
     assert "March 1, 2026" not in text
 
 
@@ -115,7 +115,7 @@ def test_the_pdf_panel_dates_each_version_in_the_districts_zone(client, honolulu
     response = client.get(reverse("mou_pdfs", args=[honolulu.slug, mou.pk]), HTTP_HX_REQUEST="true")
 
     assert response.status_code == 200
-    assert "Feb. 28, 2026" in response.content.decode()
+    assert "February 28, 2026" in response.content.decode()
     assert "March 1, 2026" not in response.content.decode()
 
 
@@ -132,7 +132,7 @@ def test_the_emailed_mou_link_shows_times_in_the_districts_zone(client, honolulu
 
     page = client.get(path).content.decode()
 
-    assert "Signed version 1 on Feb. 28, 2026, 10 p.m." in page
+    assert "Signed version 1 on February 28, 2026, 10:00 PM" in page
     assert timezone.get_current_timezone_name() == "UTC"
 
 
@@ -149,7 +149,7 @@ def test_a_spent_listing_link_says_the_day_of_the_verification_in_the_districts_
     response = client.get(path)
 
     assert response.status_code == 410
-    assert "was verified on Feb. 28, 2026" in response.content.decode()
+    assert "was verified on February 28, 2026" in response.content.decode()
 
 
 # --- Work outside a request -------------------------------------------------------------------

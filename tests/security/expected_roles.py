@@ -90,6 +90,10 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "service_category_delete": _both(OFFICE),
     # A partner's own organisation page: partner staff only (staff use the directory).
     "partner_own": _both({PARTNER}),
+    "partner_own_confirm": _both({PARTNER}),  # confirms their own listing (issue 16)
+    # Their old (British) addresses redirect to them (issue 16).
+    "partner_own_old": _both({PARTNER}),
+    "partner_own_confirm_old": _both({PARTNER}),
     # --- MOUs (issue 4.3) ----------------------------------------------------------------
     "mou_list": _both(READ_MOUS),
     "mou_detail": _both(READ_MOUS),

@@ -135,6 +135,8 @@ LINK_PAGES = {
 NOT_LINK_PAGES = {
     "account_reset_password_from_key": "allauth: takes a password, shown to no one",
     "account_confirm_email": "allauth: a confirmation button, no text",
+    # (issue 16) The executed MOU's PDF for a contact who signed through the link.
+    "mou_review_link_pdf": "serves the signed PDF, or a page saying it is being prepared: no text",
 }
 # Text fields the walk does not fill ("page: field" -> the reason).
 NOT_FILLED: dict[str, str] = {

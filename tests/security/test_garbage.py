@@ -266,6 +266,8 @@ PATH_MAKERS = {
     "mou_review_link": _mou_review_path("mou_review_link"),
     "mou_review_link_sign": _mou_review_path("mou_review_link_sign"),
     "mou_review_link_comment": _mou_review_path("mou_review_link_comment"),
+    # The executed PDF through the partner's link (issue 16, helper A).
+    "mou_review_link_pdf": _mou_review_path("mou_review_link_pdf"),
     # The guardian's consent request (issue 13, engineer "econsent").
     "econsent": _consent_request_path("econsent"),
     "econsent_code": _consent_request_path("econsent_code"),

@@ -282,6 +282,10 @@ SERVICES: dict[str, list[Case]] = {
     "partnerships.services.directory.partner_mark_verified": [
         Case(OFFICE, lambda d, w: {"partner": PartnerFactory(district=d)})
     ],
+    # A partner's member confirms their own listing (issue 16): the partner is `by`'s own.
+    "partnerships.services.directory.partner_listing_confirm_own": [
+        Case(frozenset({PARTNER}), lambda d, w: {"changes": {}}, takes_object=False)
+    ],
     "partnerships.services.directory.listing_verification_send": [
         Case(
             OFFICE,

@@ -247,6 +247,29 @@ class MOUCommentLink(_MOULink):
         )
 
 
+class MOUPdfLink(_MOULink):
+    """The executed PDF through the partner's link (issue 16): mailed to a contact who signed
+    without an account once both parties signed. Reusable; reading changes nothing."""
+
+    name = "mou_review_link_pdf"
+    one_time = False
+
+    def make(self, district):
+        from partnerships.selectors.mous import current_version
+        from partnerships.services.mous.links import mou_link_token
+        from tests.partnerships.mou_setup import Cast, advance, draft
+
+        cast = Cast(district)
+        mou = advance(draft(cast.coordinator, partner=cast.partner), cast, "active")
+        with tenant_context(district):
+            version = current_version(mou)
+        payload = {"d": district.pk, "m": mou.pk, "v": version.number}
+        return Link(mou_link_token(mou, version), payload, {"mou": mou, "version": version})
+
+    def use(self, client, token):
+        return client.get(reverse(self.name, args=[token]))
+
+
 class UnsubscribeLink(LinkKind):
     """Reusable by design: one click must still stop the mail years later, and a second
     click keeps the first time (no second side effect)."""
@@ -466,6 +489,7 @@ LINKS = [
     MOUReviewLink(),
     MOUSignLink(),
     MOUCommentLink(),
+    MOUPdfLink(),
     UnsubscribeLink(),
     ConsentRequestPage(),
     ConsentRequestCode(),

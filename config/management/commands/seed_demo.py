@@ -73,7 +73,7 @@ DEMO_PARTNERS = [
             "max_age": 18,
             "intake": "accepting",
         },
-        [("counselling_individual", "School-based counselling"), ("family_support", "")],
+        [("counselling_individual", "School-based counseling"), ("family_support", "")],
         [("Rosa Jimenez", "Intake coordinator", "intake@harbor.example.org", ["intake"])],
         DEMO_SCHOOLS,
         [],
@@ -231,6 +231,7 @@ class Command(BaseCommand):
         from datetime import timedelta
 
         from partnerships.models import MOU
+        from partnerships.mou_rules import sample_answers
         from partnerships.services.mous.drafting import mou_create
         from partnerships.services.mous.workflow import mou_submit
 
@@ -254,6 +255,12 @@ class Command(BaseCommand):
             title=f"{partner.name} school-based services",
             start_date=today + timedelta(days=30),
             end_date=today + timedelta(days=395),
+            # Placeholders left in the text block submitting: fill every one.
+            schools=list(School.objects.filter(district=district)),
+            services=sorted(set(partner.services.values_list("category", flat=True)))
+            or ["counselling_individual"],
+            shared_fields=["name", "grade"],
+            answers=sample_answers(district.default_language),
         )
         mou_submit(by=coordinator, mou=mou)
 

@@ -7,7 +7,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from partnerships.models import MOU, MOUComment, MOUStatus, MOUVersion
-from partnerships.mou_rules import MOU_ACTIONS, PARTNER, mou_allowed_actions
+from partnerships.mou_rules import (
+    MOU_ACTIONS,
+    PARTNER,
+    mou_allowed_actions,
+    unfilled_placeholders,
+    version_sections,
+)
+from partnerships.selectors.categories import service_labels
 from partnerships.selectors.mous import current_version
 from schools.models import Membership
 from schools.tenancy import require_same_district
@@ -19,6 +26,37 @@ class MOUTransitionRefused(ValidationError):
 
 class MOUAlreadySigned(MOUTransitionRefused):
     """The partner's link was used to sign a version the partner has signed already."""
+
+
+class MOUPlaceholdersLeft(ValidationError):
+    """The MOU's text still has bracketed placeholders ("[amount]"): it is not submitted,
+    approved or signed. `places` is [(section heading, "[placeholder]"), ...]; the messages
+    are the first line, then one per place."""
+
+    def __init__(self, places: list[tuple[str, str]]):
+        self.places = places
+        intro = ValidationError(
+            _("Fill in every placeholder in brackets first. Still to fill in:"),
+            code="placeholders",
+        )
+        super().__init__(
+            [intro]
+            + [
+                ValidationError(
+                    _("%(section)s: %(placeholder)s"),
+                    code="placeholders",
+                    params={"section": section, "placeholder": placeholder},
+                )
+                for section, placeholder in places
+            ]
+        )
+
+
+def _refuse_placeholders(mou: MOU, version: MOUVersion) -> None:
+    """MOUPlaceholdersLeft when the version, as people read it, has bracketed text left."""
+    places = unfilled_placeholders(version_sections(version, service_labels(mou.district)))
+    if places:
+        raise MOUPlaceholdersLeft(places)
 
 
 class MOUEditConflict(Exception):

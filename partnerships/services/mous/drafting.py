@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import translation
@@ -17,6 +18,7 @@ from partnerships.mou_rules import (
     MAX_SECTION_CHARS,
     SECTION_KEYS,
     SHARED_FIELD_LABELS,
+    answer_brackets,
     default_template_sections,
     terms_of,
 )
@@ -120,10 +122,15 @@ def mou_create(
     end_date: datetime.date | None = None,
     response_days: int | None = None,
     shared_fields: Iterable[str] = (),
+    language: str = "",
+    answers: dict[str, str] | None = None,
 ) -> MOU:
     """Draft an MOU from a template (None: the shipped one): the MOU and its version 1.
 
     The response time defaults to the district's (District.referral_response_days).
+    `language` is the one language the document is written in (default: the district's);
+    the shipped template's text is written in it. `answers` fills the template's bracketed
+    choices ("amount" -> "$1,000,000"); any left must be filled before the MOU is submitted.
     """
     if not can(by, "mous.manage"):
         raise PermissionDenied
@@ -140,11 +147,16 @@ def mou_create(
     )
     if outside(district, template):
         raise ValidationError({"template": [_("Choose one of your district's templates.")]})
+    language = language or district.default_language or settings.LANGUAGE_CODE
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValidationError({"language": [_("Choose one of the languages in the list.")]})
     if template is None:
-        with translation.override(district.default_language):
+        with translation.override(language):
             sections = default_template_sections()
     else:
         sections = {key: template.sections.get(key, "") for key in SECTION_KEYS}
+    if answers:
+        sections = {key: answer_brackets(text, answers) for key, text in sections.items()}
     mou = MOU.objects.create(
         district=district,
         partner=partner,
@@ -155,6 +167,7 @@ def mou_create(
         response_days=response_days or district.referral_response_days,
         shared_fields=shared_fields,
         created_by=by,
+        language=language,
     )
     _set_schools(mou, schools)
     _new_version(mou, by=by, sections=sections, terms=terms_of(mou, schools), after=None)

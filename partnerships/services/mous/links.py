@@ -49,6 +49,17 @@ def mou_link(mou: MOU, version: MOUVersion) -> str:
     return MOU_LINK.url(**_link_payload(mou, version))
 
 
+def mou_pdf_link(mou: MOU, version: MOUVersion) -> str:
+    """The executed PDF of a version through the partner's link (the same signature and
+    age limit as the review link), on SITE_URL: for a contact who signed without an
+    account."""
+    from django.urls import reverse
+
+    from core.mail import absolute_url
+
+    return absolute_url(reverse("mou_review_link_pdf", args=[mou_link_token(mou, version)]))
+
+
 def mou_link_claim_read(token: str) -> MOULinkClaim | None:
     """What a link claims if its signature holds and it is fresh; None if tampered.
 

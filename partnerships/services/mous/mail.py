@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 
-from core.mail import absolute_url, recipient_language, send_templated
-from partnerships.models import MOU, Contact, ContactRole
+from core.mail import absolute_url, language_code, recipient_language, send_templated
+from partnerships.models import MOU, Contact, ContactRole, MOUSignature, MOUVersion
 from partnerships.selectors.mous import current_version
-from partnerships.services.mous.links import MOU_LINK_VALID_FOR, mou_link
+from partnerships.services.mous.links import MOU_LINK_VALID_FOR, mou_link, mou_pdf_link
 from partnerships.services.unsubscribe import mailable, unsubscribe_url
 from schools.models import Membership, Role
 
@@ -116,3 +116,81 @@ def mou_notify_staff(mou: MOU, *, kind: str, roles, note: str = "", exclude=None
     for email in sorted(recipients):
         language = recipient_language(recipients[email], district)
         _send(email, "mou-update", context, district, language=language)
+
+
+def _link_signer_contacts(mou: MOU, signature: MOUSignature) -> list[Contact]:
+    """The partner contact(s) behind a signature given through the emailed link (no
+    account: the signature has only the name typed). The partner's mailable contact of
+    that name; else the leadership and intake contacts the link was sent to (one of them
+    signed, or passed it on)."""
+    contacts = list(
+        mailable(
+            Contact.objects.filter(district_id=mou.district_id, partner_id=mou.partner_id)
+        ).order_by("pk")
+    )
+    name = " ".join(signature.name.split()).casefold()
+    named = [c for c in contacts if " ".join(c.name.split()).casefold() == name]
+    if named:
+        return named[:1]
+    return [
+        c for c in contacts if {ContactRole.LEADERSHIP, ContactRole.INTAKE} & set(c.roles or ())
+    ]
+
+
+def mou_notify_signers(mou: MOU, version: MOUVersion) -> list[str]:
+    """The last signature landed (the MOU is active): every signer gets one email with a
+    link to the executed PDF. Returns the addresses mailed.
+
+    A signer with an account (the district's, a partner member) gets the MOU's PDFs in
+    Trellis, in their own language; a partner contact who signed through the emailed link
+    gets a link of their own to the PDF (the review link's signature, no account), in
+    their preferred language when Trellis speaks it, else the MOU's. The executed PDF is
+    queued now, so it is ready when they click. Called once per MOU version, by the
+    signature that completes it (a second signature of a party is refused before).
+    """
+    from partnerships.services.documents import mou_executed_pdf_queue
+
+    mou_executed_pdf_queue(version)
+    district = mou.district
+    context = {
+        "district_name": district.name,
+        "partner_name": mou.partner.name,
+        "title": mou.title,
+        "version": version.number,
+    }
+    signatures = (
+        MOUSignature.objects.filter(district_id=mou.district_id, version=version)
+        .select_related("membership__user")
+        .order_by("signed_at", "pk")
+    )
+    in_trellis = absolute_url(reverse("mou_pdfs", args=[district.slug, mou.pk]))
+    mailed: list[str] = []
+    for signature in signatures:
+        member = signature.membership
+        if member is not None:
+            email = (member.user.email or "").lower()
+            if email and email not in mailed:
+                _send(
+                    email,
+                    "mou-executed",
+                    {**context, "link": in_trellis, "by_link": False},
+                    district,
+                    language=recipient_language(member, district),
+                )
+                mailed.append(email)
+            continue
+        link = mou_pdf_link(mou, version)
+        for contact in _link_signer_contacts(mou, signature):
+            email = contact.email.lower()
+            if email in mailed:
+                continue
+            _send(
+                email,
+                "mou-executed",
+                {**context, "link": link, "by_link": True, "valid_days": MOU_LINK_VALID_FOR.days},
+                district,
+                language=language_code(contact.preferred_language) or mou.language,
+                unsubscribe=unsubscribe_url(contact),
+            )
+            mailed.append(email)
+    return mailed

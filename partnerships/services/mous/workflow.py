@@ -30,9 +30,14 @@ from partnerships.services.mous.common import (
     _locked,
     _move,
     _new_version,
+    _refuse_placeholders,
     _require_text,
 )
-from partnerships.services.mous.mail import mou_notify_staff, mou_send_to_partner
+from partnerships.services.mous.mail import (
+    mou_notify_signers,
+    mou_notify_staff,
+    mou_send_to_partner,
+)
 from schools.capabilities import can
 from schools.models import Membership, Role
 from schools.tenancy import require_same_district
@@ -40,10 +45,14 @@ from schools.tenancy import require_same_district
 
 @transaction.atomic
 def mou_submit(*, by: Membership, mou: MOU) -> MOU:
-    """A coordinator sends the draft for internal review; administrators are told."""
+    """A coordinator sends the draft for internal review; administrators are told.
+
+    Refused (MOUPlaceholdersLeft, listing where) while bracketed placeholders are left in
+    the text: "[amount]", "[month / quarter]", a term left empty ("[end date]")."""
     _authorize(by, mou, "submit")
     locked = _locked(mou)
     _assert_allowed(by, locked, "submit")
+    _refuse_placeholders(locked, current_version(locked))
     _move(locked, MOUStatus.INTERNAL_REVIEW)
     mou.status = locked.status
     mou_notify_staff(locked, kind="review", roles=(Role.ADMIN,), exclude=by)
@@ -60,6 +69,7 @@ def mou_approve(*, by: Membership, mou: MOU) -> MOU:
     _authorize(by, mou, "approve")
     locked = _locked(mou)
     _assert_allowed(by, locked, "approve")
+    _refuse_placeholders(locked, current_version(locked))
     _move(locked, MOUStatus.SENT)
     mou.status = locked.status
     mou_send_to_partner(locked)
@@ -160,9 +170,11 @@ def mou_sign(
 ) -> MOUSignature:
     """Sign the current version, exactly as the signer read it (`version_number`).
 
-    The partner signs first (status sent: a member of the partner organisation, or
+    The partner signs first (status sent: a member of the partner organization, or
     anyone holding the signed link, by=None); then a district administrator (status
     partner-signed), which makes the MOU active. The first signature locks the version.
+    Refused while bracketed placeholders are left in the text (MOUPlaceholdersLeft). The
+    last signature emails every signer a link to the executed PDF (mou_notify_signers).
     """
     name = _require_text(name, "name", _("Enter your full name."))
     title = _require_text(title, "title", _("Enter your title or role."))
@@ -177,6 +189,7 @@ def mou_sign(
     else:
         _refuse_signature(by, locked)
     version = _check_version(locked, version_number)
+    _refuse_placeholders(locked, version)  # a signed MOU never says "[amount]"
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -201,6 +214,10 @@ def mou_sign(
     mou.status = locked.status
     if party == MOUSignature.Party.PARTNER:
         mou_notify_staff(locked, kind="signed", roles=(Role.ADMIN,))
+    else:
+        # The last signature: every signer gets one email with the executed PDF. Once: a
+        # second signature of the same party is refused above, before anything is sent.
+        mou_notify_signers(locked, version)
     return signature
 
 

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from partnerships.services.mous.common import MOUPlaceholdersLeft
+
 
 def _posted(request):
     return request.POST if request.method == "POST" else None
@@ -22,11 +24,26 @@ def _refused(request, error: ValidationError) -> None:
     messages.error(request, " ".join(error.messages))
 
 
+def placeholders_left(request, mou, error: MOUPlaceholdersLeft):
+    """The MOU page again (200, not a redirect), saying next to its buttons where bracketed
+    placeholders are left: the action was refused for them."""
+    from partnerships.views.mous.versions import mou_detail_context
+
+    mou.refresh_from_db()
+    context = mou_detail_context(request, mou)
+    context["placeholders"] = error.places
+    context["placeholder_refusal"] = True
+    return render(request, "partnerships/mous/detail.html", context)
+
+
 def _button_action(request, mou, action, success: str):
-    """A POST-only action behind a button: GET goes back to the MOU page."""
+    """A POST-only action behind a button: GET goes back to the MOU page. Refused for
+    placeholders left in the text, the MOU page lists them (placeholders_left)."""
     if request.method == "POST":
         try:
             action()
+        except MOUPlaceholdersLeft as error:
+            return placeholders_left(request, mou, error)
         except ValidationError as error:
             _refused(request, error)
         else:

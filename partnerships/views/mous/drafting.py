@@ -75,6 +75,7 @@ def mou_create_view(request, district_slug):
                 by=membership,
                 partner=form.cleaned_data["partner"],
                 template=form.chosen_template(),
+                language=form.cleaned_data["language"],
                 **form.terms(),
             )
         except ValidationError as error:

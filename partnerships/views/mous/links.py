@@ -3,14 +3,21 @@ changes."""
 
 from __future__ import annotations
 
+import io
+
 from django.core.exceptions import ValidationError
+from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from partnerships.forms.mous import PartnerCommentForm, SignForm
-from partnerships.mou_rules import PARTNER_VISIBLE_STATUSES, mou_allowed_actions
+from partnerships.models import MOUSignature, MOUVersion
+from partnerships.mou_rules import PARTNER_VISIBLE_STATUSES, SIGNED_STATUSES, mou_allowed_actions
+from partnerships.selectors.documents import executed_document
 from partnerships.selectors.mous import mou_page
+from partnerships.services.documents import mou_executed_pdf_queue
 from partnerships.services.mous.common import MOUAlreadySigned
 from partnerships.services.mous.links import MOULinkExpired, mou_for_claim, mou_link_claim_read
 from partnerships.services.mous.workflow import mou_partner_comment, mou_sign
@@ -52,6 +59,8 @@ def _link_context(mou, claim, **extra) -> dict:
         and latest.number == claim.version_number,
         # Drafts stay inside the district, for the link as for partner logins.
         "readable": mou.status in PARTNER_VISIBLE_STATUSES,
+        # Signed by both parties: the link also downloads the executed PDF.
+        "executed": mou.status in SIGNED_STATUSES and claim.version_number == latest.number,
         "outdated": latest.number != claim.version_number,
         **page,
         **extra,
@@ -107,6 +116,49 @@ def _link_post(request, token, *, form_class, act, done):
         forms["sign_form" if form_class is SignForm else "comment_form"] = form
         context = _link_context(mou, claim, token=token, **forms)
         return render(request, "partnerships/mous/link.html", context, status=400)
+
+    return _with_link(request, token, handle)
+
+
+def _executed_version(mou, claim) -> MOUVersion | None:
+    """The version the link names, if both parties signed it (the executed MOU)."""
+    version = MOUVersion.objects.filter(
+        district_id=mou.district_id, mou_id=mou.pk, number=claim.version_number
+    ).first()
+    if version is None:
+        return None
+    parties = set(
+        MOUSignature.objects.filter(district_id=mou.district_id, version=version).values_list(
+            "party", flat=True
+        )
+    )
+    return version if {MOUSignature.Party.PARTNER, MOUSignature.Party.DISTRICT} <= parties else None
+
+
+@never_cache
+def mou_review_link_pdf_view(request, token):
+    """The executed PDF through the partner's link (a contact who signed without an
+    account is emailed it once both parties signed); a page saying it is being prepared
+    until the render is ready."""
+
+    def handle(mou, claim):
+        version = _executed_version(mou, claim)
+        if version is None:
+            return _link_problem(request, "partnerships/mous/link_invalid.html", 404)
+        document = executed_document(version)
+        if document is None or not document.pdf:
+            mou_executed_pdf_queue(version)  # (the one queued at signing, if it is there)
+            context = {"mou": mou, "token_district": mou.district, "token": token}
+            return render(request, "partnerships/mous/link_pdf_preparing.html", context)
+        filename = f"{slugify(mou.title)[:60] or 'mou'}-v{version.number}.pdf"
+        response = FileResponse(
+            io.BytesIO(bytes(document.pdf)),
+            as_attachment=True,
+            filename=filename,
+            content_type="application/pdf",
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     return _with_link(request, token, handle)
 

@@ -9,7 +9,12 @@ from core.htmx import render_page_or_fragment
 from partnerships.forms.mous import MOUFilterForm
 from partnerships.models import MOUStatus
 from partnerships.mou_rules import MOUS_UNDER_WAY
-from partnerships.selectors.mous import mou_list, mou_partner_choices, mou_status_counts
+from partnerships.selectors.mous import (
+    mou_list,
+    mou_partner_choices,
+    mou_status_counts,
+    with_display_states,
+)
 from schools.capabilities import can, requires
 
 PAGE_SIZE = 50
@@ -40,6 +45,8 @@ def mou_list_view(request, district_slug):
     filters = MOUFilterForm(request.GET, partners=mou_partner_choices(membership))
     chosen = filters.filters()
     page = Paginator(mou_list(membership, **chosen), PAGE_SIZE).get_page(request.GET.get("page"))
+    # "Signed, starts on <date>", "Changes requested": states computed from status and dates.
+    page.object_list = with_display_states(page.object_list, request.district.today())
     query = request.GET.copy()
     query.pop("page", None)
     context = {

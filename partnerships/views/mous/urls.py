@@ -16,6 +16,7 @@ from partnerships.views.mous.drafting import (
 from partnerships.views.mous.goals import mou_goal_create_view, mou_goal_progress_view
 from partnerships.views.mous.links import (
     mou_review_link_comment_view,
+    mou_review_link_pdf_view,
     mou_review_link_sign_view,
     mou_review_link_view,
 )
@@ -54,6 +55,7 @@ urlpatterns = [
 public_urlpatterns = [
     path("mous/review/<str:token>/", mou_review_link_view, name="mou_review_link"),
     path("mous/review/<str:token>/sign/", mou_review_link_sign_view, name="mou_review_link_sign"),
+    path("mous/review/<str:token>/pdf/", mou_review_link_pdf_view, name="mou_review_link_pdf"),
     path(
         "mous/review/<str:token>/comment/",
         mou_review_link_comment_view,

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from core.htmx import render_page_or_fragment, wants_fragment
 from partnerships.forms.mous import CompareForm, GoalForm
 from partnerships.mou_rules import mou_allowed_actions
+from partnerships.selectors.documents import mou_pdf_panel
 from partnerships.selectors.mous import (
     access_mou,
     mou_compare,
@@ -17,6 +18,19 @@ from partnerships.selectors.mous import (
     reads_as_partner,
 )
 from schools.capabilities import requires
+
+
+def mou_detail_context(request, mou, *, version_number=None, panel=True) -> dict:
+    """What the MOU page shows (the detail view's, and an action's refused on it)."""
+    membership = request.membership
+    context = {
+        "mou": mou,
+        "actions": mou_allowed_actions(membership, mou),
+        **mou_page(membership, mou, version_number=version_number),
+    }
+    if panel:  # the PDF panel and its download at the top of the page
+        context["pdf_panel"] = mou_pdf_panel(membership, mou)
+    return context
 
 
 @requires("mous.view")
@@ -28,12 +42,10 @@ def mou_detail_view(request, district_slug, mou_id):
     """
     membership = request.membership
     mou = access_mou(membership, mou_id)
-    context = {
-        "mou": mou,
-        "actions": mou_allowed_actions(membership, mou),
-        **mou_page(membership, mou, version_number=request.GET.get("version") or None),
-    }
     section = request.GET.get("section") if wants_fragment(request) else None
+    context = mou_detail_context(
+        request, mou, version_number=request.GET.get("version") or None, panel=not section
+    )
     if section:
         context["section"] = next((s for s in context["sections"] if s.key == section), None)
         if context["section"] is None:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.utils import translation
 from psycopg.types.json import Jsonb
 
+from core.search import searchable
 from partnerships.models import (
     MOU,
     SERVICE_TAXONOMY,
@@ -337,6 +338,15 @@ def _partners(
         "postal_code",
         "state",
         "website",
+        "search_text",
+    ]
+    # Partner.search_text, as Partner.save() and Partner.refresh_search() keep it: the
+    # name, the description and the services' names and descriptions.
+    service_texts: dict[int, list[str]] = {}
+    for row in services:
+        service_texts.setdefault(row[6], []).extend((row[3], row[4]))
+    partners = [
+        (*row, searchable(row[3], row[10], *service_texts.get(row[0], ()))) for row in partners
     ]
     conn = ctx.conn
     ctx.count("partners", copy_rows(conn, Partner, partner_fields, partners))
