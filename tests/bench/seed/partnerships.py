@@ -687,6 +687,7 @@ def _mous(ctx: Seed, rng, district: DistrictSeed, plans: list[dict], template: d
                 by.id,
                 district.id,
                 partner["id"],
+                "en",  # the document's language (the bench's districts write in English)
             )
         )
         schools += [(moments[0], moments[0], district.id, pk, s) for s in covered]
@@ -728,6 +729,7 @@ def _mous(ctx: Seed, rng, district: DistrictSeed, plans: list[dict], template: d
         "created_by_id",
         "district_id",
         "partner_id",
+        "language",
     ]
     ctx.count("mous", copy_rows(conn, MOU, mou_fields, mous))
     link = [*STAMPS, "district_id", "mou_id", "school_id"]
