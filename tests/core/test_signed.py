@@ -196,6 +196,7 @@ def signed_link_of(kind) -> SignedLink:
         "mou_review_link": MOU_LINK,
         "mou_review_link_sign": MOU_LINK,
         "mou_review_link_comment": MOU_LINK,
+        "mou_review_link_pdf": MOU_LINK,
         "contact_unsubscribe": UNSUBSCRIBE_LINK,
         "econsent": CONSENT_REQUEST_LINK,
         "econsent_code": CONSENT_REQUEST_LINK,

@@ -264,8 +264,11 @@ class Letter:
 def executed_mail() -> list[Letter]:
     """The completion emails so far: one per OutgoingEmail row, read as sent (mail.outbox)
     once delivered. The body's greeting shows the language."""
-    queued = [m for m in OutgoingEmail.objects.order_by("pk") if "both parties" in m.subject]
-    sent = [m for m in mail.outbox if "both parties" in m.subject]
+    def completion(subject: str) -> bool:  # in English or in Spanish
+        return "both parties" in subject or "ambas partes" in subject
+
+    queued = [m for m in OutgoingEmail.objects.order_by("pk") if completion(m.subject)]
+    sent = [m for m in mail.outbox if completion(m.subject)]
     if not sent:  # not delivered yet: the queued rows are the letters
         return [Letter(m.to, m.subject, m.body_text) for m in queued]
     assert len(sent) == len(queued)  # each queued letter sent once
@@ -339,8 +342,9 @@ def test_a_contact_who_signed_through_the_link_gets_the_pdf_in_their_language(
     mails = executed_mail()
     assert sorted(m.to[0] for m in mails) == sorted([cast.admin.user.email.lower(), contact.email])
     (to_rosa,) = [m for m in mails if m.to[0] == contact.email]
-    # In her preferred language (the catalog's strings: the new ones follow once translated).
+    # In her preferred language.
     assert "Trellis, en nombre de" in to_rosa.body_text
+    assert "Firmado por ambas partes" in to_rosa.subject
     (to_admin,) = [m for m in mails if m.to[0] != contact.email]
     assert "Trellis, on behalf of" in to_admin.body_text
     link = re.search(r"https?://\S+/p/mous/review/[^/\s]+/pdf/", to_rosa.body_text).group(0)
