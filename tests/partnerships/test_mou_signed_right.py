@@ -264,6 +264,7 @@ class Letter:
 def executed_mail() -> list[Letter]:
     """The completion emails so far: one per OutgoingEmail row, read as sent (mail.outbox)
     once delivered. The body's greeting shows the language."""
+
     def completion(subject: str) -> bool:  # in English or in Spanish
         return "both parties" in subject or "ambas partes" in subject
 
