@@ -146,7 +146,7 @@ def referrals_for_partner(request) -> list[InboxItem]:
         items.append(
             InboxItem(
                 kind=str(PARTNER_STEPS[referral.status]),
-                title=f"R-{referral.pk}",
+                title=referral.reference,
                 url=_referral_url(request, referral),
                 since=since,
                 detail=detail,

@@ -55,57 +55,40 @@ def test_the_demo_administrator_signs_in_without_mfa_and_works_from_the_inbox(
     assert page.get_by_role("button", name="Approve").first.is_visible()
 
 
+def signed_in_context(browser, live_server, role, password):
+    """A browser of its own for one demo person, signed in through the form."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, role, password)
+    return context, page
+
+
+def assert_home_inbox_lists(page, kinds, name):
+    page.goto("/demo/")
+    inbox = page.get_by_role("region", name="Waiting for you")
+    for kind in kinds:
+        assert inbox.get_by_text(kind).first.is_visible(), kind
+    assert_accessible(page)
+    shot(page, name)
+
+
 def test_the_partner_finds_the_mou_to_sign_and_the_coordinator_the_second_district(
     browser, live_server, demo
 ):
-    partner = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    partner.set_default_timeout(10_000)
-    page = partner.new_page()
-    sign_in(page, "partner", demo)
-    page.goto("/demo/")
-    inbox = page.get_by_role("region", name="Waiting for you")
-    assert inbox.get_by_text("MOU to sign").first.is_visible()
-    assert inbox.get_by_text("Referral to answer").first.is_visible()
-    assert_accessible(page)
-    shot(page, "home-inbox-partner")
+    partner, page = signed_in_context(browser, live_server, "partner", demo)
+    assert_home_inbox_lists(page, ["MOU to sign", "Referral to answer"], "home-inbox-partner")
     partner.close()
 
-    coordinator = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}
-    )
-    coordinator.set_default_timeout(10_000)
-    page = coordinator.new_page()
-    sign_in(page, "coordinator", demo)
-    page.goto("/demo/")
-    inbox = page.get_by_role("region", name="Waiting for you")
-    for kind in ["Renewal coming up", "Listings to verify", "Story waiting for consent"]:
-        assert inbox.get_by_text(kind).first.is_visible(), kind
-    assert_accessible(page)
-    shot(page, "home-inbox-coordinator")
-
-    coordinator.close()
-
     # The counselor: the referrals a partner declined or has not answered.
-    counselor = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}
-    )
-    counselor.set_default_timeout(10_000)
-    page = counselor.new_page()
-    sign_in(page, "counselor", demo)
-    page.goto("/demo/")
-    inbox = page.get_by_role("region", name="Waiting for you")
-    for kind in ["Referral declined", "No answer yet", "Request for help"]:
-        assert inbox.get_by_text(kind).first.is_visible(), kind
-    assert_accessible(page)
-    shot(page, "home-inbox-counselor")
+    counselor, page = signed_in_context(browser, live_server, "counselor", demo)
+    kinds = ["Referral declined", "No answer yet", "Request for help"]
+    assert_home_inbox_lists(page, kinds, "home-inbox-counselor")
     counselor.close()
 
-    coordinator = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}
-    )
-    coordinator.set_default_timeout(10_000)
-    page = coordinator.new_page()
-    sign_in(page, "coordinator", demo)
+    coordinator, page = signed_in_context(browser, live_server, "coordinator", demo)
+    kinds = ["Renewal coming up", "Listings to verify", "Story waiting for consent"]
+    assert_home_inbox_lists(page, kinds, "home-inbox-coordinator")
     page.goto("/riverside/")
     assert page.get_by_role("heading", level=1).is_visible()
     assert "Riverside Unified School District" in page.content()
