@@ -234,10 +234,12 @@ class _ListingForm(forms.ModelForm):
         return data
 
     def listing_values(self) -> dict:
+        """The public listing's fields this form has, cleaned."""
         data = self.cleaned_data
-        values = {name: data[name] for name in PUBLIC_FIELDS}
+        values = {name: data[name] for name in PUBLIC_FIELDS if name in self.fields}
         for name in ("description", "phone", "address", "city", "state", "postal_code"):
-            values[name] = values[name].strip()
+            if name in values:
+                values[name] = values[name].strip()
         return values
 
     @staticmethod
@@ -288,30 +290,34 @@ class PartnerForm(_ListingForm):
     class Meta(_ListingForm.Meta):
         fields = ["name", "kind", *PUBLIC_FIELDS, "schools", "active"]
 
-    def __init__(self, *args, schools, creating: bool, **kwargs):
+    # The form's sections, each saved on its own (the add-partner page is the first).
+    ORGANIZATION = ("name", "kind", "description", "website", "email", "phone", "address")
+    ORGANIZATION += ("city", "state", "postal_code", "active")
+    SECTIONS = ("organization", "offer")
+
+    def __init__(self, *args, schools=None, creating: bool, section: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["schools"].queryset = schools
+        if section not in self.SECTIONS:
+            raise ValueError(f"not a section of the partner's form: {section!r}")
+        for name in list(self.fields):
+            if (name in self.ORGANIZATION) != (section == "organization"):
+                del self.fields[name]
+        if "schools" in self.fields:
+            self.fields["schools"].queryset = schools
         if creating:
-            del self.fields["active"]
-
-    ORGANISATION = ("name", "kind", "description", "website", "email", "phone", "address")
-    ORGANISATION += ("city", "state", "postal_code")
-
-    def organisation_fields(self):
-        return [self[name] for name in self.fields if name in self.ORGANISATION]
-
-    def offer_fields(self):
-        return [self[name] for name in self.fields if name not in self.ORGANISATION]
+            self.fields.pop("active", None)
 
     def clean_name(self):
         return " ".join(self.cleaned_data["name"].split())
 
     def service_arguments(self) -> dict:
+        """partner_save's arguments for this section: its fields (and schools), no others."""
         fields = self.listing_values()
-        fields["name"] = self.cleaned_data["name"]
-        fields["kind"] = self.cleaned_data["kind"]
-        if "active" in self.fields:
-            fields["active"] = self.cleaned_data["active"]
+        for name in ("name", "kind", "active"):
+            if name in self.fields:
+                fields[name] = self.cleaned_data[name]
+        if "schools" not in self.fields:
+            return {"fields": fields}
         return {"fields": fields, "school_ids": [s.pk for s in self.cleaned_data["schools"]]}
 
     @staticmethod
@@ -450,7 +456,7 @@ class _ContactRows(_RowFormSet):
 
 
 ServiceFormSet = forms.formset_factory(
-    ServiceForm, formset=_ServiceRows, extra=2, can_delete=True, max_num=100, absolute_max=100
+    ServiceForm, formset=_ServiceRows, extra=1, can_delete=True, max_num=100, absolute_max=100
 )
 ContactFormSet = forms.formset_factory(
     ContactForm, formset=_ContactRows, extra=1, can_delete=True, max_num=100, absolute_max=100

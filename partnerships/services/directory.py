@@ -150,14 +150,16 @@ def partner_save(
     by: Membership,
     partner: Partner | None = None,
     fields: dict,
-    school_ids=(),
-    services: list[dict] = (),
-    contacts: list[dict] = (),
+    school_ids=None,
+    services: list[dict] | None = None,
+    contacts: list[dict] | None = None,
 ) -> Partner:
     """Create a partner (partner=None) or change one, with its schools, services, contacts.
 
-    All or nothing: a problem anywhere leaves every row as it was. Names are unique in the
-    district, ignoring case. Only PARTNER_FIELDS are set.
+    What is given is set; what is left out (None, or a field not in `fields`) stays as it
+    is, so that each section of the partner's form saves on its own. All or nothing: a
+    problem anywhere leaves every row as it was. Names are unique in the district, ignoring
+    case. Only PARTNER_FIELDS are set.
     """
     _check_manager(by)
     district = by.district
@@ -168,7 +170,7 @@ def partner_save(
     unknown = set(fields) - set(PARTNER_FIELDS)
     if unknown:
         raise ValueError(f"not partner fields: {sorted(unknown)}")
-    _check_languages(fields, [row for row in contacts if not row.get("delete")])
+    _check_languages(fields, [row for row in contacts or () if not row.get("delete")])
     name = fields.get("name", partner.name).strip()
     if partner_name_taken(district, name, exclude_pk=partner.pk):
         raise _name_taken_error(name)
@@ -183,9 +185,12 @@ def partner_save(
                 partner.save(update_fields=[*fields, "updated_at"])
     except IntegrityError:  # a concurrent save took the name
         raise _name_taken_error(name) from None
-    partner.schools.set(school_ids, through_defaults={"district_id": partner.district_id})
-    _sync_children(Service, partner, list(services), SERVICE_FIELDS)
-    _sync_children(Contact, partner, list(contacts), CONTACT_FIELDS)
+    if school_ids is not None:
+        partner.schools.set(school_ids, through_defaults={"district_id": partner.district_id})
+    if services is not None:
+        _sync_children(Service, partner, list(services), SERVICE_FIELDS)
+    if contacts is not None:
+        _sync_children(Contact, partner, list(contacts), CONTACT_FIELDS)
     return partner
 
 

@@ -9,19 +9,21 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django import forms
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from core.htmx import render_page_or_fragment
+from core.htmx import render_page_or_fragment, wants_fragment
 from partnerships.forms.directory import (
     ContactFormSet,
     DirectoryFilterForm,
@@ -34,7 +36,7 @@ from partnerships.forms.directory import (
     contact_initial,
     service_initial,
 )
-from partnerships.models import SERVICE_TAXONOMY, Intake, PartnerKind
+from partnerships.models import SERVICE_TAXONOMY, PartnerKind
 from partnerships.selectors.categories import (
     access_service_category,
     district_service_categories,
@@ -220,68 +222,166 @@ def partner_own_confirm(request, district_slug):
     )
 
 
-def _partner_form(request, partner=None):
-    """Create (partner=None) or edit a partner with its services and contacts, all at once."""
-    district, data = request.district, _posted(request)
-    categories = service_categories(district)
+# The partner's form, in sections each saved on its own: the organization (the add-partner
+# page is this section alone), who they serve and how, services, contacts.
+FORM_SECTIONS = {
+    "organization": _lazy("Organization"),
+    "offer": _lazy("Who they serve and how"),
+    "services": _lazy("Services"),
+    "contacts": _lazy("Contacts"),
+}
+ROW_SECTIONS = {"services": ServiceFormSet, "contacts": ContactFormSet}
+
+
+def _section_form(request, partner, key: str, rows: dict | None, data=None):
+    """The form of one section: bound to `data` when it is the one sent, else as saved."""
+    district = request.district
+    if key in ROW_SECTIONS:
+        initial = (service_initial if key == "services" else contact_initial)(rows[key])
+        kwargs = {"categories": service_categories(district)} if key == "services" else {}
+        return ROW_SECTIONS[key](data, initial=initial, prefix=key, form_kwargs=kwargs)
     if partner is None:
-        initial = {"intake": Intake.ACCEPTING, "kind": PartnerKind.OTHER}
-        services, contacts = [], []
+        initial = {"kind": PartnerKind.OTHER}
     else:
-        rows = partner_edit_rows(request.membership, partner)
         initial = PartnerForm.initial_for(partner, rows["school_ids"])
-        services, contacts = service_initial(rows["services"]), contact_initial(rows["contacts"])
-    form = PartnerForm(
+    return PartnerForm(
         data,
         initial=initial,
         schools=schools_of_district(district, keep=initial.get("schools") or ()),
         creating=partner is None,
+        section=key,
     )
-    service_rows = ServiceFormSet(
-        data, initial=services, prefix="services", form_kwargs={"categories": categories}
-    )
-    contact_rows = ContactFormSet(data, initial=contacts, prefix="contacts")
-    if data is not None:
-        valid = all([form.is_valid(), service_rows.is_valid(), contact_rows.is_valid()])
-        if valid:
-            try:
-                saved = partner_save(
-                    by=request.membership,
-                    partner=partner,
-                    services=service_rows.rows(),
-                    contacts=contact_rows.rows(),
-                    **form.service_arguments(),
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, _("%(name)s is saved.") % {"name": saved.name})
-                if "continue" in data:
-                    return redirect("partner_edit", district.slug, saved.pk)
-                return redirect("partner_detail", district.slug, saved.pk)
-    context = {
-        "form": form,
-        "service_rows": service_rows,
-        "contact_rows": contact_rows,
-        "partner": partner,
-        "has_errors": bool(
-            data is not None
-            and (
-                form.errors or service_rows.total_error_count() or contact_rows.total_error_count()
-            )
-        ),
-    }
-    return render(request, "partnerships/directory/form.html", context)
+
+
+def _refused(form, error: ValidationError) -> None:
+    """Show a refusal of the service on the section's form: next to the field it names
+    when the form has that field, else at the top of the form."""
+    if isinstance(form, forms.BaseFormSet):
+        form.non_form_errors().extend(error.messages)
+    elif hasattr(error, "error_dict") and set(error.error_dict) <= set(form.fields):
+        form.add_error(None, error)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _save_section(request, partner, key: str, form):
+    """Save one section's valid form; the partner, or None with the refusal on the form."""
+    if key == "services":
+        arguments = {"fields": {}, "services": form.rows()}
+    elif key == "contacts":
+        arguments = {"fields": {}, "contacts": form.rows()}
+    else:
+        arguments = form.service_arguments()
+    try:
+        return partner_save(by=request.membership, partner=partner, **arguments)
+    except ValidationError as error:
+        _refused(form, error)
+        return None
+
+
+def _has_errors(form) -> bool:
+    if isinstance(form, forms.BaseFormSet):
+        return form.is_bound and bool(form.total_error_count())
+    return form.is_bound and bool(form.errors)
 
 
 @requires("partners.manage")
 def partner_create(request, district_slug):
-    return _partner_form(request)
+    """The first section, the organization: saving it adds the partner, and the rest of
+    the form (who they serve, services, contacts) follows on the partner's edit page."""
+    form = _section_form(request, None, "organization", None, _posted(request))
+    if form.is_bound and form.is_valid():
+        partner = _save_section(request, None, "organization", form)
+        if partner is not None:
+            messages.success(
+                request,
+                _(
+                    "%(name)s is added. Now say who they serve and how, their services and "
+                    "their contacts: save each section when it is done."
+                )
+                % {"name": partner.name},
+            )
+            return redirect(reverse("partner_edit", args=[district_slug, partner.pk]) + "#offer")
+    return render(request, "partnerships/directory/form.html", {"form": form})
 
 
 @requires("partners.manage")
 def partner_edit(request, district_slug, partner_id):
-    return _partner_form(request, access_partner(request.membership, partner_id))
+    """Every section of the partner, each its own form. A section sent is saved alone: by
+    htmx, the section comes back in place (saved, or with its problems); without, the page."""
+    partner = access_partner(request.membership, partner_id)
+    sent = request.POST.get("section") if request.method == "POST" else None
+    if request.method == "POST" and sent not in FORM_SECTIONS:
+        messages.error(request, _("Save one section of the form at a time."))
+        return redirect("partner_edit", district_slug, partner.pk)
+    rows = partner_edit_rows(request.membership, partner)
+    saved, sent_form = "", None
+    if sent is not None:
+        sent_form = form = _section_form(request, partner, sent, rows, request.POST)
+        if form.is_valid() and _save_section(request, partner, sent, form) is not None:
+            message = _("The “%(section)s” section is saved.") % {"section": FORM_SECTIONS[sent]}
+            if not wants_fragment(request):
+                messages.success(request, message)
+                url = reverse("partner_edit", args=[district_slug, partner.pk])
+                return redirect(f"{url}#{sent}")
+            partner = access_partner(request.membership, partner.pk)
+            rows, saved = partner_edit_rows(request.membership, partner), message
+    sections = []
+    for key, heading in FORM_SECTIONS.items():
+        if key == sent and not saved:
+            form = sent_form  # with its problems, and the refusal of the service if any
+        else:
+            form = _section_form(request, partner, key, rows)
+        sections.append(
+            {
+                "key": key,
+                "heading": heading,
+                "form": form,
+                "rows": key in ROW_SECTIONS,
+                "has_errors": _has_errors(form),
+                "saved": saved if key == sent else "",
+                "count": len(rows[key]) if key in ROW_SECTIONS else None,
+            }
+        )
+    context = {"partner": partner, "sections": sections}
+    context["section"] = next((s for s in sections if s["key"] == sent), None)
+    return render_page_or_fragment(
+        request,
+        "partnerships/directory/edit.html",
+        context,
+        fragment="section" if sent else None,
+    )
+
+
+@requires("partners.manage")
+def partner_edit_row(request, district_slug, partner_id, rows):
+    """One more empty row of services or contacts, added in place by htmx (the page's form
+    says how many it has; the answer raises that count out of band)."""
+    kind = rows
+    partner = access_partner(request.membership, partner_id)
+    if kind not in ROW_SECTIONS:
+        raise Http404("No such rows")
+    if not wants_fragment(request):  # a row alone is no page
+        return redirect(reverse("partner_edit", args=[district_slug, partner.pk]) + f"#{kind}")
+    formset_class = ROW_SECTIONS[kind]
+    try:
+        index = int(request.GET.get(f"{kind}-TOTAL_FORMS", ""))
+    except ValueError:
+        index = -1
+    if not 0 <= index < formset_class.absolute_max:
+        return HttpResponse(status=204)  # nothing to add to a form that is not the page's
+    kwargs = {"categories": service_categories(request.district)} if kind == "services" else {}
+    row = formset_class.form(
+        prefix=f"{kind}-{index}", empty_permitted=True, use_required_attribute=False, **kwargs
+    )
+    formset_class(prefix=kind, form_kwargs=kwargs).add_fields(row, index)
+    first = next(field for field in row.fields.values() if not field.widget.is_hidden)
+    first.widget.attrs["autofocus"] = True  # the row just appeared: start in it
+    context = {"partner": partner, "kind": kind, "row": row, "number": index + 1}
+    context["total"] = index + 1
+    return render_page_or_fragment(
+        request, "partnerships/directory/edit.html", context, fragment="new_row"
+    )
 
 
 @requires("partners.manage")
@@ -566,6 +666,11 @@ urlpatterns = [
     path("partners/import/confirm/", partner_import_confirm, name="partner_import_confirm"),
     path("partners/<int:partner_id>/", partner_detail, name="partner_detail"),
     path("partners/<int:partner_id>/edit/", partner_edit, name="partner_edit"),
+    path(
+        "partners/<int:partner_id>/edit/rows/<str:rows>/",
+        partner_edit_row,
+        name="partner_edit_row",
+    ),
     path(
         "partners/<int:partner_id>/verification/",
         partner_verification_send,

@@ -17,6 +17,7 @@ from partnerships.services.directory import listing_token
 from schools.models import School
 from schools.tenancy import tenant_context
 from tests.e2e.axe import assert_accessible
+from tests.e2e.helpers import shot
 from tests.factories import SchoolFactory, enable_totp
 from tests.partnerships.directory_setup import make_mou, make_partner, read
 
@@ -100,26 +101,58 @@ def test_a_coordinator_creates_a_partner(page, live_server, district, member):
 
     page.locator("#id_name").fill("Harbor Counseling")
     page.get_by_label("Kind").select_option("mental_health")
-    page.get_by_label("Telehealth").check()
-    page.get_by_label("Medicaid").check()
-    page.locator("#id_services-0-category").select_option("therapy")
-    page.locator("#id_services-0-name").fill("Teen therapy")
-    page.locator("#id_contacts-0-name").fill("Ana Ruiz")
-    page.locator("#id_contacts-0-reminders").check()  # without an email: refused
     page.get_by_role("button", name="Add the partner").click()
 
-    page.get_by_role("heading", name="There is a problem").wait_for()
-    assert page.locator("#id_services-0-name").input_value() == "Teen therapy"  # kept
+    # The rest of the form, in sections each saved in place (no page load between them).
+    page.get_by_role("heading", name="Edit Harbor Counseling", level=1).wait_for()
+    page.get_by_text("Harbor Counseling is added.").wait_for()
     assert_accessible(page)
-    page.locator("#id_contacts-0-email").fill("ana@harbor.example.org")
-    page.get_by_role("button", name="Add the partner").click()
+    page.evaluate("window.sameDocument = true")
+    offer = page.locator("section#offer")
+    offer.get_by_label("Telehealth").check()
+    offer.get_by_label("Medicaid").check()
+    offer.get_by_role("button", name="Save “Who they serve and how”").click()
+    expect(offer.get_by_role("status")).to_have_text(
+        "The “Who they serve and how” section is saved."
+    )
 
+    services = page.locator("section#services")
+    services.locator("#id_services-0-category").select_option("therapy")
+    services.locator("#id_services-0-name").fill("Teen therapy")
+    services.get_by_role("button", name="Add a service").click()
+    expect(services.locator("#id_services-1-category")).to_be_focused()  # the new row
+    services.locator("#id_services-1-category").select_option("mentoring")
+    services.get_by_role("button", name="Add a service").click()
+    expect(services.locator("fieldset.directory-row")).to_have_count(3)
+    services.get_by_role("button", name="Save “Services”").click()
+    expect(services.get_by_role("status")).to_have_text("The “Services” section is saved.")
+    # Saved rows come back with one empty row after them; the outline counts them.
+    expect(services.locator("fieldset.directory-row")).to_have_count(3)
+    expect(page.locator("#partner-outline")).to_contain_text("Services (2)")
+    assert_accessible(page)
+
+    contacts = page.locator("section#contacts")
+    contacts.locator("#id_contacts-0-name").fill("Ana Ruiz")
+    contacts.locator("#id_contacts-0-reminders").check()  # without an email: refused
+    contacts.get_by_role("button", name="Save “Contacts”").click()
+    summary = contacts.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    assert contacts.locator("#id_contacts-0-name").input_value() == "Ana Ruiz"  # kept
+    assert_accessible(page)
+    contacts.locator("#id_contacts-0-email").fill("ana@harbor.example.org")
+    contacts.get_by_role("button", name="Save “Contacts”").click()
+    expect(contacts.get_by_role("status")).to_have_text("The “Contacts” section is saved.")
+    assert page.evaluate("window.sameDocument") is True
+    shot(page, "partner-edit-sections")
+
+    page.get_by_role("link", name="Done: see the partner’s page").click()
     page.get_by_role("heading", name="Harbor Counseling", level=1).wait_for()
     assert "Teen therapy" in page.content() and "Ana Ruiz" in page.content()
     assert_accessible(page)
     partner = read(district, lambda: Partner.objects.get(district=district))
     assert partner.delivery_modes == ["telehealth"] and partner.payments == ["medicaid"]
-    assert read(district, lambda: Service.objects.get().name) == "Teen therapy"
+    names = read(district, lambda: sorted(Service.objects.values_list("category", flat=True)))
+    assert names == ["mentoring", "therapy"]
 
 
 def test_the_partner_page_and_the_coverage_map_at_phone_width(

@@ -164,6 +164,7 @@ def test_the_coordinators_pages_fit_a_phone(browser, live_server, demo):
     walk.follow_first("/demo/referrals/", "main tbody a[href*='/referrals/']", "referral")
     walk.visit("/demo/partners/", "partners")
     walk.follow_first("/demo/partners/", "main tbody a[href*='/partners/']", "partner")
+    walk.visit(walk.page.url + "edit/", "partner-edit")  # the partner's form, in sections
     walk.visit("/demo/mous/", "mous")
     walk.follow_first("/demo/mous/", "main tbody a[href*='/mous/']", "mou")
     walk.visit("/demo/funding/", "funding")

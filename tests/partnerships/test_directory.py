@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core.languages import COMMON
 from partnerships.models import Contact, Partner, PartnerSchool, Service, ServiceCategory
+from partnerships.services.directory import PARTNER_FIELDS
 from schools.tenancy import tenant_context
 from tests.factories import SchoolFactory
 from tests.partnerships.directory_setup import make_mou, make_partner, person, read, signed_in
@@ -395,7 +396,8 @@ def management(prefix, total, initial=0):
     }
 
 
-def partner_post(**overrides):
+def organization_post(**overrides):
+    """The add-partner form: the organization section."""
     data = {
         "name": "Harbor Counseling",
         "kind": "mental_health",
@@ -403,24 +405,48 @@ def partner_post(**overrides):
         "website": "harbor.example.org",
         "email": "hello@harbor.example.org",
         "phone": "555-0100",
-        "languages": ["en", "es"],
-        "other_languages": "Oromo, english",
-        "delivery_modes": ["on_site", "telehealth"],
-        "payments": ["medicaid"],
-        "min_age": "12",
-        "max_age": "18",
-        "intake": "waitlist",
-        "capacity": "3",
-        **management("services", 2),
-        "services-0-category": "therapy",
-        "services-0-name": "Teen therapy",
-        "services-1-category": "",
-        **management("contacts", 1),
-        "contacts-0-name": "Ana Ruiz",
-        "contacts-0-email": "ana@harbor.example.org",
-        "contacts-0-roles": ["intake", "leadership"],
-        "contacts-0-reminders": "on",
     }
+    data.update(overrides)
+    return data
+
+
+def section_post(section, **overrides):
+    """A section of the edit page as the browser sends it (a row section with its rows)."""
+    data = {"section": section}
+    if section == "organization":
+        data.update(organization_post())
+    elif section == "offer":
+        data.update(
+            {
+                "languages": ["en", "es"],
+                "other_languages": "Oromo, english",
+                "delivery_modes": ["on_site", "telehealth"],
+                "payments": ["medicaid"],
+                "min_age": "12",
+                "max_age": "18",
+                "intake": "waitlist",
+                "capacity": "3",
+            }
+        )
+    elif section == "services":
+        data.update(
+            {
+                **management("services", 2),
+                "services-0-category": "therapy",
+                "services-0-name": "Teen therapy",
+                "services-1-category": "",
+            }
+        )
+    else:
+        data.update(
+            {
+                **management("contacts", 1),
+                "contacts-0-name": "Ana Ruiz",
+                "contacts-0-email": "ana@harbor.example.org",
+                "contacts-0-roles": ["intake", "leadership"],
+                "contacts-0-reminders": "on",
+            }
+        )
     data.update(overrides)
     return data
 
@@ -429,26 +455,102 @@ def create_url(district):
     return reverse("partner_create", args=[district.slug])
 
 
-def test_a_coordinator_creates_a_partner_with_services_and_contacts(client, district):
-    from schools.models import School
+def edit_url(district, partner):
+    return reverse("partner_edit", args=[district.slug, partner.pk])
 
-    school = read(district, lambda: School.objects.get(district=district))
+
+def everything(district, partner):
+    """What a partner is, to compare before and after a save."""
+
+    def values():
+        fresh = Partner.objects.get(pk=partner.pk)
+        fields = {name: getattr(fresh, name) for name in PARTNER_FIELDS}
+        services = sorted(Service.objects.filter(partner=partner).values_list("category", "name"))
+        contacts = sorted(Contact.objects.filter(partner=partner).values_list("name", "email"))
+        schools = sorted(PartnerSchool.objects.filter(partner=partner).values_list("school_id"))
+        return fields, services, contacts, schools
+
+    return read(district, values)
+
+
+def test_adding_a_partner_saves_the_organization_and_leads_to_the_rest(client, district):
     signed_in(client, person(district, "coordinator"))
 
-    response = client.post(create_url(district), partner_post(schools=[school.pk]))
+    response = client.post(create_url(district), organization_post())
 
     partner = read(district, lambda: Partner.objects.get(district=district))
     assert response.status_code == 302
-    assert response["Location"] == detail_url(district, partner)
+    assert response["Location"] == edit_url(district, partner) + "#offer"
     assert partner.name == "Harbor Counseling" and partner.kind == "mental_health"
     assert partner.website == "https://harbor.example.org"
-    assert partner.languages == ["en", "es", "om"]  # checked, then the others, no repeats
-    assert partner.delivery_modes == ["on_site", "telehealth"] and partner.capacity == 3
-    services = read(district, lambda: list(Service.objects.filter(partner=partner)))
-    assert [(s.category, s.name) for s in services] == [("therapy", "Teen therapy")]
-    contact = read(district, lambda: Contact.objects.get(partner=partner))
+    assert partner.intake == "accepting" and partner.active  # the model's defaults
+    assert read(district, lambda: (Service.objects.count(), Contact.objects.count())) == (0, 0)
+    page = client.get(response["Location"]).content.decode()
+    assert "Harbor Counseling is added." in page
+    for section in ("organization", "offer", "services", "contacts"):
+        assert f'<input type="hidden" name="section" value="{section}">' in page
+
+
+def test_the_add_partner_page_is_the_organization_alone(client, district):
+    signed_in(client, person(district, "coordinator"))
+
+    html = client.get(create_url(district)).content.decode()
+
+    assert 'name="name"' in html and 'name="website"' in html
+    assert 'name="languages"' not in html and 'name="services-TOTAL_FORMS"' not in html
+    assert 'name="active"' not in html  # a new partner is active
+
+
+def test_each_section_saves_alone_and_leaves_the_others_as_they_were(client, district):
+    school = SchoolFactory(district=district, name="East High")
+    partner = make_partner(
+        district,
+        name="Harbor Counseling",
+        languages=["vi"],
+        services=[("mentoring", "Mentors")],
+        contacts=[{"name": "Bo Tran", "email": "bo@example.org"}],
+    )
+    signed_in(client, person(district, "coordinator"))
+    before = everything(district, partner)
+
+    response = client.post(edit_url(district, partner), section_post("offer", schools=[school.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == edit_url(district, partner) + "#offer"
+    fields, services, contacts, schools = everything(district, partner)
+    assert fields["languages"] == ["en", "es", "om"]  # checked, then the others, no repeats
+    assert fields["delivery_modes"] == ["on_site", "telehealth"] and fields["capacity"] == 3
+    assert fields["name"] == before[0]["name"] and fields["website"] == before[0]["website"]
+    assert (services, contacts) == before[1:3] and schools == [(school.pk,)]
+
+    client.post(edit_url(district, partner), section_post("contacts"))
+    after = everything(district, partner)
+    assert after[2] == [("Ana Ruiz", "ana@harbor.example.org")] + before[2]
+    assert after[0] == fields and after[1] == services and after[3] == schools
+    contact = read(district, lambda: Contact.objects.get(name="Ana Ruiz"))
     assert contact.roles == ["intake", "leadership"] and contact.reminders
-    assert read(district, lambda: list(PartnerSchool.objects.values_list("school_id", flat=True)))
+
+
+def test_a_section_sent_by_htmx_comes_back_saved_in_place(client, district):
+    partner = make_partner(district, name="Harbor Counseling")
+    signed_in(client, person(district, "coordinator"))
+
+    response = client.post(
+        edit_url(district, partner), section_post("services"), headers={"HX-Request": "true"}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    assert html.lstrip().startswith('<section class="card directory-section" id="services"')
+    assert "The “Services” section is saved." in html
+    # The saved service comes back as a saved row, with one empty row after it.
+    assert 'name="services-0-id"' in html and 'value="Teen therapy"' in html
+    assert 'name="services-TOTAL_FORMS" value="2"' in html
+    # The outline beside the form is brought up to date out of band.
+    assert 'id="partner-outline" aria-label="Sections of the form" hx-swap-oob="true"' in html
+    assert read(district, lambda: list(Service.objects.values_list("name", flat=True))) == [
+        "Teen therapy"
+    ]
 
 
 @pytest.mark.parametrize("role", ["counselor", "viewer", "partner"])
@@ -456,118 +558,185 @@ def test_weaker_roles_cannot_create_partners(client, district, role):
     signed_in(client, person(district, role))
 
     assert client.get(create_url(district)).status_code == 403
-    assert client.post(create_url(district), partner_post()).status_code == 403
+    assert client.post(create_url(district), organization_post()).status_code == 403
     assert read(district, lambda: Partner.objects.filter(name="Harbor Counseling").count()) == 0
+
+
+@pytest.mark.parametrize("role", ["counselor", "viewer", "partner"])
+def test_weaker_roles_cannot_save_a_section(client, district, role):
+    partner = make_partner(district, name="Harbor Counseling")
+    signed_in(client, person(district, role))
+    before = everything(district, partner)
+
+    for section in ("organization", "offer", "services", "contacts"):
+        response = client.post(edit_url(district, partner), section_post(section, name="Other"))
+        assert response.status_code == 403
+    assert everything(district, partner) == before
 
 
 def test_another_districts_coordinator_gets_404_creating(client, district, other_district):
     signed_in(client, person(other_district, "coordinator"))
 
-    assert client.post(create_url(district), partner_post()).status_code == 404
+    assert client.post(create_url(district), organization_post()).status_code == 404
+
+
+def test_another_districts_coordinator_gets_404_saving_a_section(client, district, other_district):
+    partner = make_partner(district, name="Harbor Counseling")
+    signed_in(client, person(other_district, "coordinator"))
+    before = everything(district, partner)
+
+    response = client.post(edit_url(district, partner), section_post("services"))
+
+    assert response.status_code == 404
+    assert everything(district, partner) == before
 
 
 @pytest.mark.parametrize(
-    ("overrides", "field", "message"),
+    ("section", "overrides", "field", "message"),
     [
-        ({"name": ""}, "name", "This field is required."),
-        ({"max_age": "5"}, "max_age", "cannot be below the youngest"),
-        ({"email": "not-an-email"}, "email", "Enter a valid email address."),
-        ({"intake": "maybe"}, "intake", "Select a valid choice"),
+        ("organization", {"name": ""}, "name", "This field is required."),
+        ("organization", {"email": "not-an-email"}, "email", "Enter a valid email address."),
+        ("offer", {"max_age": "5"}, "max_age", "cannot be below the youngest"),
+        ("offer", {"intake": "maybe"}, "intake", "Select a valid choice"),
+        ("offer", {"other_languages": "Xyzzy"}, "other_languages", "does not know"),
     ],
 )
-def test_partner_form_problems_are_shown_next_to_the_field_and_nothing_is_written(
-    client, district, overrides, field, message
+def test_section_problems_are_shown_next_to_the_field_and_nothing_is_written(
+    client, district, section, overrides, field, message
 ):
+    partner = make_partner(district, name="Harbor Counseling")
     signed_in(client, person(district, "coordinator"))
+    before = everything(district, partner)
 
-    response = client.post(create_url(district), partner_post(**overrides))
+    response = client.post(edit_url(district, partner), section_post(section, **overrides))
 
     assert response.status_code == 200
-    assert message in str(response.context["form"].errors[field])
+    sent = next(s for s in response.context["sections"] if s["key"] == section)
+    assert message in str(sent["form"].errors[field])
+    assert sent["has_errors"]
+    assert not any(s["has_errors"] for s in response.context["sections"] if s is not sent)
+    assert everything(district, partner) == before
+    if section == "offer":  # what was typed is kept
+        assert 'name="capacity" value="3"' in response.content.decode()
+
+
+def test_a_problem_on_the_add_partner_page_writes_nothing(client, district):
+    signed_in(client, person(district, "coordinator"))
+
+    response = client.post(create_url(district), organization_post(email="not-an-email"))
+
+    assert response.status_code == 200
+    assert "Enter a valid email address." in str(response.context["form"].errors["email"])
+    assert "Therapists for teens" in response.content.decode()
     assert read(district, lambda: Partner.objects.count()) == 0
-    assert (
-        'value="Therapists for teens"' in response.content.decode()
-        or "Therapists for teens" in (response.content.decode())
+
+
+def test_a_bad_contact_row_keeps_every_contact_unwritten(client, district):
+    partner = make_partner(district, name="Harbor Counseling")
+    signed_in(client, person(district, "coordinator"))
+    data = section_post(
+        "contacts",
+        **management("contacts", 2),
+        **{"contacts-1-name": "Bo Tran", "contacts-1-reminders": "on"},  # no email: refused
     )
 
-
-def test_a_bad_contact_row_keeps_the_whole_partner_unwritten(client, district):
-    signed_in(client, person(district, "coordinator"))
-
-    response = client.post(create_url(district), partner_post(**{"contacts-0-email": ""}))
+    response = client.post(edit_url(district, partner), data, headers={"HX-Request": "true"})
 
     assert response.status_code == 200
-    errors = response.context["contact_rows"].forms[0].errors
-    assert "Add an email address" in str(errors["email"])
-    assert read(district, lambda: (Partner.objects.count(), Service.objects.count())) == (0, 0)
+    html = response.content.decode()
+    assert "Add an email address" in html
+    assert 'href="#contacts-2"' in html  # the summary leads to the row
+    assert "data-error-summary" in html and "is saved" not in html
+    assert read(district, lambda: Contact.objects.count()) == 0
 
 
 def test_a_service_row_without_a_category_is_refused(client, district):
+    partner = make_partner(district, name="Harbor Counseling")
     signed_in(client, person(district, "coordinator"))
 
     response = client.post(
-        create_url(district),
-        partner_post(**{"services-1-name": "Something", "services-1-category": ""}),
+        edit_url(district, partner),
+        section_post("services", **{"services-1-name": "Something", "services-1-category": ""}),
     )
 
     assert response.status_code == 200
-    assert "required" in str(response.context["service_rows"].forms[1].errors["category"])
-    assert read(district, lambda: Partner.objects.count()) == 0
+    sent = next(s for s in response.context["sections"] if s["key"] == "services")
+    assert "required" in str(sent["form"].forms[1].errors["category"])
+    assert read(district, lambda: Service.objects.count()) == 0
 
 
 def test_a_name_already_in_the_directory_is_refused_ignoring_case(client, district):
     make_partner(district, name="Harbor Counseling")
+    other = make_partner(district, name="Bay Counseling")
     signed_in(client, person(district, "coordinator"))
 
-    response = client.post(create_url(district), partner_post(name="harbor counseling"))
-
+    response = client.post(create_url(district), organization_post(name="harbor counseling"))
     assert response.status_code == 200
     assert "already in the directory" in str(response.context["form"].errors["name"])
-    assert read(district, lambda: Partner.objects.count()) == 1
+
+    response = client.post(
+        edit_url(district, other), section_post("organization", name="HARBOR counseling")
+    )
+    assert response.status_code == 200
+    sent = next(s for s in response.context["sections"] if s["key"] == "organization")
+    assert "already in the directory" in str(sent["form"].errors["name"])
+    assert read(district, lambda: sorted(Partner.objects.values_list("name", flat=True))) == [
+        "Bay Counseling",
+        "Harbor Counseling",
+    ]
 
 
-def test_editing_changes_fields_removes_a_service_and_updates_a_contact(client, district):
+def test_a_post_without_a_section_saves_nothing(client, district):
+    partner = make_partner(district, name="Harbor Counseling")
+    signed_in(client, person(district, "coordinator"))
+    before = everything(district, partner)
+
+    for section in (None, "schools", "<script>"):
+        data = section_post("organization", name="Changed")
+        data.pop("section")
+        if section is not None:
+            data["section"] = section
+        response = client.post(edit_url(district, partner), data, follow=True)
+        assert response.status_code == 200
+        assert "Save one section of the form at a time." in response.content.decode()
+    assert everything(district, partner) == before
+
+
+def test_editing_removes_a_service_and_updates_a_contact(client, district):
     partner = make_partner(
         district,
         name="Harbor Counseling",
         services=[("therapy", "Teen therapy"), ("mentoring", "Mentors")],
-        contacts=[{"name": "Ana Ruiz", "email": "ana@example.org"}],
+        contacts=[{"name": "Ana Ruiz", "email": "ana@example.org", "reminders": True}],
     )
     services = read(
         district, lambda: list(Service.objects.filter(partner=partner).order_by("category"))
     )
     contact = read(district, lambda: Contact.objects.get(partner=partner))
     signed_in(client, person(district, "coordinator"))
-    data = partner_post(
-        name="Harbor Counseling Center",
-        active="on",
+    services_data = {
+        "section": "services",
         **management("services", 3, initial=2),
-        **{
-            "services-0-id": str(services[0].pk),
-            "services-0-category": "mentoring",
-            "services-0-name": "Mentors",
-            "services-0-DELETE": "on",
-            "services-1-id": str(services[1].pk),
-            "services-1-category": "therapy",
-            "services-1-name": "Family therapy",
-            "services-2-category": "peer_support",
-        },
-        **management("contacts", 2, initial=1),
-        **{
-            "contacts-0-id": str(contact.pk),
-            "contacts-0-name": "Ana Ruiz-Lopez",
-            "contacts-0-email": "ana@example.org",
-            "contacts-0-reminders": "",
-            "contacts-0-roles": [],
-        },
-    )
-    data.pop("contacts-0-reminders")
+        "services-0-id": str(services[0].pk),
+        "services-0-category": "mentoring",
+        "services-0-name": "Mentors",
+        "services-0-DELETE": "on",
+        "services-1-id": str(services[1].pk),
+        "services-1-category": "therapy",
+        "services-1-name": "Family therapy",
+        "services-2-category": "peer_support",
+    }
+    contacts_data = {
+        "section": "contacts",
+        **management("contacts", 1, initial=1),
+        "contacts-0-id": str(contact.pk),
+        "contacts-0-name": "Ana Ruiz-Lopez",
+        "contacts-0-email": "ana@example.org",
+    }
 
-    response = client.post(reverse("partner_edit", args=[district.slug, partner.pk]), data)
+    assert client.post(edit_url(district, partner), services_data).status_code == 302
+    assert client.post(edit_url(district, partner), contacts_data).status_code == 302
 
-    assert response.status_code == 302
-    partner = read(district, lambda: Partner.objects.get(pk=partner.pk))
-    assert partner.name == "Harbor Counseling Center"
     rows = read(
         district,
         lambda: sorted(Service.objects.filter(partner=partner).values_list("category", "name")),
@@ -575,6 +744,7 @@ def test_editing_changes_fields_removes_a_service_and_updates_a_contact(client, 
     assert rows == [("peer_support", ""), ("therapy", "Family therapy")]
     contact = read(district, lambda: Contact.objects.get(partner=partner))
     assert contact.name == "Ana Ruiz-Lopez" and not contact.reminders
+    assert read(district, lambda: Partner.objects.get(pk=partner.pk).name) == "Harbor Counseling"
 
 
 def checked(html: str, name: str) -> set[str]:
@@ -592,11 +762,12 @@ def test_the_edit_form_starts_with_what_is_saved(client, district):
     )
     signed_in(client, person(district, "coordinator"))
 
-    html = client.get(reverse("partner_edit", args=[district.slug, partner.pk])).content.decode()
+    html = client.get(edit_url(district, partner)).content.decode()
 
     assert checked(html, "languages") == {"en", "gsw"}
     assert ">Swiss German</label>" in html and ">Spanish</label>" in html
     assert 'value="Teen therapy"' in html
+    assert 'value="Harbor Counseling"' in html
 
 
 def test_a_tampered_row_id_is_refused_without_a_500(client, district, other_district):
@@ -604,22 +775,103 @@ def test_a_tampered_row_id_is_refused_without_a_500(client, district, other_dist
     other = make_partner(district, name="Other", services=["therapy"])
     theirs = read(district, lambda: Service.objects.get(partner=other))
     signed_in(client, person(district, "coordinator"))
-    data = partner_post(
+    data = {
+        "section": "services",
         **management("services", 1, initial=1),
-        **{"services-0-id": str(theirs.pk), "services-0-category": "housing"},
-    )
+        "services-0-id": str(theirs.pk),
+        "services-0-category": "housing",
+    }
 
-    response = client.post(reverse("partner_edit", args=[district.slug, partner.pk]), data)
+    response = client.post(edit_url(district, partner), data)
 
     assert response.status_code == 200
     assert "Reload the page" in response.content.decode()
     assert read(district, lambda: Service.objects.get(pk=theirs.pk).category) == "therapy"
 
 
+# --- Rows added in place ------------------------------------------------------------------
+
+
+def row_url(district, partner, kind, count=None):
+    url = reverse("partner_edit_row", args=[district.slug, partner.pk, kind])
+    return url if count is None else f"{url}?{kind}-TOTAL_FORMS={count}"
+
+
+@pytest.mark.parametrize(("kind", "first"), [("services", "category"), ("contacts", "name")])
+def test_a_row_is_added_in_place_after_the_others(client, district, kind, first):
+    read(
+        district,
+        lambda: ServiceCategory.objects.create(
+            district=district, code="legal_aid", name="Legal aid"
+        ),
+    )
+    partner = make_partner(district, name="Harbor Counseling")
+    signed_in(client, person(district, "coordinator"))
+
+    response = client.get(row_url(district, partner, kind, 3), headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    assert f'id="{kind}-4"' in html and "(new)" in html
+    assert re.search(rf'name="{kind}-3-{first}"[^>]*autofocus', html)
+    assert f'name="{kind}-3-DELETE"' not in html  # an empty new row is simply ignored
+    assert (
+        f'<input type="hidden" name="{kind}-TOTAL_FORMS" value="4" '
+        f'id="id_{kind}-TOTAL_FORMS" hx-swap-oob="true">'
+    ) in html
+    if kind == "services":  # the district's own categories are offered
+        assert '<option value="legal_aid">Legal aid</option>' in html
+
+
+@pytest.mark.parametrize("count", ["", "x", "-1", "100", "99999999999999999999"])
+def test_a_row_count_that_is_not_the_pages_adds_nothing(client, district, count):
+    partner = make_partner(district, name="Harbor Counseling")
+    signed_in(client, person(district, "coordinator"))
+
+    response = client.get(
+        row_url(district, partner, "services", count), headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 204 and response.content == b""
+
+
+def test_a_row_asked_for_without_htmx_leads_to_the_form(client, district):
+    partner = make_partner(district, name="Harbor Counseling")
+    signed_in(client, person(district, "coordinator"))
+
+    response = client.get(row_url(district, partner, "contacts", 1))
+
+    assert response.status_code == 302
+    assert response["Location"] == edit_url(district, partner) + "#contacts"
+
+
+def test_rows_of_something_else_are_404(client, district):
+    partner = make_partner(district, name="Harbor Counseling")
+    signed_in(client, person(district, "coordinator"))
+
+    assert client.get(row_url(district, partner, "schools", 1)).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["counselor", "viewer", "partner"])
+def test_weaker_roles_get_no_row(client, district, role):
+    partner = make_partner(district, name="Harbor Counseling")
+    signed_in(client, person(district, role))
+
+    assert client.get(row_url(district, partner, "services", 1)).status_code == 403
+
+
+def test_another_districts_partner_has_no_rows(client, district, other_district):
+    theirs = make_partner(other_district, name="Harbor Counseling")
+    signed_in(client, person(district, "coordinator"))
+
+    assert client.get(row_url(district, theirs, "services", 1)).status_code == 404
+
+
 # --- The district's own service categories ------------------------------------------------
 
 
 def test_a_coordinator_adds_a_category_and_it_is_offered_for_services(client, district):
+    partner = make_partner(district, name="Harbor Counseling")
     signed_in(client, person(district, "coordinator"))
 
     response = client.post(
@@ -629,7 +881,7 @@ def test_a_coordinator_adds_a_category_and_it_is_offered_for_services(client, di
     assert response.status_code == 302
     category = read(district, lambda: ServiceCategory.objects.get(district=district))
     assert (category.code, category.name) == ("legal_aid", "Legal aid")
-    html = client.get(create_url(district)).content.decode()
+    html = client.get(edit_url(district, partner)).content.decode()
     assert '<option value="legal_aid">Legal aid</option>' in html
     filters = client.get(list_url(district)).content.decode()
     assert '<option value="legal_aid">Legal aid</option>' in filters

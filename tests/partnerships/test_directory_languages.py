@@ -20,7 +20,7 @@ from partnerships.models import Contact, Partner
 from partnerships.services.directory import partner_save
 from partnerships.services.hsds import hsds_read
 from tests.partnerships.directory_setup import make_partner, person, read, signed_in
-from tests.partnerships.test_directory import management, partner_post
+from tests.partnerships.test_directory import section_post
 from tests.partnerships.test_hsds import export, foreign_package, make_zip, read_csv, table
 
 pytestmark = pytest.mark.django_db
@@ -82,9 +82,18 @@ def test_the_language_filter_offers_each_language_once_by_name(client, district)
 # --- Chosen from the list ------------------------------------------------------------------------
 
 
-def create(client, district, **overrides):
+def send(client, district, section, **overrides):
+    """A coordinator saves one section of a partner's form."""
+    partner = read(district, lambda: Partner.objects.first()) or make_partner(
+        district, name="Harbor Counseling"
+    )
     signed_in(client, person(district, "coordinator"))
-    return client.post(reverse("partner_create", args=[district.slug]), partner_post(**overrides))
+    url = reverse("partner_edit", args=[district.slug, partner.pk])
+    return client.post(url, section_post(section, **overrides))
+
+
+def sent_form(response):
+    return next(s["form"] for s in response.context["sections"] if s["has_errors"])
 
 
 @pytest.mark.parametrize(
@@ -102,23 +111,23 @@ def create(client, district, **overrides):
 def test_the_partner_form_refuses_what_is_no_language_next_to_the_field(
     client, district, overrides, field, message
 ):
-    response = create(client, district, **overrides)
+    response = send(client, district, "offer", **overrides)
 
-    form = response.context["form"]
+    form = sent_form(response)
     assert response.status_code == 200
     assert any(message in error for error in form.errors[field])
     assert f'id="id_{field}_error"' in text(response)
-    assert read(district, lambda: Partner.objects.count()) == 0
+    assert read(district, lambda: Partner.objects.get().languages) == []
 
 
 def test_a_contacts_language_is_chosen_from_the_list(client, district):
-    response = create(client, district, **{"contacts-0-preferred_language": "Spanish"})
+    response = send(client, district, "contacts", **{"contacts-0-preferred_language": "Spanish"})
 
-    rows = response.context["contact_rows"]
+    rows = sent_form(response)
     assert response.status_code == 200
     assert rows.forms[0].errors["preferred_language"] == ["Choose a language from the list."]
 
-    saved = create(client, district, **{"contacts-0-preferred_language": "es"})
+    saved = send(client, district, "contacts", **{"contacts-0-preferred_language": "es"})
 
     assert saved.status_code == 302
     assert read(district, lambda: Contact.objects.get().preferred_language) == "es"
@@ -134,7 +143,8 @@ def test_a_stored_language_outside_the_common_ones_is_offered_to_the_contact(cli
 
     response = client.get(reverse("partner_edit", args=[district.slug, partner.pk]))
 
-    field = response.context["contact_rows"].forms[0].fields["preferred_language"]
+    contacts = next(s["form"] for s in response.context["sections"] if s["key"] == "contacts")
+    field = contacts.forms[0].fields["preferred_language"]
     assert ("gsw", "Swiss German") in field.choices
     assert '<option value="gsw" selected>Swiss German</option>' in text(response)
 
@@ -157,7 +167,7 @@ def test_a_weaker_role_cannot_edit_languages(client, district):
 
     response = client.post(
         reverse("partner_edit", args=[district.slug, partner.pk]),
-        partner_post(languages=["es"], **management("contacts", 0)),
+        section_post("offer", languages=["es"]),
     )
 
     assert response.status_code == 403

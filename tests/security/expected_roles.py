@@ -82,6 +82,7 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "partner_export": _both(STAFF),  # the directory they may read, as a package
     "partner_create": _both(OFFICE),
     "partner_edit": _both(OFFICE),
+    "partner_edit_row": _both(OFFICE),  # a row of the form above, added in place (issue 16)
     "partner_import": _both(OFFICE),
     "partner_import_confirm": _both(OFFICE),
     "partner_verification_send": _both(OFFICE),  # "a coordinator can send ... a signed link"

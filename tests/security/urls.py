@@ -211,6 +211,8 @@ OBJECT_MAKERS = {
     # issue 14 (helpere): a step of the loop; "update" is open at every step the referral
     # makers leave (sent), and its empty POST is refused on the form (200), not as a method.
     "action": lambda district: "update",
+    # (issue 16) The rows a partner's form adds in place: its services or its contacts.
+    "rows": lambda district: "services",
 }
 
 
