@@ -333,7 +333,9 @@ def consent_request_send_code(
             "school_name": locked.student.school.name,
             "minutes": int(CONSENT_CODE_VALID_FOR.total_seconds() // 60),
         },
-        language=language if language in ("en", "es") else locked.language,
+        # The page's language when Trellis speaks it (the guardian is reading it), else
+        # the request's.
+        language=language_code(language) or locked.language,
         district=locked.district,
     )
     consent_request.code_sent_at, consent_request.code_sends = now, locked.code_sends

@@ -336,6 +336,12 @@ PAGES: list[Page] = [
         htmx=True,
     ),
     Page(
+        "student search as typed: m",  # one letter: many matches (issue 16)
+        "counselor",
+        lambda s: _path("student_list", s, q="m"),
+        htmx=True,
+    ),
+    Page(
         "student search as typed: martinez",
         "counselor",
         lambda s: _path("student_list", s, q="martinez"),

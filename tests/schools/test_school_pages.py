@@ -352,7 +352,7 @@ def test_a_closed_school_is_not_offered_for_new_things_but_kept_where_it_is_name
     for url in [
         reverse("people_invite", args=[slug]),
         reverse("mou_create", args=[slug]),
-        reverse("partner_create", args=[slug]),
+        reverse("partner_edit", args=[slug, partner.pk]),  # schools served: its own section
     ]:
         page = offered(url)
         assert "Open Valley High" in page and "Old Mill School" not in page, url
