@@ -39,7 +39,6 @@ from core.languages import bcp47, language_name
 from partnerships.models import (
     SERVICE_TAXONOMY,
     Contact,
-    ContactRole,
     DeliveryMode,
     Partner,
     PartnerSchool,
@@ -50,9 +49,13 @@ from partnerships.models import (
 from partnerships.services.directory import _check_manager
 from partnerships.services.hsds_format import (
     CATEGORY_TAXONOMY,
+    EXPORTED,
     FIELD_TAXONOMY,
     FIELD_TERMS,
+    SPEC,
+    SPEC_RESOURCES,
     TABLES,
+    TAXONOMIES,
     ZIP_DATE,
     Column,
     hsds_id,
@@ -81,9 +84,26 @@ def _category_terms(district) -> dict[str, str]:
     return terms
 
 
+def _assurer_emails(partners, contacts) -> dict[int, str]:
+    """partner id -> the email of the contact who last verified the listing (by name), for
+    HSDS's assurer_email; none when the verifier is not a contact with an email."""
+    emails = {}
+    verifiers = {p.pk: p.last_verified_by.strip().casefold() for p in partners}
+    for c in contacts:
+        if (
+            c.email
+            and verifiers.get(c.partner_id)
+            and c.name.strip().casefold() == (verifiers[c.partner_id])
+        ):
+            emails.setdefault(c.partner_id, c.email)
+    return emails
+
+
 def _export_rows(district) -> dict[str, list[dict]]:
+    """The rows of each table an export writes, by column name (the specification's); a
+    column left out of a row is written empty."""
     d = district.pk
-    tables: dict[str, list[dict]] = {name: [] for name in TABLES}
+    tables: dict[str, list[dict]] = {name: [] for name in EXPORTED}
     categories = _category_terms(district)
     partners = list(Partner.objects.filter(district=district).order_by("pk"))
     services = list(Service.objects.filter(district=district).order_by("pk"))
@@ -96,17 +116,19 @@ def _export_rows(district) -> dict[str, list[dict]]:
     ):
         school_names.setdefault(partner_id, []).append(name)
     by_partner = {p.pk: p for p in partners}
+    services_of: dict[int, list] = {}
+    for s in services:
+        services_of.setdefault(s.partner_id, []).append(s)
+    assurers = _assurer_emails(partners, contacts)
 
-    def attribute(entity, link_pk, link_id, term, value, label="", index=0):
+    def attribute(entity, link_pk, link_id, term, value, index=0):
         tables["attributes"].append(
             {
                 "id": hsds_id(d, f"attribute.{entity}.{term}.{index}", link_pk),
                 "link_id": link_id,
                 "taxonomy_term_id": term_id(FIELD_TAXONOMY, term),
-                "link_type": "",
                 "link_entity": entity,
                 "value": value,
-                "label": label,
             }
         )
 
@@ -118,11 +140,14 @@ def _export_rows(district) -> dict[str, list[dict]]:
                 {
                     "id": org,
                     "name": p.name,
-                    "description": p.description,
+                    # HSDS requires a description: one that only repeats the name says
+                    # nothing, and the import reads it as none.
+                    "description": p.description or p.name,
                     "email": p.email,
                     "website": p.website,
                 }
             )
+            complete = all((p.address, p.city, p.state, p.postal_code))
             physical = any((p.address, p.city, p.state, p.postal_code))
             location = hsds_id(d, "location", p.pk)
             locations[p.pk] = (location, physical)
@@ -135,7 +160,7 @@ def _export_rows(district) -> dict[str, list[dict]]:
                     "name": p.name,
                 }
             )
-            if physical:
+            if complete:
                 tables["addresses"].append(
                     {
                         "id": hsds_id(d, "address", p.pk),
@@ -148,33 +173,45 @@ def _export_rows(district) -> dict[str, list[dict]]:
                         "address_type": "physical",
                     }
                 )
-            for index, language in enumerate(p.languages):
-                tables["languages"].append(
-                    {
-                        "id": hsds_id(d, f"language.{index}", p.pk),
-                        "location_id": location,
-                        "name": language_name(language, "en"),
-                        "code": bcp47(language),
-                    }
-                )
+            else:  # HSDS needs every part of an address: the parts there are, as attributes
+                for term, value in (
+                    ("street_address", p.address),
+                    ("city", p.city),
+                    ("state", p.state),
+                    ("postal_code", p.postal_code),
+                ):
+                    if value:
+                        attribute("organization", p.pk, org, term, value)
+            # Languages on each service (where HSDS readers look); on the location when the
+            # partner has no service to carry them.
+            carriers = [("service", s.pk) for s in services_of.get(p.pk, [])] or [
+                ("location", p.pk)
+            ]
+            for kind, pk in carriers:
+                for index, language in enumerate(p.languages):
+                    tables["languages"].append(
+                        {
+                            "id": hsds_id(d, f"language.{kind}.{index}", pk),
+                            f"{kind}_id": hsds_id(d, kind, pk),
+                            "name": language_name(language, "en"),
+                            "code": bcp47(language),
+                        }
+                    )
             if p.phone:
                 tables["phones"].append(
                     {
                         "id": hsds_id(d, "phone", p.pk),
                         "organization_id": org,
-                        "contact_id": "",
                         "number": p.phone,
                         "type": "voice",
                     }
                 )
-            attribute("organization", p.pk, org, "partner_kind", p.kind, p.get_kind_display())
+            attribute("organization", p.pk, org, "partner_kind", p.kind)
             for index, mode in enumerate(p.delivery_modes):
-                label = str(DeliveryMode(mode).label) if mode in DeliveryMode.values else ""
-                attribute("organization", p.pk, org, "delivery_mode", mode, label, index)
+                attribute("organization", p.pk, org, "delivery_mode", mode, index)
             for index, payment in enumerate(p.payments):
-                label = str(Payment(payment).label) if payment in Payment.values else ""
-                attribute("organization", p.pk, org, "payment", payment, label, index)
-            attribute("organization", p.pk, org, "intake", p.intake, p.get_intake_display())
+                attribute("organization", p.pk, org, "payment", payment, index)
+            attribute("organization", p.pk, org, "intake", p.intake)
             if p.capacity is not None:
                 attribute("organization", p.pk, org, "capacity", str(p.capacity))
             for index, name in enumerate(school_names.get(p.pk, [])):
@@ -200,6 +237,7 @@ def _export_rows(district) -> dict[str, list[dict]]:
             label = categories.get(s.category, s.category)
             if s.category not in categories:
                 used_codes.append(s.category)
+            payments = [str(Payment(x).label) for x in p.payments if x in Payment.values]
             tables["services"].append(
                 {
                     "id": service,
@@ -207,15 +245,17 @@ def _export_rows(district) -> dict[str, list[dict]]:
                     "name": s.name or label,
                     "description": s.description,
                     "status": "active" if p.active else "inactive",
+                    "fees_description": ", ".join(payments),
+                    "eligibility_description": p.eligibility,
                     "minimum_age": "" if p.min_age is None else str(p.min_age),
                     "maximum_age": "" if p.max_age is None else str(p.max_age),
-                    "eligibility_description": p.eligibility,
-                    # The district's day of the last verification.
+                    # The district's day of the last verification, and who made it.
                     "assured_date": (
                         timezone.localdate(p.last_verified_at, district.time_zone).isoformat()
                         if p.last_verified_at
                         else ""
                     ),
+                    "assurer_email": assurers.get(p.pk, ""),
                 }
             )
             tables["attributes"].append(
@@ -223,15 +263,32 @@ def _export_rows(district) -> dict[str, list[dict]]:
                     "id": hsds_id(d, "attribute.service.category.0", s.pk),
                     "link_id": service,
                     "taxonomy_term_id": term_id(CATEGORY_TAXONOMY, s.category),
-                    "link_type": "",
                     "link_entity": "service",
-                    "value": "",
-                    "label": label,
                 }
             )
+            # Fees and insurance as the service's cost options (no amounts: Trellis records
+            # which are accepted, not prices).
+            for index, option in enumerate(payments):
+                tables["cost_options"].append(
+                    {
+                        "id": hsds_id(d, f"cost_option.{index}", s.pk),
+                        "service_id": service,
+                        "option": option,
+                    }
+                )
+            # The schools served, as the service's areas.
+            for index, name in enumerate(school_names.get(p.pk, [])):
+                tables["service_areas"].append(
+                    {
+                        "id": hsds_id(d, f"service_area.{index}", s.pk),
+                        "service_id": service,
+                        "name": name,
+                        "description": "A school the service is offered to.",
+                    }
+                )
             location, physical = locations[p.pk]
             if physical and DeliveryMode.AT_PARTNER in p.delivery_modes:
-                tables["service_at_locations"].append(
+                tables["service_at_location"].append(
                     {
                         "id": hsds_id(d, "service_at_location", s.pk),
                         "service_id": service,
@@ -254,21 +311,22 @@ def _export_rows(district) -> dict[str, list[dict]]:
                 tables["phones"].append(
                     {
                         "id": hsds_id(d, "contact_phone", c.pk),
-                        "organization_id": "",
                         "contact_id": contact,
                         "number": c.phone,
                         "type": "voice",
                     }
                 )
             for index, role in enumerate(c.roles):
-                label = str(ContactRole(role).label) if role in ContactRole.values else ""
-                attribute("contact", c.pk, contact, "contact_role", role, label, index)
+                attribute("contact", c.pk, contact, "contact_role", role, index)
             if c.preferred_language:
-                code, name = c.preferred_language, language_name(c.preferred_language, "en")
-                attribute("contact", c.pk, contact, "preferred_language", code, name)
+                attribute("contact", c.pk, contact, "preferred_language", c.preferred_language)
             if c.reminders:
                 attribute("contact", c.pk, contact, "reminders", "true")
 
+    for name, description in TAXONOMIES.items():
+        tables["taxonomies"].append(
+            {"id": term_id("taxonomy", name), "name": name, "description": description}
+        )
     for code, name in [*categories.items(), *((code, code) for code in dict.fromkeys(used_codes))]:
         tables["taxonomy_terms"].append(
             {
@@ -278,6 +336,7 @@ def _export_rows(district) -> dict[str, list[dict]]:
                 "description": f"Service category: {name}",
                 "taxonomy": CATEGORY_TAXONOMY,
                 "language": "en",
+                "taxonomy_id": term_id("taxonomy", CATEGORY_TAXONOMY),
             }
         )
     for code, description in FIELD_TERMS.items():
@@ -289,65 +348,31 @@ def _export_rows(district) -> dict[str, list[dict]]:
                 "description": description,
                 "taxonomy": FIELD_TAXONOMY,
                 "language": "en",
+                "taxonomy_id": term_id("taxonomy", FIELD_TAXONOMY),
             }
         )
     return tables
 
 
 def datapackage(district) -> dict:
-    """The Frictionless descriptor of an export: every resource with its fields and keys."""
-    resources = []
-    for table, columns in TABLES.items():
-        fields = []
-        for column in columns:
-            spec = {"name": column.name, "type": column.type, "description": column.description}
-            if column.format != "default":
-                spec["format"] = column.format
-            constraints = {}
-            if column.required:
-                constraints["required"] = True
-            if column.name == "id":
-                constraints["unique"] = True
-            if constraints:
-                spec["constraints"] = constraints
-            fields.append(spec)
-        schema = {"fields": fields, "primaryKey": ["id"]}
-        foreign = [
-            {
-                "fields": [c.name],
-                "reference": {
-                    "resource": c.references.split(".")[0],
-                    "fields": [c.references.split(".")[1]],
-                },
-            }
-            for c in columns
-            if c.references
-        ]
-        if foreign:
-            schema["foreignKeys"] = foreign
-        resources.append(
-            {
-                "name": table,
-                "path": f"{table}.csv",
-                "profile": "tabular-data-resource",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "schema": schema,
-            }
-        )
+    """The package's descriptor: the specification's own resources for the tables written
+    (partnerships/standards/hsds-3.0/datapackage.json, unchanged), under a name and a
+    description of this export."""
     return {
-        "profile": "tabular-data-package",
         "name": f"trellis-{district.slug}-directory",
         "title": f"{district.name}: partner directory",
         "description": (
             "Partner directory exported from Trellis in the Open Referral Human Services "
-            "Data Specification (HSDS) 3 tabular format. A text cell that would start with "
-            "=, +, -, @, a tab or a carriage return starts with an apostrophe (') so that "
-            "spreadsheets show it rather than run it; Trellis removes it again on import."
+            "Data Specification (HSDS) 3.0.0 tabular format. A text cell that would start "
+            "with =, +, -, @, a tab or a carriage return starts with an apostrophe (') so "
+            "that spreadsheets show it rather than run it; Trellis removes it again on "
+            "import."
         ),
-        "licenses": [],
-        "resources": resources,
+        "profile": SPEC["profile"],
+        "version": SPEC["version"],
+        "homepage": SPEC["homepage"],
+        "license": SPEC["license"],
+        "resources": [SPEC_RESOURCES[table] for table in EXPORTED],
     }
 
 
@@ -378,8 +403,8 @@ def hsds_export(district) -> bytes:
             "datapackage.json",
             json.dumps(datapackage(district), indent=2, ensure_ascii=False).encode("utf-8"),
         )
-        for table, columns in TABLES.items():
-            add(f"{table}.csv", _csv_bytes(columns, tables[table]))
+        for table in EXPORTED:
+            add(f"{table}.csv", _csv_bytes(TABLES[table], tables[table]))
     return buffer.getvalue()
 
 

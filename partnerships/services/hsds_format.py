@@ -5,8 +5,10 @@ See partnerships/services/hsds.py for the mapping between the directory and HSDS
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from core import csv as cells
 from partnerships.models import ContactRole, DeliveryMode, Intake, PartnerKind, Payment
@@ -41,7 +43,7 @@ class Column:
     name: str
     type: str = "string"
     format: str = "default"
-    required: bool = False  # a value is required in every row we write
+    required: bool = False  # the specification requires a value in every row
     description: str = ""
     references: str = ""  # "table.column" for a foreign key
     phone: bool = False  # text in HSDS, but a phone number is written as it is
@@ -70,170 +72,96 @@ _TYPED = {
     "boolean": cells.boolean,
 }
 
+# The specification's own tabular data package (partnerships/standards/README.md): every
+# table's file name, its columns in order with their types, and the keys between tables.
+SPEC_PATH = Path(__file__).resolve().parent.parent / "standards" / "hsds-3.0" / "datapackage.json"
+SPEC = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+# Table name (the file's stem: "organizations", "service_at_location") -> its resource.
+SPEC_RESOURCES: dict[str, dict] = {Path(r["path"]).stem: r for r in SPEC["resources"]}
+_STEMS = {r["name"]: Path(r["path"]).stem for r in SPEC["resources"]}  # "organization" -> ...
 
-def _c(name, description, **kwargs) -> Column:
-    return Column(name, description=description, **kwargs)
+
+def _spec_columns(table: str) -> list[Column]:
+    schema = SPEC_RESOURCES[table]["schema"]
+    references = {
+        fk["fields"][0] if isinstance(fk["fields"], list) else fk["fields"]: (
+            f"{_STEMS[fk['reference']['resource']]}.{fk['reference']['fields'][0]}"
+            if isinstance(fk["reference"]["fields"], list)
+            else f"{_STEMS[fk['reference']['resource']]}.{fk['reference']['fields']}"
+        )
+        for fk in schema.get("foreignKeys", [])
+    }
+    return [
+        Column(
+            field["name"],
+            type=field.get("type", "string"),
+            format=field.get("format", "default"),
+            required=bool(field.get("constraints", {}).get("required")),
+            description=field.get("description", ""),
+            references=references.get(field["name"], ""),
+            phone=(table, field["name"]) == ("phones", "number"),
+        )
+        for field in schema["fields"]
+    ]
 
 
-TABLES: dict[str, list[Column]] = {
-    "organizations": [
-        _c("id", "Identifier of the organization.", format="uuid", required=True),
-        _c("name", "The official or public name of the organization.", required=True),
-        _c("description", "A brief summary about the organization."),
-        _c("email", "The contact e-mail address for the organization.", format="email"),
-        _c("website", "The URL (website address) of the organization.", format="uri"),
-    ],
-    "services": [
-        _c("id", "Identifier of the service.", format="uuid", required=True),
-        _c(
-            "organization_id",
-            "The organization that provides this service.",
-            format="uuid",
-            required=True,
-            references="organizations.id",
-        ),
-        _c("name", "The official or public name of the service.", required=True),
-        _c("description", "A free text description of the service."),
-        _c("status", "active, inactive, defunct or temporarily closed.", required=True),
-        _c("minimum_age", "The youngest age served.", type="integer"),
-        _c("maximum_age", "The oldest age served.", type="integer"),
-        _c("eligibility_description", "Who the service is intended for."),
-        _c("assured_date", "The date the information was last checked.", type="date"),
-    ],
-    "locations": [
-        _c("id", "Identifier of the location.", format="uuid", required=True),
-        _c("location_type", "physical, postal or virtual.", required=True),
-        _c("url", "The URL of a virtual location.", format="uri"),
-        _c(
-            "organization_id",
-            "The organization that maintains this location.",
-            format="uuid",
-            references="organizations.id",
-        ),
-        _c("name", "The name of the location."),
-    ],
-    "addresses": [
-        _c("id", "Identifier of the address.", format="uuid", required=True),
-        _c(
-            "location_id",
-            "The location at this address.",
-            format="uuid",
-            references="locations.id",
-        ),
-        _c("address_1", "Building number and street."),
-        _c("city", "The city."),
-        _c("state_province", "The state."),
-        _c("postal_code", "The postal code."),
-        _c("country", "ISO 3166-1 two-letter country code.", required=True),
-        _c("address_type", "physical, postal or virtual.", required=True),
-    ],
-    "phones": [
-        _c("id", "Identifier of the phone.", format="uuid", required=True),
-        _c(
-            "organization_id",
-            "The organization with this number.",
-            format="uuid",
-            references="organizations.id",
-        ),
-        _c("contact_id", "The contact with this number.", format="uuid", references="contacts.id"),
-        _c("number", "The phone number.", required=True, phone=True),
-        _c("type", "The type of phone service (RFC 6350).", required=True),
-    ],
-    "contacts": [
-        _c("id", "Identifier of the contact.", format="uuid", required=True),
-        _c(
-            "organization_id",
-            "The organization of the contact.",
-            format="uuid",
-            references="organizations.id",
-        ),
-        _c("name", "The name of the contact.", required=True),
-        _c("title", "The job title of the contact."),
-        _c("email", "The email address of the contact.", format="email"),
-    ],
-    "languages": [
-        _c("id", "Identifier of the language entry.", format="uuid", required=True),
-        _c(
-            "location_id",
-            "The location where services are delivered in this language.",
-            format="uuid",
-            references="locations.id",
-        ),
-        _c("name", "The name of the language, in English.", required=True),
-        _c("code", "The ISO 639 code of the language (BCP 47: es, es-MX, zh-Hant)."),
-    ],
-    "service_at_locations": [
-        _c("id", "Identifier of the service at location.", format="uuid", required=True),
-        _c("service_id", "The service.", format="uuid", required=True, references="services.id"),
-        _c(
-            "location_id",
-            "Where the service is delivered.",
-            format="uuid",
-            required=True,
-            references="locations.id",
-        ),
-    ],
-    "taxonomy_terms": [
-        _c("id", "Identifier of the term.", format="uuid", required=True),
-        _c("code", "The term's code in its taxonomy.", required=True),
-        _c("name", "The term itself.", required=True),
-        _c("description", "What the term means.", required=True),
-        _c("taxonomy", "The taxonomy the term belongs to.", required=True),
-        _c("language", "ISO 639-1 code of the term's language.", required=True),
-    ],
-    "attributes": [
-        _c("id", "Identifier of the attribute.", format="uuid", required=True),
-        _c("link_id", "The row the term applies to.", format="uuid", required=True),
-        _c(
-            "taxonomy_term_id",
-            "The term.",
-            format="uuid",
-            required=True,
-            references="taxonomy_terms.id",
-        ),
-        _c("link_type", "What the term describes."),
-        _c("link_entity", "The table of link_id.", required=True),
-        _c("value", "The value of the attribute, if any."),
-        _c("label", "A readable label of the value."),
-    ],
-}
+# Every table of the specification, by file stem, with its columns in the specification's
+# order: what the export writes (every column, empty where Trellis has nothing) and what
+# the import knows.
+TABLES: dict[str, list[Column]] = {table: _spec_columns(table) for table in SPEC_RESOURCES}
+# The tables an export writes: those Trellis has something for, and those their keys name
+# (programs.csv and taxonomies.csv), so that the package's keys all resolve.
+EXPORTED = (
+    "organizations",
+    "programs",
+    "services",
+    "locations",
+    "addresses",
+    "phones",
+    "contacts",
+    "languages",
+    "service_at_location",
+    "service_areas",
+    "cost_options",
+    "taxonomies",
+    "taxonomy_terms",
+    "attributes",
+)
+# The tables the import reads; a package's other tables are listed as not used.
+READ = (
+    "organizations",
+    "services",
+    "locations",
+    "addresses",
+    "phones",
+    "contacts",
+    "languages",
+    "service_at_location",
+    "service_areas",
+    "cost_options",
+    "taxonomy_terms",
+    "attributes",
+)
+# File names of Trellis's exports before they followed the specification's (issue 17).
+OLD_NAMES = {"service_at_locations.csv": "service_at_location"}
 
-# Columns an imported file must have (the rest are optional; unknown ones are ignored).
+# Columns an imported file must have to be read at all (HSDS requires more values; a
+# missing one is a row problem, not a reason to refuse the file).
 REQUIRED_COLUMNS = {
     "organizations": ("id", "name"),
-    "services": ("id", "organization_id", "name"),
+    "services": ("id", "organization_id"),
     "locations": ("id",),
     "addresses": ("id", "location_id"),
     "phones": ("id", "number"),
     "contacts": ("id",),
     "languages": ("id",),
-    "service_at_locations": ("id", "service_id", "location_id"),
+    "service_at_location": ("id", "service_id", "location_id"),
+    "service_areas": ("id", "service_id"),
+    "cost_options": ("id", "service_id"),
     "taxonomy_terms": ("id", "name"),
-    "attributes": ("id", "link_id", "taxonomy_term_id", "link_entity"),
+    "attributes": ("id", "link_id", "taxonomy_term_id"),
 }
-REQUIRED_FILES = ("organizations.csv", "services.csv")
-# Every HSDS 3 table a package may carry; those we do not read are reported as not used.
-OTHER_HSDS_TABLES = (
-    "programs",
-    "schedules",
-    "service_areas",
-    "funding",
-    "accessibility",
-    "cost_options",
-    "required_documents",
-    "organization_identifiers",
-    "taxonomies",
-    "metadata",
-    "meta_table_descriptions",
-    "service_capacities",
-    "units",
-    "urls",
-)
-KNOWN_MEMBERS = (
-    {"datapackage.json"}
-    | {f"{name}.csv" for name in TABLES}
-    | {f"{name}.csv" for name in OTHER_HSDS_TABLES}
-)
+REQUIRED_FILES = ("organizations.csv",)
 SERVICE_STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 
 # Terms of the "Trellis directory fields" taxonomy: the attribute's value holds the value.
@@ -253,6 +181,17 @@ FIELD_TERMS = {
     "contact_role": "A contact's role: " + ", ".join(ContactRole.values),
     "preferred_language": "The contact's preferred language, as an ISO 639 code.",
     "reminders": "true when the contact receives meeting reminders.",
+    # An address HSDS cannot hold (addresses.csv needs its street, city, state and postal
+    # code): the parts there are, each on the organization.
+    "street_address": "The street of an address that lacks a part HSDS requires.",
+    "city": "The city of an address that lacks a part HSDS requires.",
+    "state": "The state of an address that lacks a part HSDS requires.",
+    "postal_code": "The postal code of an address that lacks a part HSDS requires.",
+}
+# Taxonomies of the terms an export writes (taxonomies.csv).
+TAXONOMIES = {
+    CATEGORY_TAXONOMY: "The service categories of the district's partner directory.",
+    FIELD_TAXONOMY: "What a Trellis directory records that HSDS has no column for.",
 }
 
 LIMITS = {

@@ -25,6 +25,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.csv import unguard
 from core.languages import is_known, normalize_code, parse_language
@@ -40,7 +41,6 @@ from partnerships.services.hsds_format import (
     CATEGORY_TAXONOMY,
     FIELD_TAXONOMY,
     FIELD_TERMS,
-    KNOWN_MEMBERS,
     LIMITS,
     MAX_ERRORS,
     MAX_MEMBERS,
@@ -48,11 +48,13 @@ from partnerships.services.hsds_format import (
     MAX_ROWS,
     MAX_UNCOMPRESSED_BYTES,
     MAX_UPLOAD_BYTES,
-    OTHER_HSDS_TABLES,
+    OLD_NAMES,
+    READ,
     REQUIRED_COLUMNS,
     REQUIRED_FILES,
     SERVICE_STATUSES,
     TABLES,
+    Column,
 )
 
 _VALUE_MAX = 80
@@ -154,15 +156,6 @@ def _open_zip(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
                 )
                 % {"name": _short(name)}
             )
-        if name not in KNOWN_MEMBERS:
-            raise HSDSFileError(
-                _(
-                    "The zip contains “%(name)s”, which is not a file of an HSDS package. "
-                    "Only datapackage.json and the HSDS table files (organizations.csv, "
-                    "services.csv, ...) may be in it."
-                )
-                % {"name": _short(name)}
-            )
         if name in seen:
             raise HSDSFileError(_("The zip contains “%(name)s” twice.") % {"name": name})
         seen.add(name)
@@ -245,13 +238,11 @@ def _table(name: str, text: str, package: ParsedPackage) -> list[tuple[int, dict
                     "found": _short(", ".join(c for c in header if c)) or "—",
                 }
             )
-        known = {c.name for c in TABLES[name]} | set(REQUIRED_COLUMNS[name]) | _READ_EXTRA[name]
-        unused = [c for c in header if c and c not in known]
-        if unused:
-            package.not_used.append(f"{filename}: {', '.join(unused)}")
         # Our export guards text cells against spreadsheets; remove exactly that guard, and
         # only from the columns where it writes one (ids, numbers and dates are never guarded).
         guarded = {c.name for c in TABLES[name] if c.guarded}
+        typed = {c.name: c for c in TABLES[name] if c.name in header and _TYPE_CHECKS.get(_kind(c))}
+        wrong: dict[str, list] = {}  # column -> [count, first line, first value]
         rows = []
         for values in reader:
             line = reader.line_num
@@ -271,15 +262,47 @@ def _table(name: str, text: str, package: ParsedPackage) -> list[tuple[int, dict
                     % {"found": len(values), "expected": len(header)},
                 )
                 continue
-            rows.append(
-                (
-                    line,
-                    {
-                        c: unguard(v.strip()) if c in guarded else v.strip()
-                        for c, v in zip(header, values, strict=True)
-                        if c
-                    },
+            row = {
+                c: unguard(v.strip()) if c in guarded else v.strip()
+                for c, v in zip(header, values, strict=True)
+                if c
+            }
+            for column_name, column in typed.items():
+                value = row.get(column_name, "")
+                if value and not _TYPE_CHECKS[_kind(column)](value):
+                    seen = wrong.setdefault(column_name, [0, line, value])
+                    seen[0] += 1
+            rows.append((line, row))
+        # Columns left aside: those the specification does not have, and those it has that
+        # Trellis has no place for, where the file gives them a value.
+        spec = {c.name for c in TABLES[name]}
+        filled = {column for _line, row in rows for column, value in row.items() if value}
+        unused = [
+            c
+            for c in header
+            if c and c not in _READ_COLUMNS[name] and (c not in spec or c in filled)
+        ]
+        if unused:
+            package.not_used.append(f"{filename}: {', '.join(unused)}")
+        for column_name, (count, line, value) in wrong.items():
+            package.warn(
+                filename,
+                line,
+                column_name,
+                ngettext(
+                    "%(count)s value of %(column)s is not %(what)s as HSDS 3 says (first on "
+                    "line %(line)s: “%(value)s”).",
+                    "%(count)s values of %(column)s are not %(what)s as HSDS 3 says (first on "
+                    "line %(line)s: “%(value)s”).",
+                    count,
                 )
+                % {
+                    "count": count,
+                    "column": column_name,
+                    "what": _TYPE_NAMES[_kind(typed[column_name])](),
+                    "line": line,
+                    "value": _short(value),
+                },
             )
         return rows
     except csv.Error as error:
@@ -288,18 +311,118 @@ def _table(name: str, text: str, package: ParsedPackage) -> list[tuple[int, dict
         ) from None
 
 
-# Columns of foreign packages we read although we do not write them.
-_READ_EXTRA: dict[str, set] = {
-    "organizations": set(),
-    "services": set(),
-    "locations": set(),
-    "addresses": {"address_2"},
-    "phones": {"location_id", "service_id"},
-    "contacts": {"service_id", "location_id"},
-    "languages": {"service_id"},
-    "service_at_locations": set(),
-    "taxonomy_terms": set(),
-    "attributes": set(),
+# The columns the import reads of each table, and those whose content Trellis keeps in
+# another way (a service's status, fees and assurance come from its organization's
+# attributes; "label" is in older Trellis exports): the others are listed as not used
+# when they hold a value.
+_READ_COLUMNS: dict[str, set] = {
+    "organizations": {"id", "name", "description", "email", "website"},
+    "services": {
+        "id",
+        "organization_id",
+        "name",
+        "description",
+        "status",
+        "minimum_age",
+        "maximum_age",
+        "eligibility_description",
+        "fees_description",
+        "assured_date",
+        "assurer_email",
+    },
+    "locations": {"id", "organization_id", "location_type", "url", "name"},
+    "addresses": {
+        "id",
+        "location_id",
+        "address_1",
+        "address_2",
+        "city",
+        "state_province",
+        "postal_code",
+        "country",
+        "address_type",
+    },
+    "phones": {
+        "id",
+        "number",
+        "type",
+        "contact_id",
+        "organization_id",
+        "location_id",
+        "service_id",
+    },
+    "contacts": {"id", "organization_id", "service_id", "location_id", "name", "title", "email"},
+    "languages": {"id", "code", "name", "location_id", "service_id"},
+    "service_at_location": {"id", "service_id", "location_id"},
+    "service_areas": {"id", "service_id", "name", "description"},
+    "cost_options": {"id", "service_id", "option"},
+    "taxonomy_terms": {"id", "code", "name", "description", "taxonomy", "language", "taxonomy_id"},
+    "attributes": {
+        "id",
+        "link_id",
+        "taxonomy_term_id",
+        "link_type",
+        "link_entity",
+        "value",
+        "label",
+    },
+}
+
+
+def _kind(column: Column) -> str:
+    return column.format if column.format in ("uuid", "email") else column.type
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_date(value: str) -> bool:
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
+
+
+def _is_datetime(value: str) -> bool:
+    try:
+        return parse_datetime(value) is not None
+    except ValueError:
+        return False
+
+
+def _is_time(value: str) -> bool:
+    return bool(re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?([+-]\d\d:?\d\d|Z)?", value))
+
+
+_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+)
+
+# The types of the specification's columns that a value is checked against (a value of
+# another type is a warning: Trellis reads few of these columns, and checks those itself).
+_TYPE_CHECKS = {
+    "uuid": lambda value: bool(_UUID.fullmatch(value)),
+    "email": lambda value: _valid_email(value),
+    "number": _is_number,
+    "integer": lambda value: value.lstrip("-").isdigit(),
+    "date": _is_date,
+    "datetime": _is_datetime,
+    "time": _is_time,
+}
+_TYPE_NAMES = {
+    "uuid": lambda: _("a UUID"),
+    "email": lambda: _("an email address"),
+    "number": lambda: _("a number"),
+    "integer": lambda: _("a whole number"),
+    "date": lambda: _("a date (YYYY-MM-DD)"),
+    "datetime": lambda: _("a date and time"),
+    "time": lambda: _("a time (HH:MM)"),
 }
 
 _email = EmailValidator()
@@ -335,30 +458,115 @@ def _int(value: str, low: int, high: int) -> int | None:
     return int(number)
 
 
+def _table_of(member: str) -> str | None:
+    """The table a member of the zip holds ("service_at_locations.csv", an older Trellis
+    name, is service_at_location), or None for a file that is no HSDS table."""
+    if member in OLD_NAMES:
+        return OLD_NAMES[member]
+    if member.endswith(".csv") and member[:-4] in TABLES:
+        return member[:-4]
+    return None
+
+
+def _descriptor_warnings(descriptor: dict, headers: dict[str, list[str]], package) -> None:
+    """Where datapackage.json says otherwise than the files: the files win; say so."""
+    resources = descriptor.get("resources")
+    if not isinstance(resources, list):
+        package.warn(
+            "datapackage.json",
+            None,
+            "",
+            _("It lists no resources: the files are read as they are."),
+        )
+        return
+    described = {}
+    for resource in resources:
+        if isinstance(resource, dict) and isinstance(resource.get("path"), str):
+            fields = (
+                (resource.get("schema") or {}).get("fields")
+                if isinstance(resource.get("schema"), dict)
+                else None
+            )
+            names = (
+                [f.get("name") for f in fields if isinstance(f, dict)]
+                if isinstance(fields, list)
+                else None
+            )
+            described[resource["path"]] = names
+    for path, names in described.items():
+        if path not in headers:
+            package.warn(
+                "datapackage.json",
+                None,
+                "",
+                _("It describes %(file)s, which is not in the zip.") % {"file": _short(path)},
+            )
+        elif names is not None and names != headers[path]:
+            package.warn(
+                "datapackage.json",
+                None,
+                "",
+                _(
+                    "It gives the columns of %(file)s otherwise than the file's first line: "
+                    "the file's columns are read."
+                )
+                % {"file": _short(path)},
+            )
+    for path in headers:
+        if path not in described:
+            package.warn(
+                "datapackage.json",
+                None,
+                "",
+                _("It does not describe %(file)s: the file is read as HSDS 3 lays it out.")
+                % {"file": _short(path)},
+            )
+
+
+def _header(text: str) -> list[str]:
+    try:
+        return [cell.strip() for cell in next(csv.reader(io.StringIO(text, newline="")), [])]
+    except csv.Error:
+        return []
+
+
 def hsds_read(data: bytes) -> ParsedPackage:
     """Parse and check a package: whole-file problems raise HSDSFileError, row problems
     are listed (the row is left out, and so are rows that depend on it)."""
     archive, infos = _open_zip(data)
     package = ParsedPackage()
-    members = {info.filename: info for info in infos}
+    members = {}
+    descriptor = None
     with archive:
-        if "datapackage.json" in members:
-            text = _read_member(archive, members["datapackage.json"])
+        # The specification's names first: an older name beside one is not used.
+        for info in sorted(infos, key=lambda info: info.filename in OLD_NAMES):
+            table = _table_of(info.filename)
+            if info.filename == "datapackage.json":
+                continue
+            if table is None or table in members:
+                package.not_used.append(info.filename)
+            else:
+                members[table] = info
+        if "datapackage.json" in {info.filename for info in infos}:
+            info = next(i for i in infos if i.filename == "datapackage.json")
             try:
-                descriptor = json.loads(text)
+                descriptor = json.loads(_read_member(archive, info))
             except ValueError:
                 descriptor = None
             if not isinstance(descriptor, dict):
                 raise HSDSFileError(
                     _("datapackage.json is not a valid data package descriptor (a JSON object).")
                 )
-        tables = {}
-        for name in TABLES:
-            info = members.get(f"{name}.csv")
-            tables[name] = _table(name, _read_member(archive, info), package) if info else []
-        for name in OTHER_HSDS_TABLES:
-            if f"{name}.csv" in members:
-                package.not_used.append(f"{name}.csv")
+        texts = {table: _read_member(archive, info) for table, info in members.items()}
+    if descriptor is not None:
+        headers = {members[table].filename: _header(text) for table, text in texts.items()}
+        _descriptor_warnings(descriptor, headers, package)
+    tables = {}
+    for name in READ:
+        tables[name] = _table(name, texts[name], package) if name in texts else []
+    for name in texts:
+        if name not in READ:
+            package.not_used.append(members[name].filename)
     _Builder(package, tables).build()
     return package
 
@@ -374,6 +582,10 @@ class _Builder:
         "contact_role": ContactRole.values,
     }
     TEXT_LIMITS = {
+        "street_address": LIMITS["address"],
+        "city": LIMITS["city"],
+        "state": LIMITS["state"],
+        "postal_code": LIMITS["postal_code"],
         "eligibility": LIMITS["description"],
         "verified_by": 200,
         "school_served": 200,
@@ -384,10 +596,13 @@ class _Builder:
         self.tables = tables
         self.orgs: dict[str, ImportedOrganization] = {}
         self.bad_orgs: set[str] = set()  # left out for errors: rows naming them are left out too
+        self.bad_services: set[str] = set()
         self.terms: dict[str, tuple[str, str, str]] = {}  # id -> (taxonomy, code, name)
         self.org_values: dict[str, dict[str, list]] = {}
         self.contact_values: dict[str, dict[str, list]] = {}
         self.service_categories: dict[str, str] = {}
+        self.area_schools: dict[str, list[str]] = {}  # organization -> its services' areas
+        self.area_payments: dict[str, list[str]] = {}  # organization -> its cost options
         self.known_codes = {code for code, _label in SERVICE_TAXONOMY}
         with translation.override("en"):
             self.shipped_names = {code: str(label) for code, label in SERVICE_TAXONOMY}
@@ -485,7 +700,9 @@ class _Builder:
         self.languages(locations, services)
         contacts = self.contacts(services, locations)
         self.phones(contacts, locations, services)
-        self.service_at_locations(locations)
+        self.service_at_location(locations, services)
+        self.service_areas(services)
+        self.cost_options(services)
         self.finish()
 
     def organizations(self):
@@ -517,6 +734,8 @@ class _Builder:
                 self.bad_orgs.add(row["id"])
                 continue
             names.add(name.lower())
+            if description == name:  # says nothing (HSDS requires one: our export repeats)
+                description = ""
             fields = dict.fromkeys(("phone", "address", "city", "state", "postal_code"), "")
             fields.update(name=name, description=description, email=email, website=website)
             fields["languages"] = []
@@ -638,9 +857,26 @@ class _Builder:
             org.fields.update(values)
             done.add(org.hsds_id)
 
+    def service_ref(self, table, line, value, services):
+        """The organization of the service a row names, or None (with an error)."""
+        if value in services:
+            return services[value]
+        if value in self.bad_services:
+            self.error(
+                table,
+                line,
+                "service_id",
+                _("Belongs to service “%(value)s”, which has errors: left out with it.")
+                % {"value": _short(value)},
+            )
+        else:
+            self.not_found(table, line, "service_id", "services", value)
+        return None
+
     def services(self) -> dict[str, ImportedOrganization]:
         services = {}
         for line, row in self.rows("services"):
+            self.bad_services.add(row["id"])  # until it is read whole
             org = self.org_ref("services", line, row.get("organization_id", ""), required=True)
             name = self.text("services", line, row, "name", LIMITS["name"])
             description = self.text("services", line, row, "description", LIMITS["description"])
@@ -680,6 +916,7 @@ class _Builder:
                 }
             )
             services[row["id"]] = org
+            self.bad_services.discard(row["id"])
         return services
 
     def languages(self, locations, services):
@@ -704,7 +941,14 @@ class _Builder:
             if location and location not in locations:
                 self.not_found("languages", line, "location_id", "locations", location)
                 continue
-            org = locations.get(location) if location else services.get(service)
+            if location:
+                org = locations.get(location)
+            elif service:
+                org = self.service_ref("languages", line, service, services)
+                if org is None:
+                    continue
+            else:
+                org = None
             if org is not None and language not in org.fields["languages"]:
                 org.fields["languages"].append(language)
 
@@ -782,17 +1026,39 @@ class _Builder:
             if org and not org.fields["phone"]:
                 org.fields["phone"] = number
 
-    def service_at_locations(self, locations):
-        service_ids = {row.get("id") for _line, row in self.tables["services"]}
-        for line, row in self.rows("service_at_locations"):
-            if row["service_id"] not in service_ids:
-                self.not_found(
-                    "service_at_locations", line, "service_id", "services", row["service_id"]
-                )
+    def service_at_location(self, locations, services):
+        for line, row in self.rows("service_at_location"):
+            if row["service_id"] not in services:
+                self.service_ref("service_at_location", line, row["service_id"], services)
             elif row["location_id"] not in locations:
                 self.not_found(
-                    "service_at_locations", line, "location_id", "locations", row["location_id"]
+                    "service_at_location", line, "location_id", "locations", row["location_id"]
                 )
+
+    def service_areas(self, services):
+        """A service's areas, named as schools: the schools its organization serves (the
+        names that are no school of the district are listed by the preview)."""
+        for line, row in self.rows("service_areas"):
+            org = self.service_ref("service_areas", line, row["service_id"], services)
+            if org is None:
+                continue
+            name = self.text("service_areas", line, row, "name", 200)
+            if name:
+                self.area_schools.setdefault(org.hsds_id, []).append(name)
+
+    def cost_options(self, services):
+        """A service's cost options, where they name a kind of fee or insurance Trellis
+        records (by its English name or its code): the organization's fees and insurance."""
+        with translation.override("en"):
+            known = {str(label).casefold(): code for code, label in Payment.choices}
+        known.update({code: code for code in Payment.values})
+        for line, row in self.rows("cost_options"):
+            org = self.service_ref("cost_options", line, row["service_id"], services)
+            if org is None:
+                continue
+            code = known.get(row.get("option", "").strip().casefold())
+            if code is not None:
+                self.area_payments.setdefault(org.hsds_id, []).append(code)
 
     def finish(self):
         """Each organization's Trellis fields: its attributes, else what its services say."""
@@ -827,10 +1093,27 @@ class _Builder:
                 max_age=first["max_age"],
                 eligibility=first["eligibility"],
                 delivery_modes=list(dict.fromkeys(values.get("delivery_mode", []))),
-                payments=list(dict.fromkeys(values.get("payment", []))),
+                payments=list(
+                    dict.fromkeys(
+                        [*values.get("payment", []), *self.area_payments.get(org.hsds_id, [])]
+                    )
+                ),
                 languages=org.fields["languages"][:30],
             )
-            org.school_names = list(dict.fromkeys(values.get("school_served", [])))
+            if not any(org.fields[key] for key in ("address", "city", "state", "postal_code")):
+                # An address HSDS could not hold whole: its parts, from the attributes.
+                for code, key in (
+                    ("street_address", "address"),
+                    ("city", "city"),
+                    ("state", "state"),
+                    ("postal_code", "postal_code"),
+                ):
+                    org.fields[key] = (values.get(code) or [""])[0]
+            org.school_names = list(
+                dict.fromkeys(
+                    [*values.get("school_served", []), *self.area_schools.get(org.hsds_id, [])]
+                )
+            )
             low, high = first["min_age"], first["max_age"]
             if low is not None and high is not None and low > high:
                 self.error(
