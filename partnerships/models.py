@@ -88,7 +88,7 @@ class ContactRole(models.TextChoices):
     pghistory.InsertEvent(),
     pghistory.UpdateEvent(),
     pghistory.DeleteEvent(),
-    exclude=["search_text"],
+    exclude=["search_text", "synced_values"],
 )
 class Partner(TenantModel):
     """A community organization the district works with (HSDS organization + location)."""
@@ -150,6 +150,22 @@ class Partner(TenantModel):
     # (core.search.searchable). Kept by save() and, for service changes and rows written
     # in bulk, by Partner.refresh_search().
     search_text = models.TextField(editable=False, blank=True, default="", db_default="")
+    # Where a listing imported from another directory came from (a regional 211, another
+    # district's export: the package's title) and its id there, so that a newer version of
+    # the same package updates it (partnerships/services/hsds.py). Empty for a partner
+    # made in Trellis.
+    hsds_source = models.CharField(
+        _("listing source"), max_length=200, blank=True, default="", db_default=""
+    )
+    hsds_id = models.CharField(
+        _("id in the source"), max_length=200, blank=True, default="", db_default=""
+    )
+    synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
+    # The listing as the source gave it at the last sync: a field that differs from it now
+    # was changed in Trellis since, and a sync never overwrites it without asking.
+    synced_values = models.JSONField(
+        default=dict, blank=True, editable=False, db_default=models.Value({}, models.JSONField())
+    )
 
     class Meta:
         verbose_name = _("partner")
@@ -157,6 +173,11 @@ class Partner(TenantModel):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["district", "name"], name="partner_name_unique"),
+            models.UniqueConstraint(
+                fields=["district", "hsds_source", "hsds_id"],
+                condition=~models.Q(hsds_id=""),
+                name="partner_source_id_unique",
+            ),
             models.CheckConstraint(
                 condition=models.Q(min_age__isnull=True)
                 | models.Q(max_age__isnull=True)
@@ -250,6 +271,11 @@ class Service(TenantModel):
     category = models.CharField(_("category"), max_length=40)
     name = models.CharField(_("name"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
+    # Its id in the directory its partner was imported from (Partner.hsds_source); empty
+    # for a service added in Trellis, which a sync never removes.
+    hsds_id = models.CharField(
+        _("id in the source"), max_length=200, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("service")
@@ -293,6 +319,10 @@ class Contact(TenantModel):
     reminders = models.BooleanField(_("receives meeting reminders"), default=False)
     # Set by the signed unsubscribe link in our mail; such a contact gets no more mail.
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+    # As Service.hsds_id: its id in the directory its partner was imported from.
+    hsds_id = models.CharField(
+        _("id in the source"), max_length=200, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("contact")

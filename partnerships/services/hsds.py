@@ -25,6 +25,7 @@ and decompression stops at the declared size.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 import json
 import zipfile
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from core import csv as cells
@@ -70,7 +72,14 @@ from partnerships.services.hsds_reader import (
 )
 from schools.models import Membership, School
 
-__all__ = ["HSDSFileError", "hsds_export", "hsds_import", "hsds_plan", "hsds_read"]
+__all__ = [
+    "HSDSFileError",
+    "hsds_export",
+    "hsds_import",
+    "hsds_plan",
+    "hsds_read",
+    "import_source",
+]
 
 # --- Export -------------------------------------------------------------------------------------
 
@@ -414,37 +423,135 @@ def hsds_export_filename(district) -> str:
 
 # --- Preview and import (the district's side) ---------------------------------------------------
 
+# The listing fields a sync compares, with their labels for the preview.
+SYNCED_FIELDS = (
+    "name",
+    "kind",
+    "description",
+    "website",
+    "email",
+    "phone",
+    "address",
+    "city",
+    "state",
+    "postal_code",
+    "languages",
+    "delivery_modes",
+    "payments",
+    "min_age",
+    "max_age",
+    "eligibility",
+    "intake",
+    "capacity",
+    "active",
+    "last_verified_at",
+    "last_verified_by",
+)
+
+
+def _stored(value):
+    """A field's value as synced_values keeps it (JSON): dates as ISO 8601 text."""
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+@dataclass
+class Conflict:
+    """A field changed in Trellis since the last sync that the source changed too."""
+
+    organization: str  # the source's id of the organization
+    partner: Partner
+    field: str
+    ours: object
+    theirs: object
+
+    @property
+    def key(self) -> str:
+        """The name of the preview's choice for it (ids of any text: a digest)."""
+        digest = hashlib.sha256(self.organization.encode()).hexdigest()[:16]
+        return f"conflict-{digest}-{self.field}"
+
+    @property
+    def label(self) -> str:
+        return capfirst(str(Partner._meta.get_field(self.field).verbose_name))
+
+    def shown(self, value) -> str:
+        """A value as the preview shows it: choices by their label, languages by name."""
+        if value in (None, "", []):
+            return _("Not given")
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        if self.field == "languages":
+            return ", ".join(language_name(code) for code in value)
+        model_field = Partner._meta.get_field(self.field)
+        choices = dict(getattr(model_field, "base_field", model_field).choices or ())
+        if isinstance(value, list):
+            return ", ".join(str(choices.get(item, item)) for item in value)
+        return str(choices.get(value, value))
+
+    @property
+    def ours_shown(self) -> str:
+        return self.shown(self.ours)
+
+    @property
+    def theirs_shown(self) -> str:
+        return self.shown(self.theirs)
+
 
 @dataclass
 class ImportPlan:
     package: ParsedPackage
+    # The directory the package comes from ("" for the district's own export).
+    source: str = ""
     # (organization, the existing partner it updates or None)
     items: list[tuple[ImportedOrganization, Partner | None]] = field(default_factory=list)
     school_ids: dict[str, list[int]] = field(default_factory=dict)  # org hsds id -> school ids
     new_categories: dict[str, str] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
+    # Active partners of this source that the package no longer has.
+    gone: list[Partner] = field(default_factory=list)
     created: int = 0
     updated: int = 0
     services: int = 0
     contacts: int = 0
+    closed: int = 0
 
     @property
     def importable(self) -> bool:
-        return bool(self.items)
+        return bool(self.items or self.gone)
 
 
-def hsds_plan(district, package: ParsedPackage) -> ImportPlan:
+def import_source(package: ParsedPackage, filename: str = "") -> str:
+    """The directory a package comes from: its own title or name, else the file's name."""
+    if package.source:
+        return package.source
+    stem = filename.rsplit("/", 1)[-1].removesuffix(".zip").strip()
+    return stem[:200] or _("HSDS import")
+
+
+def hsds_plan(district, package: ParsedPackage, source: str = "") -> ImportPlan:
     """What importing the package into the district would do, with the district's problems
-    added (a name already taken, a school the district does not have)."""
-    plan = ImportPlan(package=package)
+    added (a name already taken, a school the district does not have).
+
+    An organization is matched with a partner by Trellis's own id (the district's own
+    export) or by its id in the same source (a newer version of a package imported before);
+    else it is new. For a partner synced from the source, a field changed in Trellis since
+    the last sync that the source changed too is a conflict the coordinator decides.
+    """
+    plan = ImportPlan(package=package, source=source)
     partners = list(Partner.objects.filter(district=district))
     ours = {hsds_id(district.pk, "partner", p.pk): p for p in partners}
+    synced = {p.hsds_id: p for p in partners if source and p.hsds_source == source and p.hsds_id}
     by_name = {p.name.lower(): p for p in partners}
     schools = {s.name.lower(): s.pk for s in School.objects.filter(district=district)}
     known = {code for code, _label in SERVICE_TAXONOMY} | set(
         ServiceCategory.objects.filter(district=district).values_list("code", flat=True)
     )
     for org in package.organizations:
-        existing = ours.get(org.hsds_id)
+        existing = ours.get(org.hsds_id) or synced.get(org.hsds_id)
         holder = by_name.get(org.fields["name"].lower())
         if holder is not None and holder != existing:
             package.error(
@@ -477,11 +584,49 @@ def hsds_plan(district, package: ParsedPackage) -> ImportPlan:
         plan.updated += existing is not None
         plan.services += len(org.services)
         plan.contacts += len(org.contacts)
+        if existing is not None and existing.hsds_id == org.hsds_id and existing.hsds_source:
+            plan.conflicts += _conflicts(org, existing)
         for service in org.services:
             code = service["category"]
             if code not in known:
                 plan.new_categories[code] = package.categories.get(code, code.replace("_", " "))
+    if source:
+        plan.gone = sorted(
+            (p for p in synced.values() if p.active and p.hsds_id not in package.organization_ids),
+            key=lambda p: p.name.lower(),
+        )
     return plan
+
+
+def _conflicts(org: ImportedOrganization, partner: Partner) -> list[Conflict]:
+    """The fields changed both in Trellis (since the last sync) and in the source."""
+    last = partner.synced_values or {}
+    found = []
+    for name in SYNCED_FIELDS:
+        if name not in org.fields or name not in last:
+            continue
+        ours, theirs = _stored(getattr(partner, name)), _stored(org.fields[name])
+        if ours != last[name] and theirs != last[name] and theirs != ours:
+            found.append(Conflict(org.hsds_id, partner, name, ours, theirs))
+    return found
+
+
+def _synced_fields(org: ImportedOrganization, partner: Partner | None, choices) -> dict:
+    """The fields a sync writes on a partner of the source: the source's, except a field
+    changed in Trellis since the last sync (kept, unless the coordinator chose the file's
+    value for a conflict)."""
+    if partner is None or not partner.hsds_source:
+        return dict(org.fields)
+    last = partner.synced_values or {}
+    fields = {}
+    for name, theirs in org.fields.items():
+        ours = _stored(getattr(partner, name))
+        if name in last and ours != last[name]:  # changed in Trellis since the last sync
+            conflict = Conflict(org.hsds_id, partner, name, ours, _stored(theirs))
+            if _stored(theirs) == last[name] or choices.get(conflict.key) != "theirs":
+                continue
+        fields[name] = theirs
+    return fields
 
 
 class HSDSImportFailed(Exception):
@@ -491,7 +636,8 @@ class HSDSImportFailed(Exception):
 
 
 def _sync(model, district, partner, kind: str, rows: list[dict], fields: tuple[str, ...]):
-    """Rows of the package -> the partner's services or contacts, matched by our ids."""
+    """Rows of the district's own package -> the partner's services or contacts, matched
+    by our ids; the rows the package no longer has are removed."""
     existing = {
         hsds_id(district.pk, kind, obj.pk): obj
         for obj in model.objects.filter(district=district, partner=partner)
@@ -504,11 +650,7 @@ def _sync(model, district, partner, kind: str, rows: list[dict], fields: tuple[s
             model.objects.create(district=district, partner=partner, **values)
             continue
         keep.add(obj.pk)
-        changed = [name for name, value in values.items() if getattr(obj, name) != value]
-        if changed:
-            for name in changed:
-                setattr(obj, name, values[name])
-            obj.save(update_fields=[*changed, "updated_at"])
+        _update(obj, values)
     gone = [obj.pk for obj in existing.values() if obj.pk not in keep]
     if gone:
         model.objects.filter(district=district, partner=partner, pk__in=gone).delete()
@@ -516,48 +658,104 @@ def _sync(model, district, partner, kind: str, rows: list[dict], fields: tuple[s
             Partner.refresh_search(district.pk, [partner.pk])
 
 
+def _sync_source(model, district, partner, rows: list[dict], fields: tuple[str, ...]):
+    """Rows of another directory -> the partner's services or contacts, matched by their
+    id in the source. Those the source no longer has are removed; those added in Trellis
+    (no id in the source) are kept."""
+    existing = {
+        obj.hsds_id: obj
+        for obj in model.objects.filter(district=district, partner=partner).exclude(hsds_id="")
+    }
+    keep = set()
+    for row in rows:
+        values = {name: row[name] for name in fields}
+        obj = existing.get(row["hsds_id"])
+        if obj is None:
+            model.objects.create(
+                district=district, partner=partner, hsds_id=row["hsds_id"], **values
+            )
+            continue
+        keep.add(obj.pk)
+        _update(obj, values)
+    gone = [obj.pk for obj in existing.values() if obj.pk not in keep]
+    if gone:
+        model.objects.filter(district=district, partner=partner, pk__in=gone).delete()
+        if model is Service:
+            Partner.refresh_search(district.pk, [partner.pk])
+
+
+def _update(obj, values: dict) -> None:
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, values[name])
+        obj.save(update_fields=[*changed, "updated_at"])
+
+
+SERVICE_SYNC = ("category", "name", "description")
+CONTACT_SYNC = ("name", "title", "email", "phone", "preferred_language", "roles", "reminders")
+
+
 @transaction.atomic
-def hsds_import(*, by: Membership, data: bytes) -> ImportPlan:
+def hsds_import(
+    *, by: Membership, data: bytes, filename: str = "", choices: dict | None = None
+) -> ImportPlan:
     """Import a package into the membership's district, all in one transaction.
 
-    Our own ids update the partners (and their services and contacts) they came from;
-    anything else creates new partners. Rows with errors are left out, as the preview said.
+    Our own ids update the partners (and their services and contacts) they came from. A
+    package from another directory creates partners that remember their source and their
+    id there; importing a newer version of it updates them: a field changed in Trellis
+    since the last sync is kept unless `choices` (the preview's, {Conflict.key: "theirs"})
+    say otherwise, and the partners it no longer has are marked inactive where `choices`
+    say so ({"close-<partner id>": "on"}). Rows with errors are left out, as the preview
+    said.
     """
     _check_manager(by)
-    district = by.district
-    plan = hsds_plan(district, hsds_read(data))
+    district, choices = by.district, choices or {}
+    package = hsds_read(data)
+    source = import_source(package, filename)
+    plan = hsds_plan(district, package, source)
     if not plan.importable:
         raise HSDSImportFailed(_("Nothing in this package can be imported."))
     for code, name in plan.new_categories.items():
         ServiceCategory.objects.get_or_create(district=district, code=code, defaults={"name": name})
+    now = timezone.now()
     try:
         with transaction.atomic():
             for org, partner in plan.items:
+                own = partner is not None and hsds_id(district.pk, "partner", partner.pk) == (
+                    org.hsds_id
+                )
+                fields = _synced_fields(org, partner, choices)
                 if partner is None:
-                    partner = Partner(district=district)
-                for key, value in org.fields.items():
+                    partner = Partner(district=district, hsds_source=source, hsds_id=org.hsds_id)
+                for key, value in fields.items():
                     setattr(partner, key, value)
+                if not own:
+                    partner.synced_at = now
+                    partner.synced_values = {
+                        name: _stored(value) for name, value in org.fields.items()
+                    }
                 partner.save()
-                partner.schools.set(
-                    plan.school_ids.get(org.hsds_id, []),
-                    through_defaults={"district_id": partner.district_id},
-                )
-                _sync(
-                    Service,
-                    district,
-                    partner,
-                    "service",
-                    org.services,
-                    ("category", "name", "description"),
-                )
-                _sync(
-                    Contact,
-                    district,
-                    partner,
-                    "contact",
-                    org.contacts,
-                    ("name", "title", "email", "phone", "preferred_language", "roles", "reminders"),
-                )
+                school_ids = plan.school_ids.get(org.hsds_id, [])
+                if own:
+                    partner.schools.set(
+                        school_ids, through_defaults={"district_id": partner.district_id}
+                    )
+                    _sync(Service, district, partner, "service", org.services, SERVICE_SYNC)
+                    _sync(Contact, district, partner, "contact", org.contacts, CONTACT_SYNC)
+                else:
+                    # A source names the schools it knows: they are added, none removed.
+                    partner.schools.add(
+                        *school_ids, through_defaults={"district_id": partner.district_id}
+                    )
+                    _sync_source(Service, district, partner, org.services, SERVICE_SYNC)
+                    _sync_source(Contact, district, partner, org.contacts, CONTACT_SYNC)
+            for partner in plan.gone:
+                if choices.get(f"close-{partner.pk}") == "on":
+                    partner.active = False
+                    partner.save(update_fields=["active", "updated_at"])
+                    plan.closed += 1
     except IntegrityError:
         raise HSDSImportFailed(
             _(

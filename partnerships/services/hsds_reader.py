@@ -97,6 +97,11 @@ class ParsedPackage:
     error_total: int = 0
     warnings: list[Problem] = field(default_factory=list)
     not_used: list[str] = field(default_factory=list)  # files and columns left aside
+    # The directory the package says it is (datapackage.json's title, else its name).
+    source: str = ""
+    # Every id of organizations.csv, those left out for problems included: an
+    # organization of the source that is not among them has disappeared from it.
+    organization_ids: set[str] = field(default_factory=set)
 
     def error(self, file, row, column, message):
         self.error_total += 1
@@ -561,6 +566,10 @@ def hsds_read(data: bytes) -> ParsedPackage:
     if descriptor is not None:
         headers = {members[table].filename: _header(text) for table, text in texts.items()}
         _descriptor_warnings(descriptor, headers, package)
+        for key in ("title", "name"):
+            if isinstance(descriptor.get(key), str) and descriptor[key].strip():
+                package.source = " ".join(descriptor[key].split())[:200]
+                break
     tables = {}
     for name in READ:
         tables[name] = _table(name, texts[name], package) if name in texts else []
@@ -707,6 +716,9 @@ class _Builder:
 
     def organizations(self):
         names = set()
+        self.package.organization_ids = {
+            row.get("id", "") for _l, row in self.tables["organizations"]
+        }
         for line, row in self.rows("organizations"):
             name = self.text("organizations", line, row, "name", LIMITS["name"], required=True)
             description = self.text(
@@ -850,8 +862,23 @@ class _Builder:
                 for column, target in columns
             }
             org = locations[location]
-            if None in values.values() or org is None or org.hsds_id in done:
-                continue  # one address per partner: the first
+            if None in values.values() or org is None:
+                continue
+            if org.hsds_id in done:  # one address per partner: the first
+                self.package.warn(
+                    "addresses.csv",
+                    line,
+                    "",
+                    _(
+                        "%(name)s has more than one address: Trellis keeps one, the first, so "
+                        "“%(address)s” is not kept."
+                    )
+                    % {
+                        "name": _short(org.fields["name"]),
+                        "address": _short(", ".join(v for v in values.values() if v)),
+                    },
+                )
+                continue
             if row.get("address_2") and values["address"]:
                 values["address"] = f"{values['address']}, {row['address_2']}"[: LIMITS["address"]]
             org.fields.update(values)

@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
@@ -76,6 +77,7 @@ from partnerships.services.hsds import (
     hsds_import,
     hsds_plan,
     hsds_read,
+    import_source,
 )
 from partnerships.services.hsds_format import MAX_UPLOAD_BYTES
 from schools.capabilities import can, requires
@@ -561,14 +563,20 @@ def _partner_import(request, district_slug, capped):
             )
         elif form.is_valid():
             data = form.cleaned_data["file"].read(MAX_UPLOAD_BYTES + 1)
+            filename = form.cleaned_data["file"].name
             try:
-                plan = hsds_plan(request.district, hsds_read(data))
+                package = hsds_read(data)
             except HSDSFileError as error:
                 form.add_error("file", error.message)
             else:
+                plan = hsds_plan(request.district, package, import_source(package, filename))
                 key = secrets.token_urlsafe(16)
-                cache.set(_import_key(request.membership, key), data, IMPORT_KEEP_SECONDS)
-                context = {"plan": plan, "key": key, "filename": form.cleaned_data["file"].name}
+                cache.set(
+                    _import_key(request.membership, key),
+                    {"data": data, "filename": filename},
+                    IMPORT_KEEP_SECONDS,
+                )
+                context = {"plan": plan, "key": key, "filename": filename}
                 return render(request, "partnerships/directory/import_preview.html", context)
     return render(request, "partnerships/directory/import.html", {"form": form})
 
@@ -579,23 +587,37 @@ def partner_import_confirm(request, district_slug):
     if request.method != "POST":
         return redirect("partner_import", district_slug)
     key = request.POST.get("key", "")
-    data = None
+    kept = None
     if re.fullmatch(r"[A-Za-z0-9_-]{10,64}", key):
-        data = cache.get(_import_key(request.membership, key))
-    if data is None:
+        kept = cache.get(_import_key(request.membership, key))
+    if not isinstance(kept, dict):
         messages.error(request, _("This preview is no longer available. Upload the file again."))
         return redirect("partner_import", district_slug)
+    # The preview's choices: the file's value for a conflict, closing what disappeared.
+    choices = {
+        name: value
+        for name, value in request.POST.items()
+        if name.startswith(("conflict-", "close-")) and value in ("theirs", "ours", "on")
+    }
     try:
-        plan = hsds_import(by=request.membership, data=data)
+        plan = hsds_import(
+            by=request.membership, data=kept["data"], filename=kept["filename"], choices=choices
+        )
     except (HSDSFileError, HSDSImportFailed) as error:
         messages.error(request, error.message)
         return redirect("partner_import", district_slug)
     cache.delete(_import_key(request.membership, key))
-    messages.success(
-        request,
-        _("Imported: %(created)s new partners, %(updated)s updated.")
-        % {"created": plan.created, "updated": plan.updated},
-    )
+    message = _("Imported: %(created)s new partners, %(updated)s updated.") % {
+        "created": plan.created,
+        "updated": plan.updated,
+    }
+    if plan.closed:
+        message += " " + ngettext(
+            "%(count)s partner the source no longer lists is marked inactive.",
+            "%(count)s partners the source no longer lists are marked inactive.",
+            plan.closed,
+        ) % {"count": plan.closed}
+    messages.success(request, message)
     return redirect("partner_list", district_slug)
 
 
