@@ -96,6 +96,16 @@ def test_the_demo_is_a_living_district_and_reseeding_changes_nothing(settings, t
         assert any(p.is_stale(days) and p.last_verified_at for p in partners)
         assert any(p.last_verified_at is None for p in partners)
         assert Contact.objects.for_district(demo).filter(preferred_language="es").count() == 1
+        # Two of them came from a regional 211 directory (issue 17): their source, their id
+        # there and when they were last synced, the schools their services' areas name.
+        synced = [p for p in partners if p.hsds_source == "Bay Area 211"]
+        assert len(synced) == 2 and all(p.hsds_id and p.synced_at for p in synced)
+        eastside = next(p for p in synced if p.name.startswith("Eastside"))
+        assert (eastside.city, eastside.payments, eastside.languages) == (
+            "San Jose",
+            ["free"],
+            ["en", "es"],
+        )
 
         # Every MOU status; the partner person has one to sign and one active.
         mous = MOU.objects.for_district(demo)

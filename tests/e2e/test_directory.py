@@ -229,3 +229,41 @@ def test_a_partner_contact_confirms_the_listing_through_the_link(page, district)
     page.goto("/p/verify/not-a-real-token/")
     page.get_by_role("heading", name="This link is not valid").wait_for()
     assert_accessible(page)
+
+
+def test_a_sync_preview_asks_about_conflicts_and_what_disappeared(
+    page, live_server, district, member
+):
+    """A newer version of a 211 package imported before (issue 17): the coordinator sees
+    what changed on both sides and what the source no longer lists, and decides."""
+    from tests.partnerships.test_hsds import import_into
+    from tests.partnerships.test_hsds_sync import change_in_trellis, newer, package, riverbend
+
+    import_into(district, package())
+    change_in_trellis(district, phone="555-9999")
+    browse_as(page, live_server, member("coordinator"))
+
+    page.goto(f"/{district.slug}/partners/import/")
+    page.get_by_label("Directory file").set_input_files(
+        files=[
+            {"name": "211.zip", "mimeType": "application/zip", "buffer": newer(phone="555-0400")}
+        ]
+    )
+    page.get_by_role("button", name="Check the file").click()
+    page.get_by_role("heading", name="Changed on both sides").wait_for()
+    assert page.get_by_label("Keep Trellis's: 555-9999").is_checked()  # Trellis wins by default
+    assert_accessible(page)
+    shot(page, "hsds-sync-preview")
+    page.get_by_label("Take the file's: 555-0400").check()
+    page.get_by_label("Mark Hilltop Tutors as inactive").check()
+    page.get_by_role("button", name=re.compile(r"^Import \d+ partners?$")).click()
+
+    page.get_by_text("1 partner the source no longer lists is marked inactive.").wait_for()
+    assert riverbend(district).phone == "555-0400"
+    page.goto(f"/{district.slug}/partners/{riverbend(district).pk}/")
+    assert (
+        page.locator("#listing-source")
+        .inner_text()
+        .startswith("Imported from Central Illinois 211; last synced on")
+    )
+    assert_accessible(page)

@@ -27,6 +27,7 @@ SOURCE = "Central Illinois 211"
 def package(**overrides) -> bytes:
     files = official_package(as_specified=True)
     files.update(overrides)
+    files = {name: content for name, content in files.items() if content is not None}
     names = [name for name in files if name.endswith(".csv")]
     files["datapackage.json"] = json.dumps(
         {**OFFICIAL, "title": SOURCE, "resources": [BY_PATH[name] for name in names]}

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from config.demo_directory_sync import seed_directory_sync
 from config.demo_district import seed_directory, seed_invitation, seed_schools, seed_students
 from config.demo_help_requests import seed_help_requests
 from config.demo_loop import seed_referral_loop
@@ -178,6 +179,7 @@ class Command(BaseCommand):
             # After the steps above, which look for "the partner without an MOU", "the
             # newest contact" or "no audit event yet" and must find what they always did.
             seed_directory(district)
+            seed_directory_sync(district)
             seed_partnerships(district)
             seed_invitation(district)
             counselor_schools = self._counselor_schools(district)
