@@ -84,6 +84,14 @@ def recipient_language(person, district=None) -> str:
     return mail_language(getattr(person, "preferred_language", "") or "", district)
 
 
+def link_page_language(request, person=None, district=None) -> str:
+    """The language of a page reached from a link in mail to `person` (a partner contact's
+    signed link): the one the reader chose on this site (the language cookie the language
+    menu sets) when Trellis speaks it, else the language the mail was written in."""
+    chosen = language_code(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, ""))
+    return chosen or recipient_language(person, district)
+
+
 def render_templated(template_prefix: str, context: dict, *, language: str, district=None):
     """(subject, body_text, body_html) of `<prefix>-subject.txt`, `-body.txt`, `-body.html`,
     rendered in `language` and the district's zone (UTC without a district)."""

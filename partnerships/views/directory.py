@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
@@ -25,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from core.htmx import render_page_or_fragment, wants_fragment
+from core.mail import link_page_language
 from partnerships.forms.directory import (
     ContactFormSet,
     DirectoryFilterForm,
@@ -649,28 +651,36 @@ def listing_verify(request, token):
             partner, contact = listing_for_claim(claim)
         except ListingLinkInvalid:
             return _listing_invalid(request)
-        context = {"partner": partner, "district_name": partner.district.name}
-        if listing_link_spent(claim, partner):
+        # In the language of the mail the link came in, unless the reader chose another.
+        language = link_page_language(request, contact, partner.district)
+        with translation.override(language):
+            response = _listing_page(request, claim, partner, contact)
+        response.headers["Content-Language"] = language
+        return response
+
+
+def _listing_page(request, claim, partner, contact):
+    """The emailed link's page (its district entered, in the mail's language)."""
+    context = {"partner": partner, "district_name": partner.district.name}
+    if listing_link_spent(claim, partner):
+        return render(request, "partnerships/directory/verify_used.html", context, status=410)
+    initial = {**PublicListingForm.listing_initial(partner), "verifier_name": contact.name}
+    form = PublicListingForm(_posted(request), initial=initial)
+    if form.is_bound and form.is_valid():
+        try:
+            listing_confirm(
+                claim=claim,
+                name=form.cleaned_data["verifier_name"],
+                changes=form.listing_values(),
+            )
+        except ListingAlreadyVerified:
             return render(request, "partnerships/directory/verify_used.html", context, status=410)
-        initial = {**PublicListingForm.listing_initial(partner), "verifier_name": contact.name}
-        form = PublicListingForm(_posted(request), initial=initial)
-        if form.is_bound and form.is_valid():
-            try:
-                listing_confirm(
-                    claim=claim,
-                    name=form.cleaned_data["verifier_name"],
-                    changes=form.listing_values(),
-                )
-            except ListingAlreadyVerified:
-                return render(
-                    request, "partnerships/directory/verify_used.html", context, status=410
-                )
-            except ListingLinkInvalid:  # the partner was removed since the page was read
-                return _listing_invalid(request)
-            context["corrected"] = form.has_changed() and form.changed_data != ["verifier_name"]
-            return render(request, "partnerships/directory/verify_done.html", context)
-        context["form"] = form
-        return render(request, "partnerships/directory/verify.html", context)
+        except ListingLinkInvalid:  # the partner was removed since the page was read
+            return _listing_invalid(request)
+        context["corrected"] = form.has_changed() and form.changed_data != ["verifier_name"]
+        return render(request, "partnerships/directory/verify_done.html", context)
+    context["form"] = form
+    return render(request, "partnerships/directory/verify.html", context)
 
 
 urlpatterns = [

@@ -2,9 +2,11 @@
 
 from django.shortcuts import render
 from django.urls import path
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core.mail import link_page_language
 from core.signed import BadLink
 from partnerships.services.unsubscribe import contact_lookup, contact_unsubscribe
 
@@ -28,7 +30,14 @@ def contact_unsubscribe_view(request, token):
         contact = None
     if contact is None:
         return render(request, "partnerships/unsubscribe/invalid.html", status=404)
-    return render(request, "partnerships/unsubscribe/page.html", {"contact": contact, "done": done})
+    # In the language of the mail the link came in, unless the reader chose another.
+    language = link_page_language(request, contact)
+    with translation.override(language):
+        response = render(
+            request, "partnerships/unsubscribe/page.html", {"contact": contact, "done": done}
+        )
+    response.headers["Content-Language"] = language
+    return response
 
 
 urlpatterns: list = []

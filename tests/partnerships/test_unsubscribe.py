@@ -186,3 +186,53 @@ def test_an_mou_sent_to_a_contact_carries_their_one_click_link(
     assert "List-Unsubscribe" not in mail_to(cast.partner_member.user.email).message()
     assert client.post("/" + link.split("/", 3)[3]).status_code == 200
     assert unsubscribed_at(district, cast.contact) is not None
+
+
+# --- The pages of a contact's links open in the mail's language (issue 16) -----------------
+
+
+@pytest.mark.parametrize(
+    ("preferred", "cookie", "expected", "words"),
+    [
+        ("es", None, "es", "Correo de Trellis"),
+        ("es-MX", None, "es", "Correo de Trellis"),
+        ("", None, "en", "Email from Trellis"),
+        ("es", "en", "en", "Email from Trellis"),  # the reader chose English on the site
+    ],
+)
+def test_the_unsubscribe_page_is_in_the_mails_language(
+    client, district, preferred, cookie, expected, words
+):
+    from django.conf import settings
+    from django.urls import reverse
+
+    from partnerships.services.unsubscribe import unsubscribe_token
+
+    contact = ContactFactory(
+        district=district, email="ana@example.org", preferred_language=preferred
+    )
+    if cookie:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = cookie
+    with tenant_context(district):
+        path = reverse("contact_unsubscribe", args=[unsubscribe_token(contact)])
+
+    page = client.get(path, headers={"Accept-Language": "en-US"})
+
+    assert page["Content-Language"] == expected
+    assert words in page.content.decode()
+    assert f'<html lang="{expected}"' in page.content.decode()
+
+
+def test_the_listing_link_page_is_in_the_mails_language(client, district):
+    from django.urls import reverse
+
+    from partnerships.services.directory import listing_token
+
+    contact = ContactFactory(district=district, email="ana@example.org", preferred_language="es")
+    with tenant_context(district):
+        path = reverse("listing_verify", args=[listing_token(contact.partner, contact)])
+
+    page = client.get(path, headers={"Accept-Language": "en-US"})
+
+    assert page.status_code == 200 and page["Content-Language"] == "es"
+    assert "Su nombre" in page.content.decode()
