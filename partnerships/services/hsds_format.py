@@ -139,6 +139,7 @@ READ = (
     "service_at_location",
     "service_areas",
     "cost_options",
+    "taxonomies",
     "taxonomy_terms",
     "attributes",
 )
@@ -158,6 +159,7 @@ REQUIRED_COLUMNS = {
     "service_at_location": ("id", "service_id", "location_id"),
     "service_areas": ("id", "service_id"),
     "cost_options": ("id", "service_id"),
+    "taxonomies": ("id", "name"),
     "taxonomy_terms": ("id", "name"),
     "attributes": ("id", "link_id", "taxonomy_term_id"),
 }

@@ -361,6 +361,7 @@ _READ_COLUMNS: dict[str, set] = {
     "service_at_location": {"id", "service_id", "location_id"},
     "service_areas": {"id", "service_id", "name", "description"},
     "cost_options": {"id", "service_id", "option"},
+    "taxonomies": {"id", "name", "description", "uri", "version"},
     "taxonomy_terms": {"id", "code", "name", "description", "taxonomy", "language", "taxonomy_id"},
     "attributes": {
         "id",
@@ -573,9 +574,9 @@ def hsds_read(data: bytes) -> ParsedPackage:
     tables = {}
     for name in READ:
         tables[name] = _table(name, texts[name], package) if name in texts else []
-    for name in texts:
-        if name not in READ:
-            package.not_used.append(members[name].filename)
+    for name, text in texts.items():
+        if name not in READ and len([line for line in text.splitlines() if line.strip()]) > 1:
+            package.not_used.append(members[name].filename)  # a table with rows, unread
     _Builder(package, tables).build()
     return package
 
@@ -754,10 +755,13 @@ class _Builder:
             self.orgs[row["id"]] = ImportedOrganization(hsds_id=row["id"], row=line, fields=fields)
 
     def taxonomy_terms(self):
+        # A term names its taxonomy in `taxonomy`, or (HSDS 3) by `taxonomy_id`.
+        taxonomies = {row["id"]: row.get("name", "") for _line, row in self.rows("taxonomies")}
         for line, row in self.rows("taxonomy_terms"):
             name = self.text("taxonomy_terms", line, row, "name", 200, required=True)
             if name is not None:
-                self.terms[row["id"]] = (row.get("taxonomy", ""), row.get("code", ""), name)
+                taxonomy = row.get("taxonomy", "") or taxonomies.get(row.get("taxonomy_id"), "")
+                self.terms[row["id"]] = (taxonomy, row.get("code", ""), name)
 
     def attributes(self):
         for line, row in self.rows("attributes"):
