@@ -48,7 +48,7 @@ from partnerships.models import (
     Service,
     ServiceCategory,
 )
-from partnerships.services.directory import _check_manager
+from partnerships.services.directory import PARTNER_FIELDS, _check_manager
 from partnerships.services.hsds_format import (
     CATEGORY_TAXONOMY,
     EXPORTED,
@@ -423,30 +423,8 @@ def hsds_export_filename(district) -> str:
 
 # --- Preview and import (the district's side) ---------------------------------------------------
 
-# The listing fields a sync compares, with their labels for the preview.
-SYNCED_FIELDS = (
-    "name",
-    "kind",
-    "description",
-    "website",
-    "email",
-    "phone",
-    "address",
-    "city",
-    "state",
-    "postal_code",
-    "languages",
-    "delivery_modes",
-    "payments",
-    "min_age",
-    "max_age",
-    "eligibility",
-    "intake",
-    "capacity",
-    "active",
-    "last_verified_at",
-    "last_verified_by",
-)
+# The listing fields a sync compares: what a partner's form sets, and its verification.
+SYNCED_FIELDS = (*PARTNER_FIELDS, "last_verified_at", "last_verified_by")
 
 
 def _stored(value):
