@@ -34,10 +34,14 @@ def pytest_configure(config):
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A Redis database of its own per test database name: the suite empties its cache
-    # before each test, which must not empty the cache of a suite running beside it.
+    # before each test, which must not empty the cache of a suite running beside it (or
+    # of another worker of this one: pytest-xdist's workers have databases of their own,
+    # named with their id).
     test_name = settings.DATABASES["default"]["TEST"]["NAME"]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1"...: one apart each
+    number = int(worker[2:]) if worker[2:].isdigit() else 0
     settings.CACHES["default"]["LOCATION"] = _redis_db(
-        settings.REDIS_URL, 1 + zlib.crc32(test_name.encode()) % 15
+        settings.REDIS_URL, 1 + (zlib.crc32(test_name.encode()) + number) % 15
     )
     settings.CELERY_TASK_ALWAYS_EAGER = True
     # Links in mail are built on SITE_URL (core.mail.absolute_url): the test client's host,
@@ -50,7 +54,12 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def django_db_setup(
-    request, django_test_environment, django_db_blocker, django_db_keepdb, django_db_createdb
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,  # a database per pytest-xdist worker
 ):
     from django.conf import settings
     from django.test.utils import setup_databases, teardown_databases
