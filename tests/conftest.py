@@ -101,6 +101,18 @@ def _site_url_is_the_live_server(request):
 
 
 @pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language: a request in Spanish leaves Spanish active
+    in its thread (LocaleMiddleware activates, nothing deactivates), and the next test on
+    that thread must not read its messages in Spanish."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate limits and cached values never leak from one test into the next."""
     from django.core.cache import cache
