@@ -620,20 +620,7 @@ def _sync(model, district, partner, kind: str, rows: list[dict], fields: tuple[s
         hsds_id(district.pk, kind, obj.pk): obj
         for obj in model.objects.filter(district=district, partner=partner)
     }
-    keep = set()
-    for row in rows:
-        values = {name: row[name] for name in fields}
-        obj = existing.get(row["hsds_id"])
-        if obj is None:
-            model.objects.create(district=district, partner=partner, **values)
-            continue
-        keep.add(obj.pk)
-        _update(obj, values)
-    gone = [obj.pk for obj in existing.values() if obj.pk not in keep]
-    if gone:
-        model.objects.filter(district=district, partner=partner, pk__in=gone).delete()
-        if model is Service:  # a queryset delete: the partner's search text is redone here
-            Partner.refresh_search(district.pk, [partner.pk])
+    _apply_rows(model, district, partner, existing, rows, fields, source_ids=False)
 
 
 def _sync_source(model, district, partner, rows: list[dict], fields: tuple[str, ...]):
@@ -644,21 +631,27 @@ def _sync_source(model, district, partner, rows: list[dict], fields: tuple[str, 
         obj.hsds_id: obj
         for obj in model.objects.filter(district=district, partner=partner).exclude(hsds_id="")
     }
+    _apply_rows(model, district, partner, existing, rows, fields, source_ids=True)
+
+
+def _apply_rows(model, district, partner, existing: dict, rows, fields, *, source_ids: bool):
+    """Update the `existing` rows (by package id) the package has, create the others (with
+    their id in the source when `source_ids`), remove the existing ones it does not have."""
     keep = set()
     for row in rows:
         values = {name: row[name] for name in fields}
         obj = existing.get(row["hsds_id"])
         if obj is None:
-            model.objects.create(
-                district=district, partner=partner, hsds_id=row["hsds_id"], **values
-            )
+            if source_ids:
+                values["hsds_id"] = row["hsds_id"]
+            model.objects.create(district=district, partner=partner, **values)
             continue
         keep.add(obj.pk)
         _update(obj, values)
     gone = [obj.pk for obj in existing.values() if obj.pk not in keep]
     if gone:
         model.objects.filter(district=district, partner=partner, pk__in=gone).delete()
-        if model is Service:
+        if model is Service:  # a queryset delete: the partner's search text is redone here
             Partner.refresh_search(district.pk, [partner.pk])
 
 
