@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
 from tests.e2e.helpers import shot, signed_in_page
@@ -24,7 +25,7 @@ def test_admin_reads_a_role_change_on_the_audit_trail(browser, live_server, memb
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit trail").click()
     page.wait_for_url("**/north/audit-trail/")
     assert page.get_by_role("heading", level=1).inner_text() == "Audit trail"
-    assert page.get_by_text("Nothing has changed yet").is_visible()
+    expect(page.get_by_text("Nothing has changed yet")).to_be_visible()
     assert_accessible(page)
 
     page.goto("/north/people/")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from partnerships.models import Partner
 from schools.models import School
@@ -36,7 +37,7 @@ def test_the_coverage_map_fits_a_desktop_screen(page, live_server, district, mem
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     headers = page.locator(".coverage-table thead th").all_inner_texts()
     assert headers[1] == "Therapy"  # covered at the most schools
-    assert page.get_by_role("heading", name="Gaps by school").is_visible()
+    expect(page.get_by_role("heading", name="Gaps by school")).to_be_visible()
     assert_accessible(page)
     page.set_viewport_size({"width": 375, "height": 740})
     page.reload()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from schools.models import District, School
 from schools.tenancy import tenant_context
@@ -33,7 +34,7 @@ def test_an_administrator_changes_the_response_days_and_adds_a_school(browser, l
     days = page.get_by_label("Referral response time (business days)")
     days.fill("99")
     page.get_by_role("button", name="Save the settings").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert page.get_by_label("Referral response time (business days)").input_value() == "99"
     assert_accessible(page)
     page.get_by_label("Referral response time (business days)").fill("7")

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from partnerships.mou_rules import default_template_sections
@@ -67,6 +68,6 @@ def test_the_pdf_page_works_without_the_mou_page_script(
     page.get_by_role("button", name="Prepare PDF of version 2").click()
 
     page.get_by_role("link", name="Download PDF of version 2").wait_for()
-    assert page.get_by_role("button", name="Prepare PDF of version 1").is_visible()
+    expect(page.get_by_role("button", name="Prepare PDF of version 1")).to_be_visible()
     shot(page, "mou-pdfs-page")
     assert_accessible(page)

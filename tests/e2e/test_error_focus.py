@@ -70,8 +70,8 @@ def test_a_form_sent_from_the_bottom_focuses_its_error_summary(
     send_from_the_bottom(page)
 
     summary = page.locator("[data-error-summary]")
-    assert summary.is_visible()
-    assert summary.get_by_role("link", name="Name: This field is required.").is_visible()
+    expect(summary).to_be_visible()
+    expect(summary.get_by_role("link", name="Name: This field is required.")).to_be_visible()
     expect(page.locator("[data-error-summary]")).to_be_focused()
     assert page.evaluate(FOCUSED_SUMMARY_IN_VIEW) is None
     assert_accessible(page)

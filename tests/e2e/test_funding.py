@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
 from tests.e2e.helpers import shot, signed_in_page
@@ -42,7 +43,7 @@ def test_coordinator_adds_funding_and_sees_the_mix(
     page.goto(f"/{district.slug}/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Funding").click()
     page.wait_for_url(f"**/{district.slug}/funding/")
-    assert page.get_by_text("1 funding source ends within 90 days").is_visible()
+    expect(page.get_by_text("1 funding source ends within 90 days")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("link", name="Add a funding source").click()
@@ -56,24 +57,26 @@ def test_coordinator_adds_funding_and_sees_the_mix(
     page.get_by_role("button", name="Add funding source").click()
 
     # The end before the start is refused next to the field; what was typed stays.
-    assert page.get_by_text("The end date must be on or after the start date.").first.is_visible()
+    expect(
+        page.get_by_text("The end date must be on or after the start date.").first
+    ).to_be_visible()
     assert page.get_by_label("Funder").input_value() == "SAMHSA Project AWARE"
     assert_accessible(page)
     page.get_by_label("End date").fill((today + datetime.timedelta(days=3 * 365)).isoformat())
     page.get_by_role("button", name="Add funding source").click()
 
     assert page.get_by_role("heading", level=1).inner_text() == "SAMHSA Project AWARE"
-    assert page.get_by_text("Riverbend Family Services").is_visible()
+    expect(page.get_by_text("Riverbend Family Services")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Funding").first.click()
     page.wait_for_url(f"**/{district.slug}/funding/")
-    assert page.get_by_role("img", name="Funding by kind and year").is_visible()
-    assert page.get_by_role("table", name="Amount by kind and school year (USD)").is_visible()
+    expect(page.get_by_role("img", name="Funding by kind and year")).to_be_visible()
+    expect(page.get_by_role("table", name="Amount by kind and school year (USD)")).to_be_visible()
     shot(page, "funding")
     assert_accessible(page)
     page.get_by_label("Count by").select_option("calendar")
     page.get_by_role("button", name="Show").click()
-    assert page.get_by_role("table", name="Amount by kind and calendar year (USD)").is_visible()
+    expect(page.get_by_role("table", name="Amount by kind and calendar year (USD)")).to_be_visible()
     assert_accessible(page)
 
 
@@ -83,6 +86,6 @@ def test_viewer_reads_the_funding_page(browser, live_server, transactional_db, d
 
     page.goto(f"/{district.slug}/funding/")
 
-    assert page.get_by_text("No funding sources yet").is_visible()
+    expect(page.get_by_text("No funding sources yet")).to_be_visible()
     assert page.get_by_role("link", name="Add a funding source").count() == 0
     assert_accessible(page)

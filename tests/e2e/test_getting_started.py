@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
 from tests.e2e.helpers import shot
@@ -32,10 +33,10 @@ def test_a_fresh_administrator_sees_the_checklist_and_follows_a_step(page, live_
 
     page.goto("/east/")
     checklist = page.get_by_role("region", name="Getting started")
-    assert checklist.is_visible()
-    assert checklist.get_by_text("0 of 5 steps done").is_visible()
+    expect(checklist).to_be_visible()
+    expect(checklist.get_by_text("0 of 5 steps done")).to_be_visible()
     for title in ["Add your schools", "Invite your people", "Import your roster"]:
-        assert checklist.get_by_role("heading", name=title).is_visible()
+        expect(checklist.get_by_role("heading", name=title)).to_be_visible()
     assert page.get_by_text("Nothing needs you yet").count() == 0
     assert_accessible(page)
     shot(page, "getting-started-fresh")
@@ -43,7 +44,7 @@ def test_a_fresh_administrator_sees_the_checklist_and_follows_a_step(page, live_
     # "Draft an MOU" with no partner says to add one first, and links there.
     checklist.get_by_role("link", name="Draft an MOU").click()
     page.wait_for_url("**/east/mous/new/")
-    assert page.get_by_role("heading", name="Add a partner first").is_visible()
+    expect(page.get_by_role("heading", name="Add a partner first")).to_be_visible()
     assert_accessible(page)
     shot(page, "getting-started-mou-without-partner")
     page.get_by_role("link", name="Add a partner").click()
@@ -53,15 +54,15 @@ def test_a_fresh_administrator_sees_the_checklist_and_follows_a_step(page, live_
     PartnerFactory(district=district, name="Harbor Counseling")
     page.goto("/east/")
     step = page.locator("#getting-started-partner")
-    assert step.get_by_text("Done").is_visible()
+    expect(step.get_by_text("Done")).to_be_visible()
     assert step.get_by_role("link").count() == 0
-    assert checklist.get_by_text("1 of 5 steps done").is_visible()
+    expect(checklist.get_by_text("1 of 5 steps done")).to_be_visible()
     assert_accessible(page)
     shot(page, "getting-started-one-done")
 
     # A roster needs schools first.
     checklist.get_by_role("link", name="Import a roster").click()
     page.wait_for_url("**/east/students/import/")
-    assert page.get_by_role("heading", name="Add your schools first").is_visible()
+    expect(page.get_by_role("heading", name="Add your schools first")).to_be_visible()
     assert_accessible(page)
     shot(page, "getting-started-roster-without-schools")

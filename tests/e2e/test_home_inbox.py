@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from config.management.commands.seed_demo import demo_email, demo_password
 from tests.e2e.axe import assert_accessible
@@ -38,11 +39,11 @@ def test_the_demo_administrator_signs_in_without_mfa_and_works_from_the_inbox(
     sign_in(page, "admin", demo)
     page.goto("/demo/")
     page.wait_for_url("**/demo/")  # not sent to enroll an authenticator first
-    assert page.get_by_role("note").filter(has_text="Demo district").is_visible()
+    expect(page.get_by_role("note").filter(has_text="Demo district")).to_be_visible()
 
     inbox = page.get_by_role("region", name="Waiting for you")
     for kind in ["MOU to review", "MOU to sign", "Story to review", "Invitation not accepted"]:
-        assert inbox.get_by_text(kind).first.is_visible(), kind
+        expect(inbox.get_by_text(kind).first, kind).to_be_visible()
     assert page.get_by_text("Nothing needs you yet").count() == 0
     assert_accessible(page)
     shot(page, "home-inbox-admin")
@@ -51,8 +52,8 @@ def test_the_demo_administrator_signs_in_without_mfa_and_works_from_the_inbox(
     item = inbox.locator("li", has_text="MOU to review").first
     title = item.get_by_role("link").inner_text()
     item.get_by_role("link").click()
-    assert page.get_by_role("heading", name=title, level=1).is_visible()
-    assert page.get_by_role("button", name="Approve").first.is_visible()
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+    expect(page.get_by_role("button", name="Approve").first).to_be_visible()
 
 
 def signed_in_context(browser, live_server, role, password):
@@ -68,7 +69,7 @@ def assert_home_inbox_lists(page, kinds, name):
     page.goto("/demo/")
     inbox = page.get_by_role("region", name="Waiting for you")
     for kind in kinds:
-        assert inbox.get_by_text(kind).first.is_visible(), kind
+        expect(inbox.get_by_text(kind).first, kind).to_be_visible()
     assert_accessible(page)
     shot(page, name)
 
@@ -90,7 +91,7 @@ def test_the_partner_finds_the_mou_to_sign_and_the_coordinator_the_second_distri
     kinds = ["Renewal coming up", "Listings to verify", "Story waiting for consent"]
     assert_home_inbox_lists(page, kinds, "home-inbox-coordinator")
     page.goto("/riverside/")
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert "Riverside Unified School District" in page.content()
     page.goto("/riverside/mous/")
     assert page.locator("tbody tr").count() >= 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from schools.models import OutgoingEmail
 from tests.e2e.axe import assert_accessible
@@ -40,13 +41,13 @@ def test_a_coordinator_sends_again_a_message_the_server_refused(browser, live_se
 
     row.get_by_role("button", name="Send again").click()
     page.wait_for_url(f"**/{district.slug}/mail/?show=problems")
-    assert page.get_by_text("will be sent again in a moment").is_visible()
-    assert page.get_by_text("Every message was delivered").is_visible()  # sent (eager)
+    expect(page.get_by_text("will be sent again in a moment")).to_be_visible()
+    expect(page.get_by_text("Every message was delivered")).to_be_visible()  # sent (eager)
     failed.email.refresh_from_db()
     assert failed.email.status == OutgoingEmail.Status.SENT
 
     page.get_by_role("link", name="All messages").click()
-    assert page.get_by_role("row", name=re.compile("Harbor Family Services")).is_visible()
+    expect(page.get_by_role("row", name=re.compile("Harbor Family Services"))).to_be_visible()
     assert_accessible(page)
 
     page.set_viewport_size({"width": 360, "height": 800})

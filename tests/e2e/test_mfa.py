@@ -2,6 +2,7 @@
 
 import pytest
 from allauth.mfa.totp.internal.auth import generate_totp_secret
+from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
 from tests.factories import PASSWORD, enable_totp
@@ -43,7 +44,7 @@ def test_a_wrong_code_keeps_the_person_out(page, member):
     page.get_by_role("button", name="Sign In").click()
 
     assert "/accounts/2fa/authenticate/" in page.url
-    assert page.get_by_text("Incorrect code").first.is_visible()
+    expect(page.get_by_text("Incorrect code").first).to_be_visible()
     assert_accessible(page)
     page.goto(f"/{admin.district.slug}/")  # still signing in: back to the code
     assert "/accounts/2fa/authenticate/" in page.url
@@ -55,8 +56,8 @@ def test_admin_without_an_authenticator_enrols_and_reaches_the_district(page, me
     sign_in_with_password(page, admin.user)
     # Sent from the district to enrolment, without being asked for the password again.
     page.wait_for_url("**/accounts/2fa/totp/activate/")
-    assert page.get_by_text("requires two-factor authentication").is_visible()
-    assert page.get_by_role("img").first.is_visible()  # the QR code
+    expect(page.get_by_text("requires two-factor authentication")).to_be_visible()
+    expect(page.get_by_role("img").first).to_be_visible()  # the QR code
     assert_accessible(page)
     secret = page.get_by_label("Authenticator secret").input_value()
     page.get_by_label("Authenticator code").fill(totp_code(secret))

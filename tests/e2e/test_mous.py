@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import Client
+from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
 from tests.factories import (
@@ -71,7 +72,7 @@ def test_an_mou_is_drafted_approved_signed_by_both_parties_and_becomes_active(
     coordinator_page.goto("/north/")
     coordinator_page.get_by_role("navigation", name="Main").get_by_role("link", name="MOUs").click()
     coordinator_page.wait_for_url("**/north/mous/")
-    assert coordinator_page.get_by_text("No MOUs yet").is_visible()
+    expect(coordinator_page.get_by_text("No MOUs yet")).to_be_visible()
     assert_accessible(coordinator_page)
 
     coordinator_page.get_by_role("link", name="Draft an MOU").first.click()
@@ -94,7 +95,7 @@ def test_an_mou_is_drafted_approved_signed_by_both_parties_and_becomes_active(
         coordinator_page.get_by_role("heading", level=1).inner_text()
         == "School-based therapy 2025–26"
     )
-    assert coordinator_page.get_by_text("within 3 business days").is_visible()
+    expect(coordinator_page.get_by_text("within 3 business days")).to_be_visible()
     assert_accessible(coordinator_page)
 
     # Inline edit of one section (htmx brings the form in place).
@@ -109,14 +110,14 @@ def test_an_mou_is_drafted_approved_signed_by_both_parties_and_becomes_active(
     )
     coordinator_page.get_by_role("button", name="Save as a new version").click()
     coordinator_page.get_by_text("Saved as version 2.").wait_for()
-    assert coordinator_page.get_by_text("never leave a student at risk alone").is_visible()
+    expect(coordinator_page.get_by_text("never leave a student at risk alone")).to_be_visible()
     shot(coordinator_page, "mou-page")
 
     # Compare the last two versions.
     coordinator_page.get_by_role("link", name="Compare versions").first.click()
     coordinator_page.wait_for_url("**/compare/")
-    assert coordinator_page.locator("del.diff-del").first.is_visible()
-    assert coordinator_page.locator("ins.diff-ins").first.is_visible()
+    expect(coordinator_page.locator("del.diff-del").first).to_be_visible()
+    expect(coordinator_page.locator("ins.diff-ins").first).to_be_visible()
     assert_accessible(coordinator_page)
     shot(coordinator_page, "mou-compare")
 
@@ -156,10 +157,10 @@ def test_an_mou_is_drafted_approved_signed_by_both_parties_and_becomes_active(
     # --- The administrator approves: the partner's contact is emailed a link. -------------
     admin_page = signed_in_context(browser, base_url, admin.user).new_page()
     admin_page.goto(mou_url)
-    assert admin_page.get_by_text("In internal review").first.is_visible()
+    expect(admin_page.get_by_text("In internal review").first).to_be_visible()
     admin_page.get_by_role("button", name="Approve and send to the partner").click()
     admin_page.get_by_text("Approved and sent to the partner").wait_for()
-    assert admin_page.get_by_text("Sent to partner").first.is_visible()
+    expect(admin_page.get_by_text("Sent to partner").first).to_be_visible()
     assert_accessible(admin_page)
 
     to_contact = [m for m in mail.outbox if m.to == ["rita@riverbend.example.org"]]
@@ -174,7 +175,7 @@ def test_an_mou_is_drafted_approved_signed_by_both_parties_and_becomes_active(
     assert (
         partner_page.get_by_role("heading", level=1).inner_text() == "School-based therapy 2025–26"
     )
-    assert partner_page.get_by_text("never leave a student at risk alone").is_visible()
+    expect(partner_page.get_by_text("never leave a student at risk alone")).to_be_visible()
     assert_accessible(partner_page)
     shot(partner_page, "mou-partner-signing")
     # A colleague opened the same link before the partner signed (signed twice, later on).
@@ -183,7 +184,7 @@ def test_an_mou_is_drafted_approved_signed_by_both_parties_and_becomes_active(
     partner_page.get_by_label("Full name").fill("Rita Rivers")
     partner_page.get_by_label("Title").fill("Executive Director")
     partner_page.get_by_role("button", name=f"Sign version {number}").click()
-    assert partner_page.get_by_role("alert").is_visible()  # must agree first
+    expect(partner_page.get_by_role("alert")).to_be_visible()  # must agree first
     partner_page.get_by_label("I have read this version").check()
     partner_page.get_by_role("button", name=f"Sign version {number}").click()
     partner_page.get_by_role("heading", name="Thank you").wait_for()
@@ -197,7 +198,7 @@ def test_an_mou_is_drafted_approved_signed_by_both_parties_and_becomes_active(
 
     # --- The administrator signs for the district: the MOU is active. ---------------------
     admin_page.goto(mou_url)
-    assert admin_page.get_by_text("Signed by partner").first.is_visible()
+    expect(admin_page.get_by_text("Signed by partner").first).to_be_visible()
     admin_page.get_by_role("link", name="Sign for the district").click()
     admin_page.wait_for_url("**/sign/")
     assert_accessible(admin_page)
@@ -205,10 +206,10 @@ def test_an_mou_is_drafted_approved_signed_by_both_parties_and_becomes_active(
     admin_page.get_by_label("I have read this version").check()
     admin_page.get_by_role("button", name=f"Sign version {number}").click()
     admin_page.wait_for_url(mou_url)
-    assert admin_page.get_by_text("Signed. Thank you.").is_visible()
+    expect(admin_page.get_by_text("Signed. Thank you.")).to_be_visible()
     assert admin_page.locator(".page-header .badge").inner_text() == "Active"
-    assert admin_page.get_by_text("Rita Rivers, Executive Director").is_visible()
-    assert admin_page.get_by_text("Ada Admin, Superintendent").is_visible()
+    expect(admin_page.get_by_text("Rita Rivers, Executive Director")).to_be_visible()
+    expect(admin_page.get_by_text("Ada Admin, Superintendent")).to_be_visible()
     assert_accessible(admin_page)
 
     # Every signer is emailed the executed PDF once: Rita signed through the link.
@@ -259,7 +260,7 @@ def test_the_other_mou_pages_are_accessible(browser, live_server, transactional_
     coordinator.goto(f"/north/mous/{mou.pk}/terms/")
     assert_accessible(coordinator)
     coordinator.goto(f"/north/mous/{mou.pk}/")
-    assert coordinator.get_by_text("54 of 120 students (45%)").is_visible()
+    expect(coordinator.get_by_text("54 of 120 students (45%)")).to_be_visible()
     coordinator.get_by_role("link", name=re.compile("^Record progress")).click()
     assert_accessible(coordinator)
     coordinator.get_by_label("Date").fill("2025-12-01")
@@ -268,13 +269,13 @@ def test_the_other_mou_pages_are_accessible(browser, live_server, transactional_
     coordinator.get_by_text("80 of 120 students (67%)").wait_for()
     coordinator.get_by_text("Add a goal").click()
     coordinator.get_by_role("button", name="Add the goal").click()  # empty: errors in words
-    assert coordinator.get_by_role("alert").is_visible()
+    expect(coordinator.get_by_role("alert")).to_be_visible()
     assert_accessible(coordinator)
 
     advance(mou, cast, "sent")
     partner = signed_in_context(browser, base_url, cast.partner_member.user).new_page()
     partner.goto("/north/mous/")
-    assert partner.get_by_role("link", name=mou.title).is_visible()
+    expect(partner.get_by_role("link", name=mou.title)).to_be_visible()
     assert_accessible(partner)
     partner.get_by_role("link", name=mou.title).click()
     partner.get_by_role("link", name="Ask for changes").click()
@@ -285,7 +286,7 @@ def test_the_other_mou_pages_are_accessible(browser, live_server, transactional_
 
     anonymous = browser.new_context(base_url=base_url).new_page()
     anonymous.goto("/p/mous/review/not-a-real-link/")
-    assert anonymous.get_by_role("heading", name="This link is not valid").is_visible()
+    expect(anonymous.get_by_role("heading", name="This link is not valid")).to_be_visible()
     assert_accessible(anonymous)
 
 
@@ -304,11 +305,11 @@ def test_the_home_page_shows_mous_waiting_and_leads_to_them(
 
     page = signed_in_context(browser, live_server.url, cast.coordinator.user).new_page()
     page.goto("/north/")
-    assert page.get_by_role("heading", name="MOUs").is_visible()
+    expect(page.get_by_role("heading", name="MOUs")).to_be_visible()
     assert page.get_by_text("Nothing needs you yet").count() == 0
     assert_accessible(page)
 
     page.get_by_role("link", name="In internal review").click()
     page.wait_for_url("**/north/mous/?status=internal_review")
-    assert page.get_by_text("Waiting for review").is_visible()
+    expect(page.get_by_text("Waiting for review")).to_be_visible()
     assert page.get_by_text("Still a draft").count() == 0

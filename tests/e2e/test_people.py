@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import Client
+from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
 from tests.factories import UserFactory, enable_totp
@@ -39,7 +40,7 @@ def test_admin_invites_a_counselor_who_accepts_and_lands_on_the_district_home(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="People").click()
     page.wait_for_url("**/north/people/")
     assert page.get_by_role("heading", level=1).inner_text() == "People"
-    assert page.get_by_role("cell", name=re.compile("Ada Admin")).is_visible()
+    expect(page.get_by_role("cell", name=re.compile("Ada Admin"))).to_be_visible()
     assert_accessible(page)
 
     # Filter as you type (htmx): the table narrows without a page load.
@@ -56,15 +57,15 @@ def test_admin_invites_a_counselor_who_accepts_and_lands_on_the_district_home(
     page.get_by_label("Email address").fill("not an address")
     page.get_by_label("Counselor").check()
     page.get_by_role("button", name="Send invitation").click()
-    assert page.get_by_role("alert").is_visible()
-    assert page.get_by_text("Enter a valid email address.").first.is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_text("Enter a valid email address.").first).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Email address").fill("new.counselor@example.org")
     page.get_by_label("North High School").check()
     page.get_by_role("button", name="Send invitation").click()
     page.wait_for_url("**/north/people/")
-    assert page.get_by_text("Invitation sent to new.counselor@example.org.").is_visible()
-    assert page.get_by_text("new.counselor@example.org").first.is_visible()
+    expect(page.get_by_text("Invitation sent to new.counselor@example.org.")).to_be_visible()
+    expect(page.get_by_text("new.counselor@example.org").first).to_be_visible()
     assert_accessible(page)
 
     # The email (sent by the worker once the request committed) carries the link.
@@ -95,8 +96,8 @@ def test_admin_invites_a_counselor_who_accepts_and_lands_on_the_district_home(
 
     # The administrator now sees the counselor as a member, and no invitation waiting.
     page.goto("/north/people/")
-    assert page.get_by_role("cell", name=re.compile("Nia New")).is_visible()
-    assert page.get_by_text("No invitations waiting").is_visible()
+    expect(page.get_by_role("cell", name=re.compile("Nia New"))).to_be_visible()
+    expect(page.get_by_text("No invitations waiting")).to_be_visible()
 
 
 def test_admin_changes_then_deactivates_a_member(page, live_server, member):
@@ -113,12 +114,12 @@ def test_admin_changes_then_deactivates_a_member(page, live_server, member):
     page.get_by_label("Crisis responder").check()
     page.get_by_role("button", name="Save changes").click()
     page.wait_for_url("**/north/people/")
-    assert page.get_by_text("Changes to Chris Counselor saved.").is_visible()
+    expect(page.get_by_text("Changes to Chris Counselor saved.")).to_be_visible()
 
     page.get_by_role("link", name="Chris Counselor").click()
     page.get_by_role("link", name="Deactivate…").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Deactivate Chris Counselor?"
-    assert page.get_by_text("Nothing open").is_visible()
+    expect(page.get_by_text("Nothing open")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Deactivate", exact=True).click()
     page.wait_for_url("**/north/people/")

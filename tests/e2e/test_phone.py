@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from config.management.commands.seed_demo import demo_email, demo_password
 from tests.e2e.axe import assert_accessible
@@ -109,17 +110,17 @@ def test_the_menu_button_folds_the_navigation_on_a_phone(browser, live_server, d
     button = nav.get_by_role("button", name="Menu")
     students = nav.get_by_role("link", name="Students")
 
-    assert button.is_visible()
+    expect(button).to_be_visible()
     assert button.get_attribute("aria-expanded") == "false"
     controlled = button.get_attribute("aria-controls")
     assert controlled and page.locator(f"#{controlled}").count() == 1
-    assert not students.is_visible()
+    expect(students).to_be_hidden()
 
     # By keyboard: Tab reaches the button, Enter opens, the links follow in tab order.
     button.focus()
     page.keyboard.press("Enter")
     assert button.get_attribute("aria-expanded") == "true"
-    assert students.is_visible()
+    expect(students).to_be_visible()
     assert page.evaluate(OVERFLOW) is None
     assert_accessible(page)
     shot(page, "phone-menu-open")
@@ -129,28 +130,28 @@ def test_the_menu_button_folds_the_navigation_on_a_phone(browser, live_server, d
     # Escape closes and gives the focus back to the button.
     page.keyboard.press("Escape")
     assert button.get_attribute("aria-expanded") == "false"
-    assert not students.is_visible()
+    expect(students).to_be_hidden()
     assert page.evaluate("document.activeElement.getAttribute('aria-controls')") == controlled
 
     # A click opens it too, and a link in it leads to its page.
     button.click()
     students.click()
     page.wait_for_url("**/demo/students/")
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
 
     # On a wide screen the tabs show and the button does not.
     page.set_viewport_size({"width": 1280, "height": 900})
-    assert not button.is_visible()
-    assert students.is_visible()
+    expect(button).to_be_hidden()
+    expect(students).to_be_visible()
 
 
 def test_without_script_the_navigation_is_shown_on_a_phone(browser, live_server, demo):
     page = phone(browser, live_server, "counselor", demo, javascript=False)
     page.goto("/demo/")
     nav = page.get_by_role("navigation", name="Main")
-    assert nav.get_by_role("link", name="Students").is_visible()
-    assert nav.get_by_role("link", name="Referrals").is_visible()
-    assert not nav.get_by_role("button", name="Menu").is_visible()
+    expect(nav.get_by_role("link", name="Students")).to_be_visible()
+    expect(nav.get_by_role("link", name="Referrals")).to_be_visible()
+    expect(nav.get_by_role("button", name="Menu")).to_be_hidden()
     assert page.evaluate(OVERFLOW) is None
     shot(page, "phone-no-script")
 
@@ -174,7 +175,7 @@ def test_the_coordinators_pages_fit_a_phone(browser, live_server, demo):
     walk.page.goto("/demo/partners/new/")
     walk.page.locator("main form button[type=submit]").last.click()
     walk.page.wait_for_load_state()
-    assert walk.page.locator(".alert--error").first.is_visible()
+    expect(walk.page.locator(".alert--error").first).to_be_visible()
     walk.check("partner-form-errors")
     walk.assert_clean()
 

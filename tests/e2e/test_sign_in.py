@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
 from tests.factories import PASSWORD
@@ -30,7 +31,7 @@ def test_wrong_password_is_refused_with_a_message(page, member):
     page.get_by_role("button", name="Sign In").click()
 
     assert "/accounts/login/" in page.url
-    assert page.get_by_text("not correct").is_visible()
+    expect(page.get_by_text("not correct")).to_be_visible()
     assert_accessible(page)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
 from tests.e2e.helpers import shot, signed_in_page
@@ -41,24 +42,24 @@ def test_coordinator_writes_a_story_records_consent_and_exports(
     page.get_by_role("button", name="Save story").click()
 
     assert page.get_by_role("heading", level=1).inner_text() == "A calmer spring"
-    assert page.get_by_text("Needs consent").is_visible()
+    expect(page.get_by_text("Needs consent")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Record consent").click()
     page.get_by_label("Who consented").fill("The student's mother")
     assert_accessible(page)
     page.get_by_role("button", name="Record consent").click()
-    assert page.get_by_text("Given by The student's mother").is_visible()
-    assert page.get_by_text("Needs review").is_visible()  # an administrator reviews next
+    expect(page.get_by_text("Given by The student's mother")).to_be_visible()
+    expect(page.get_by_text("Needs review")).to_be_visible()  # an administrator reviews next
     shot(page, "story-detail")
     assert_accessible(page)
 
     page.get_by_role("link", name="Success stories").click()
-    assert page.get_by_role("row", name="A calmer spring").is_visible()
+    expect(page.get_by_role("row", name="A calmer spring")).to_be_visible()
     shot(page, "stories")
     page.get_by_role("link", name="Export for a newsletter").click()
     snippet = page.get_by_label("HTML of 1 publishable story").input_value()
     assert "Back on the team" in snippet and "A calmer spring" not in snippet
-    assert page.get_by_role("button", name="Copy HTML").is_visible()  # shown by its script
+    expect(page.get_by_role("button", name="Copy HTML")).to_be_visible()  # shown by its script
     shot(page, "stories-export")
     assert_accessible(page)
     with page.expect_download() as info:
@@ -76,7 +77,7 @@ def test_partner_sees_its_own_stories(browser, live_server, transactional_db, di
 
     page.goto(f"/{district.slug}/stories/")
 
-    assert page.get_by_role("link", name="Ours").is_visible()
+    expect(page.get_by_role("link", name="Ours")).to_be_visible()
     assert page.get_by_text("Someone else's").count() == 0
     assert page.get_by_text("Not yet consented").count() == 0
     assert page.get_by_role("link", name="Write a story").count() == 0

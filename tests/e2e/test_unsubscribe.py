@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from partnerships.services.unsubscribe import unsubscribe_token
 from tests.e2e.axe import assert_accessible
@@ -14,9 +15,9 @@ def test_a_contact_unsubscribes_from_the_link_in_an_email(page, district):
 
     page.get_by_role("button", name="Unsubscribe").click()
 
-    assert page.get_by_text(
-        "We will not send more email to director@riverbend.example.org"
-    ).is_visible()
+    expect(
+        page.get_by_text("We will not send more email to director@riverbend.example.org")
+    ).to_be_visible()
     assert_accessible(page)
 
 
