@@ -47,6 +47,7 @@ def test_coordinator_adds_funding_and_sees_the_mix(
     assert_accessible(page)
 
     page.get_by_role("link", name="Add a funding source").click()
+    page.wait_for_url("**/funding/new/")
     assert_accessible(page)
     page.get_by_label("Kind").select_option(label="Grant")
     page.get_by_label("Funder").fill("SAMHSA Project AWARE")
@@ -65,7 +66,7 @@ def test_coordinator_adds_funding_and_sees_the_mix(
     page.get_by_label("End date").fill((today + datetime.timedelta(days=3 * 365)).isoformat())
     page.get_by_role("button", name="Add funding source").click()
 
-    assert page.get_by_role("heading", level=1).inner_text() == "SAMHSA Project AWARE"
+    expect(page.get_by_role("heading", level=1)).to_have_text("SAMHSA Project AWARE")
     expect(page.get_by_text("Riverbend Family Services")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Funding").first.click()

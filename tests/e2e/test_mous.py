@@ -255,6 +255,7 @@ def test_the_other_mou_pages_are_accessible(browser, live_server, transactional_
     coordinator.get_by_role("button", name="Save the template").click()
     coordinator.wait_for_url("**/north/mous/templates/")
     coordinator.get_by_role("link", name="North standard", exact=True).click()
+    expect(coordinator.get_by_role("heading", level=1)).to_contain_text("North standard")
     assert_accessible(coordinator)
 
     coordinator.goto(f"/north/mous/{mou.pk}/terms/")
@@ -262,6 +263,7 @@ def test_the_other_mou_pages_are_accessible(browser, live_server, transactional_
     coordinator.goto(f"/north/mous/{mou.pk}/")
     expect(coordinator.get_by_text("54 of 120 students (45%)")).to_be_visible()
     coordinator.get_by_role("link", name=re.compile("^Record progress")).click()
+    expect(coordinator.get_by_label("Value reached")).to_be_visible()
     assert_accessible(coordinator)
     coordinator.get_by_label("Date").fill("2025-12-01")
     coordinator.get_by_label("Value reached").fill("80")
@@ -279,9 +281,11 @@ def test_the_other_mou_pages_are_accessible(browser, live_server, transactional_
     assert_accessible(partner)
     partner.get_by_role("link", name=mou.title).click()
     partner.get_by_role("link", name="Ask for changes").click()
+    partner.wait_for_url("**/review/")
     assert_accessible(partner)
     partner.go_back()
     partner.get_by_role("link", name="Review and sign").click()
+    partner.wait_for_url("**/sign/")
     assert_accessible(partner)
 
     anonymous = browser.new_context(base_url=base_url).new_page()

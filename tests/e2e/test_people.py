@@ -108,7 +108,7 @@ def test_admin_changes_then_deactivates_a_member(page, live_server, member):
 
     page.goto("/north/people/")
     page.get_by_role("link", name="Chris Counselor").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Chris Counselor"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Chris Counselor")
     assert_accessible(page)
     page.get_by_label("Coordinator").check()
     page.get_by_label("Crisis responder").check()
@@ -118,7 +118,7 @@ def test_admin_changes_then_deactivates_a_member(page, live_server, member):
 
     page.get_by_role("link", name="Chris Counselor").click()
     page.get_by_role("link", name="Deactivate…").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Deactivate Chris Counselor?"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Deactivate Chris Counselor?")
     expect(page.get_by_text("Nothing open")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Deactivate", exact=True).click()

@@ -41,7 +41,7 @@ def test_coordinator_writes_a_story_records_consent_and_exports(
     assert_accessible(page)
     page.get_by_role("button", name="Save story").click()
 
-    assert page.get_by_role("heading", level=1).inner_text() == "A calmer spring"
+    expect(page.get_by_role("heading", level=1)).to_have_text("A calmer spring")
     expect(page.get_by_text("Needs consent")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Record consent").click()
