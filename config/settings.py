@@ -297,6 +297,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "partnerships.tasks.requeue_stuck_mou_pdfs",
         "schedule": 300.0,
     },
+    # Meeting reminders: the due ones claimed and sent once each; one query when none is due.
+    "meeting-reminder-sweep": {
+        "task": "partnerships.tasks.meeting_reminder_sweep",
+        "schedule": 60.0,
+    },
+    # Reminders of long series planned on as their 60-day plan runs out.
+    "meeting-reminders-extend": {
+        "task": "partnerships.tasks.meeting_reminders_extend",
+        "schedule": 3600.0,
+    },
     # Referrals not answered in time: the partner reminded, then the counselor (once each).
     "referral-overdue-sweep": {
         "task": "referrals.tasks.referral_overdue_sweep",

@@ -111,6 +111,7 @@ def send_templated(
     district=None,
     unsubscribe_url: str = "",
     from_email: str = "",
+    attachments: list[dict] | None = None,
 ) -> OutgoingEmail:
     """Render one email for one recipient and queue it (sent after commit).
 
@@ -119,6 +120,7 @@ def send_templated(
     - `district`: whose time zone dates are shown in; None for mail outside any district.
     - `unsubscribe_url`: for mail to someone without an account (DESIGN.md, Email). The
       footer shows it and the message carries List-Unsubscribe (RFC 8058).
+    - `attachments`: text files sent with it (`email_queue`), such as an invitation.
 
     Refuses an empty address: a caller with nobody to write to decides that itself.
     """
@@ -137,4 +139,5 @@ def send_templated(
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         unsubscribe_url=unsubscribe_url,
         district=district,
+        attachments=attachments,
     )

@@ -8,7 +8,7 @@ class PartnershipsConfig(AppConfig):
     name = "partnerships"
 
     def ready(self):
-        from partnerships.models import Intake, MOUStatus
+        from partnerships.models import Intake, MOUStatus, Response
         from partnerships.views.mous.lists import mou_home_panel
         from schools.navigation import register_home_panel, register_nav
         from schools.templatetags.components import register_tones
@@ -18,6 +18,7 @@ class PartnershipsConfig(AppConfig):
         register_nav(_("Coverage"), "partner_coverage", "partners.view", order=610)
         register_nav(_("Your organization"), "partner_own", "partner.own", order=620)
         register_nav(_("MOUs"), "mou_list", "mous.view", order=700)
+        register_nav(_("Meetings"), "meeting_calendar", "meetings.view", order=750)
         register_nav(_("Funding"), "funding_list", "funding.view", order=800)
         register_nav(_("Stories"), "story_list", "stories.view", order=900)
         # The MOUs under way, counted by status: an overview (what waits for the viewer
@@ -61,4 +62,9 @@ class PartnershipsConfig(AppConfig):
             "partner_intake",
             Intake,
             {"accepting": "success", "waitlist": "warning", "closed": "neutral"},
+        )
+        register_tones(
+            "meeting_response",
+            Response,
+            {"invited": "neutral", "accepted": "success", "declined": "warning"},
         )

@@ -12,7 +12,7 @@ from celery import shared_task
 
 from core import pdf
 from core.districts import run_in_every_district
-from partnerships.services import documents, renewals
+from partnerships.services import documents, reminders, renewals
 from schools.tenancy import in_district
 
 # --- MOU PDFs (reports queue) ----------------------------------------------------------------
@@ -37,3 +37,24 @@ def mou_renewal_sweep() -> int:
     """Hourly: expiring/expired statuses and the 60- and 30-day renewal emails."""
     results = run_in_every_district(renewals.mou_renewal_sweep_district)
     return sum(result.notices for result in results.values())
+
+
+# --- Meeting reminders -----------------------------------------------------------------------
+
+
+@shared_task
+def meeting_reminder_sweep() -> int:
+    """Every minute: claim the due reminders of every district (one query when none)."""
+    return reminders.reminder_sweep()["claimed"]
+
+
+@shared_task
+@in_district
+def send_meeting_reminder(district_id: int, reminder_id: int) -> str:
+    return reminders.reminder_send(reminder_id=reminder_id)
+
+
+@shared_task
+def meeting_reminders_extend() -> int:
+    """Hourly: plan the reminders of series whose plan ends within a day."""
+    return sum(run_in_every_district(reminders.reminders_extend).values())

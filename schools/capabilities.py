@@ -36,6 +36,12 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "mous.sign": frozenset({Role.ADMIN, Role.PARTNER}),
     "funding.view": frozenset({Role.ADMIN, Role.COORDINATOR, Role.VIEWER}),
     "funding.manage": frozenset({Role.ADMIN, Role.COORDINATOR}),
+    # Meetings (issue 18): staff see the district's meetings, a partner the meetings its
+    # organization is part of (partnerships/selectors/meetings.py narrows it).
+    "meetings.view": frozenset(
+        {Role.ADMIN, Role.COORDINATOR, Role.COUNSELOR, Role.PARTNER, Role.VIEWER}
+    ),
+    "meetings.manage": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "stories.view": frozenset({Role.ADMIN, Role.COORDINATOR, Role.PARTNER, Role.VIEWER}),
     "stories.manage": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "stories.review": frozenset({Role.ADMIN}),

@@ -168,11 +168,23 @@ class District(TimeStampedModel):
     # is logged (Trellis does not replace a call). Blank: the product's general text.
     crisis_protocol = models.TextField(_("crisis protocol (English)"), blank=True)
     crisis_protocol_es = models.TextField(_("crisis protocol (Spanish)"), blank=True)
+    # The earliest planned meeting reminder of the district (NULL: none planned). Kept
+    # beside the reminders, which are under row-level security, so that the minute sweep
+    # finds the districts with something due in one indexed query over every district
+    # (partnerships.services.reminders).
+    next_reminder_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("district")
         verbose_name_plural = _("districts")
         ordering = ["name"]
+        indexes = [
+            models.Index(
+                fields=["next_reminder_at"],
+                condition=models.Q(next_reminder_at__isnull=False),
+                name="district_next_reminder_idx",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -821,6 +833,9 @@ class OutgoingEmail(TimeStampedModel):
     # Extra headers, name -> value (List-Unsubscribe and List-Unsubscribe-Post, RFC 8058,
     # on mail to partner contacts). Cleared once sent, as the bodies: they hold the link.
     headers = models.JSONField(default=dict, blank=True)
+    # Files sent with the message, [{"filename", "mimetype", "content"}] with text content
+    # (a calendar invitation). Cleared once sent, as the bodies.
+    attachments = models.JSONField(default=list, blank=True)
     # Fixed when queued: a resend after a crash carries the same one, so mail programs
     # that collapse duplicates show the message once.
     message_id = models.CharField(max_length=255, blank=True)

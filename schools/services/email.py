@@ -23,6 +23,8 @@ import logging
 import re
 import smtplib
 from datetime import timedelta
+from email.mime.base import MIMEBase
+from email.mime.text import MIMEText
 from email.utils import make_msgid, parseaddr
 from urllib.parse import urlsplit
 
@@ -109,6 +111,7 @@ def email_queue(
     from_email: str,
     unsubscribe_url: str = "",
     district=None,
+    attachments: list[dict] | None = None,
 ) -> OutgoingEmail:
     """Store a message and send it from the worker once the surrounding transaction commits.
 
@@ -120,6 +123,8 @@ def email_queue(
       an unsubscribe button that POSTs "List-Unsubscribe=One-Click" to that link.
     - `district`: the district the mail was written for; its coordinators see the
       delivery and may retry it when it fails.
+    - `attachments`: text files, [{"filename", "mimetype", "content"}] (a calendar
+      invitation is "text/calendar; method=REQUEST").
     """
     from schools.tasks import send_email
 
@@ -137,6 +142,7 @@ def email_queue(
         body_text=body_text,
         body_html=body_html,
         headers=headers,
+        attachments=list(attachments or []),
         from_email=from_email,
         message_id=_message_id(),
         status=Status.QUEUED if valid else Status.FAILED,
@@ -185,6 +191,7 @@ def email_send(*, email_id: int) -> bool:
         message.failure = ""
         message.body_text = message.body_html = ""
         message.headers = {}
+        message.attachments = []
         message.save(
             update_fields=[
                 "status",
@@ -194,6 +201,7 @@ def email_send(*, email_id: int) -> bool:
                 "body_text",
                 "body_html",
                 "headers",
+                "attachments",
                 "updated_at",
             ]
         )
@@ -248,7 +256,30 @@ def _build(message: OutgoingEmail) -> EmailMultiAlternatives:
     )
     if message.body_html:
         mail.attach_alternative(message.body_html, "text/html")
+    if not isinstance(message.attachments, list):
+        raise PermanentFailure(Failure.INVALID, f"TypeError: attachments {message.attachments!r}")
+    for item in message.attachments:
+        mail.attach(_attachment(item))
     return mail
+
+
+def _attachment(item) -> MIMEBase:
+    """One stored attachment as a MIME part. A calendar invitation keeps its `method`
+    parameter (RFC 6047), which calendar programs read to offer "add to calendar"."""
+    try:
+        filename, mimetype, content = item["filename"], item["mimetype"], item["content"]
+        maintype, _slash, rest = str(mimetype).partition("/")
+        subtype, *params = [part.strip() for part in rest.split(";")]
+        part = MIMEText(str(content), subtype, "utf-8")
+        if maintype != "text":
+            raise ValueError(f"only text attachments are stored, not {mimetype!r}")
+        for param in params:
+            name, _eq, value = param.partition("=")
+            part.set_param(name.strip(), value.strip())
+        part.add_header("Content-Disposition", "attachment", filename=str(filename))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise PermanentFailure(Failure.INVALID, f"attachment {item!r:.200}: {exc}") from exc
+    return part
 
 
 def _classify(exc: Exception) -> str | None:

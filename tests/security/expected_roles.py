@@ -41,6 +41,10 @@ SIGNERS = frozenset({ADMIN, PARTNER})
 # Funding is district business: the office edits it, viewers read it; counselors and
 # partners have no part in it.
 READ_FUNDING = frozenset({ADMIN, COORDINATOR, VIEWER})
+# Meetings: every member reads the meetings they are part of (a partner only its own
+# organization's, the selector narrows it); the office schedules them, keeps the minutes and
+# the action items (DESIGN: coordinator "schedule check-ins"); partners "get meeting reminders".
+READ_MEETINGS = EVERYONE
 # Stories: the office writes them, partners read their own, viewers read publishable ones.
 READ_STORIES = frozenset({ADMIN, COORDINATOR, PARTNER, VIEWER})
 
@@ -132,6 +136,21 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "funding_new": _both(OFFICE),
     "funding_edit": _both(OFFICE),
     # --- Success stories (issue 4.5) -----------------------------------------------------
+    # --- Meetings (issue 18) -------------------------------------------------------------
+    "meeting_calendar": _both(READ_MEETINGS),
+    "meeting_new": _both(OFFICE),
+    "meeting_detail": _both(READ_MEETINGS),
+    "meeting_edit": _both(OFFICE),
+    "meeting_cancel": _both(OFFICE),
+    "meeting_answer": _both(READ_MEETINGS),  # a member invited answers for themselves
+    # Its minutes are read by all who see the meeting, written by the office.
+    "meeting_occurrence": {"GET": READ_MEETINGS, "POST": OFFICE},
+    "meeting_occurrence_cancel": _both(OFFICE),
+    "action_item_list": _both(READ_MEETINGS),
+    "action_item_new": _both(OFFICE),
+    # The office, or the member who owns the item (the walk's item is someone else's).
+    "action_item_status": _both(OFFICE),
+    "calendar_feed_manage": _both(READ_MEETINGS),  # each member's own feed address
     "story_list": _both(READ_STORIES),
     "story_detail": _both(READ_STORIES),
     "story_export": _both(READ_STORIES),  # the newsletter snippet of publishable stories

@@ -12,6 +12,8 @@ that district, made with the factories where they exist.
 
 from __future__ import annotations
 
+import datetime
+import uuid
 from datetime import timedelta
 
 from django.utils import timezone
@@ -254,6 +256,98 @@ def _help_request(district) -> int:
     )
 
 
+# --- Meetings (issue 18) -----------------------------------------------------------------------
+
+MEETING_START = datetime.datetime(2030, 1, 15, 15, 0, tzinfo=datetime.UTC)
+
+
+def meeting(district) -> int:
+    """A meeting of `district`, organized by one of its coordinators."""
+    return _create(
+        district,
+        "partnerships.Meeting",
+        title="Check-in",
+        organizer=MembershipFactory(district=district, role="coordinator"),
+        starts_at=MEETING_START,
+        ends_at=MEETING_START + datetime.timedelta(hours=1),
+    )
+
+
+def contact_attendee(district) -> int:
+    return _create(
+        district,
+        "partnerships.Attendee",
+        meeting_id=meeting(district),
+        contact=ContactFactory(district=district),
+    )
+
+
+def member_attendee(district) -> int:
+    return _create(
+        district,
+        "partnerships.Attendee",
+        meeting_id=meeting(district),
+        membership=MembershipFactory(district=district),
+    )
+
+
+def _reminder(district) -> int:
+    from partnerships.models import Attendee
+
+    attendee_id = contact_attendee(district)
+    with tenant_context(district):
+        attendee = Attendee.objects.get(pk=attendee_id)
+    return _create(
+        district,
+        "partnerships.Reminder",
+        meeting_id=attendee.meeting_id,
+        attendee_id=attendee_id,
+        occurrence_start=MEETING_START,
+        offset_minutes=1440,
+        due_at=MEETING_START - datetime.timedelta(days=1),
+    )
+
+
+def _occurrence(district) -> int:
+    return _create(
+        district,
+        "partnerships.MeetingOccurrence",
+        meeting_id=meeting(district),
+        occurrence_start=MEETING_START,
+        minutes="We met.",
+    )
+
+
+def _action_item(district) -> int:
+    return _create(
+        district,
+        "partnerships.ActionItem",
+        meeting_id=meeting(district),
+        what="Send the flyer",
+        owner_membership=MembershipFactory(district=district),
+        due_date=datetime.date(2030, 1, 31),
+    )
+
+
+def _meeting_email(district) -> int:
+    return _create(
+        district,
+        "partnerships.MeetingEmail",
+        meeting_id=meeting(district),
+        kind="invitation",
+        occurrence_start=MEETING_START,
+    )
+
+
+def _calendar_feed(district) -> int:
+    return _create(
+        district,
+        "partnerships.CalendarFeed",
+        membership=MembershipFactory(district=district),
+        secret_hash=uuid.uuid4().hex,
+    )
+
+
 # Table -> function(district) returning the primary key of a new row in that district.
 TABLE_MAKERS = {
     "schools_school": lambda d: SchoolFactory(district=d).pk,
@@ -335,6 +429,19 @@ TABLE_MAKERS = {
         mou=MOUFactory(district=d),
     ),
     "partnerships_successstory": lambda d: SuccessStoryFactory(district=d).pk,
+    "partnerships_meeting": meeting,
+    "partnerships_meetingpartner": lambda d: _create(
+        d, "partnerships.MeetingPartner", meeting_id=meeting(d), partner=PartnerFactory(district=d)
+    ),
+    "partnerships_meetingschool": lambda d: _create(
+        d, "partnerships.MeetingSchool", meeting_id=meeting(d), school=SchoolFactory(district=d)
+    ),
+    "partnerships_meetingoccurrence": _occurrence,
+    "partnerships_attendee": contact_attendee,
+    "partnerships_actionitem": _action_item,
+    "partnerships_reminder": _reminder,
+    "partnerships_meetingemail": _meeting_email,
+    "partnerships_calendarfeed": _calendar_feed,
     "referrals_concerncategory": lambda d: ConcernCategoryFactory(district=d).pk,
     "referrals_referral": _referral,
     "referrals_referralevent": _history_event("referrals_referralevent", _referral),

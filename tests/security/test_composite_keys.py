@@ -13,7 +13,12 @@ import pytest
 from config.db import append_only_tables
 from schools.tenancy import tenant_context
 from tests.factories import MembershipFactory, PartnerFactory
-from tests.security.tables import TABLE_MAKERS, emergency_disclosure
+from tests.security.tables import (
+    TABLE_MAKERS,
+    contact_attendee,
+    emergency_disclosure,
+    member_attendee,
+)
 from tests.security.test_row_level_security import attempt, copyable_columns, rows
 
 FK_VIOLATION = "violates foreign key constraint"
@@ -130,6 +135,9 @@ SOURCE_MAKERS = {
     ),
     # A disclosure names an emergency only when that is its basis (disclosure_basis_named).
     ("referrals_disclosure", "emergency_id"): emergency_disclosure,
+    # An attendee is one person (attendee_one_person): a contact, or a member.
+    ("partnerships_attendee", "contact_id"): contact_attendee,
+    ("partnerships_attendee", "membership_id"): member_attendee,
     # A step has one actor (referral_step_one_actor): a member's, not a contact's.
     ("referrals_referralstep", "by_id"): lambda d: _member_step(d),
 }

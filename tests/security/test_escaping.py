@@ -130,6 +130,8 @@ LINK_PAGES = {
     # A school's public form for requests for help (issue 14, engineer "helperc").
     "help_request_form",
     "help_request_thanks",
+    # A partner contact's answer to a meeting invitation (issue 18): a button, no text.
+    "meeting_response",
 }
 # Signed-link pages left out, with the reason.
 NOT_LINK_PAGES = {
@@ -137,6 +139,8 @@ NOT_LINK_PAGES = {
     "account_confirm_email": "allauth: a confirmation button, no text",
     # (issue 16) The executed MOU's PDF for a contact who signed through the link.
     "mou_review_link_pdf": "serves the signed PDF, or a page saying it is being prepared: no text",
+    # (issue 18) A member's calendar feed: an iCalendar file, not a page, with no form.
+    "meeting_feed": "an iCalendar file (tests/partnerships/test_meeting_pages.py reads it)",
 }
 # Text fields the walk does not fill ("page: field" -> the reason).
 NOT_FILLED: dict[str, str] = {
@@ -159,6 +163,10 @@ NOT_SHOWN: dict[str, str] = {
     # only after the one-time code, which the walk cannot read from mail;
     # tests/referrals/test_intake.py::test_a_note_on_the_timeline_is_shown_as_text.
     "intake_step: accept-note": "on the link's timeline, after the one-time code only",
+    # (issue 18) Read only when "Repeats" is "Custom rule", which the walk leaves at "Does
+    # not repeat"; a rule that is read is letters, digits and ;=,+- (meeting_rules.check_rule).
+    "meeting_new: custom_rule": "read only for a custom repeat; a marker is not a rule",
+    "meeting_edit: custom_rule": "read only for a custom repeat; a marker is not a rule",
 }
 
 
@@ -346,6 +354,13 @@ class Walk:
                 token = self._consent_request_token()
             elif name.startswith("intake"):
                 token = self._intake_token()
+            elif name == "meeting_response":  # (issue 18) a contact invited to a meeting
+                from partnerships.models import Attendee
+                from partnerships.services.meetings import RESPONSE_LINK
+                from tests.security.tables import contact_attendee
+
+                attendee = Attendee.objects.get(pk=contact_attendee(self.district))
+                token = RESPONSE_LINK.make(d=self.district.pk, a=attendee.pk, r="accepted")
             else:
                 raise AssertionError(f"no link for {name!r}: add it to Walk.link")
         return reverse(name, args=[token])

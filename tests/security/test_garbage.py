@@ -34,6 +34,7 @@ import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
 from allauth.account.forms import default_token_generator
@@ -137,6 +138,48 @@ def _unsubscribe_path(client, user):
         district = Membership.objects.select_related("district").filter(user=user).first().district
     contact = ContactFactory(district=district)
     return reverse("contact_unsubscribe", args=[unsubscribe_token(contact)])
+
+
+def _users_district(user):
+    from schools.models import Membership
+    from schools.tenancy import tenant_context
+
+    with tenant_context(user=user):  # a person may read their own memberships
+        return Membership.objects.select_related("district").filter(user=user).first().district
+
+
+def _meeting_response_path(client, user):
+    """A live answer link of a partner contact invited to a meeting of the person's district
+    (issue 18)."""
+    from partnerships.models import Attendee
+    from partnerships.services.meetings import response_url
+    from schools.tenancy import tenant_context
+    from tests.security.tables import contact_attendee
+
+    district = _users_district(user)
+    attendee_id = contact_attendee(district)
+    with tenant_context(district):
+        attendee = Attendee.objects.get(pk=attendee_id)
+    return urlsplit(response_url(attendee, "accepted")).path
+
+
+def _meeting_feed_path(client, user):
+    """A live calendar feed address of a member of the person's district (issue 18)."""
+    import hashlib
+    import secrets
+
+    from partnerships.models import CalendarFeed
+    from schools.tenancy import tenant_context
+
+    district = _users_district(user)
+    secret = secrets.token_urlsafe(32)
+    with tenant_context(district):
+        CalendarFeed.objects.create(
+            district=district,
+            membership=MembershipFactory(district=district),
+            secret_hash=hashlib.sha256(secret.encode()).hexdigest(),
+        )
+    return reverse("meeting_feed", args=[district.slug, secret])
 
 
 def _invitation_path(client, user):
@@ -280,6 +323,10 @@ PATH_MAKERS = {
     # engineer "helperc"): no account, no token; the district and the school are in the URL.
     "help_request_form": _help_request_form_path("help_request_form"),
     "help_request_thanks": _help_request_form_path("help_request_thanks"),
+    # A partner contact's answer to a meeting invitation, and a member's calendar feed
+    # (issue 18).
+    "meeting_response": _meeting_response_path,
+    "meeting_feed": _meeting_feed_path,
 }
 
 TARGETS = targets()

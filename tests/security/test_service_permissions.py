@@ -179,6 +179,61 @@ def _funding_fields():
     }
 
 
+# --- Meetings (issue 18) ---------------------------------------------------------------------
+
+_MEETING_START = datetime.datetime(2030, 1, 15, 15, 0, tzinfo=datetime.UTC)
+
+
+def _meeting(district, world=None):
+    from partnerships.models import Meeting
+    from tests.security.tables import meeting
+
+    meeting_id = meeting(district)
+    with tenant_context(district):
+        return Meeting.objects.select_related("district", "organizer__user").get(pk=meeting_id)
+
+
+def _meeting_fields():
+    return {
+        "title": "Monthly check-in",
+        "starts_at": _MEETING_START,
+        "ends_at": _MEETING_START + datetime.timedelta(hours=1),
+    }
+
+
+def _occurrence(district, world=None):
+    from partnerships.selectors.meetings import occurrence_of
+
+    meeting = _meeting(district)
+    with tenant_context(district):
+        return occurrence_of(meeting, "20300115T150000Z")
+
+
+def _everyone_invited(district, world):
+    """A meeting every member of the world is invited to (each answers for themselves)."""
+    from partnerships.models import Attendee
+
+    meeting = _meeting(district)
+    with tenant_context(district):
+        for role in EVERYONE:
+            Attendee.objects.create(district=district, meeting=meeting, membership=world[role])
+    return meeting
+
+
+def _action_item(district, world=None):
+    from partnerships.models import ActionItem
+
+    meeting = _meeting(district)
+    with tenant_context(district):
+        return ActionItem.objects.create(
+            district=district,
+            meeting=meeting,
+            what="Send the flyer",
+            owner_membership=MembershipFactory(district=district),
+            due_date=datetime.date(2030, 1, 31),
+        )
+
+
 def _referral(district, world, **fields):
     return ReferralFactory(district=district, partner=world["partner_org"], **fields)
 
@@ -322,6 +377,52 @@ SERVICES: dict[str, list[Case]] = {
             lambda d, w: {"funding": FundingSourceFactory(district=d), **_funding_fields()},
             note="change",
         ),
+    ],
+    # --- Meetings (issue 18): the office schedules, keeps the record and the items ---------
+    "partnerships.services.meetings.meeting_save": [
+        Case(OFFICE, lambda d, w: _meeting_fields(), takes_object=False, note="new"),
+        Case(OFFICE, lambda d, w: {"meeting": _meeting(d), **_meeting_fields()}, note="change"),
+    ],
+    "partnerships.services.meetings.meeting_cancel": [
+        Case(OFFICE, lambda d, w: {"meeting": _meeting(d)})
+    ],
+    "partnerships.services.meetings.occurrence_change": [
+        Case(
+            OFFICE,
+            lambda d, w: {
+                "occurrence": _occurrence(d),
+                "starts_at": _MEETING_START + datetime.timedelta(days=1),
+                "ends_at": _MEETING_START + datetime.timedelta(days=1, hours=1),
+            },
+        )
+    ],
+    "partnerships.services.meetings.occurrence_cancel": [
+        Case(OFFICE, lambda d, w: {"occurrence": _occurrence(d)})
+    ],
+    "partnerships.services.meetings.occurrence_record_save": [
+        Case(
+            OFFICE,
+            lambda d, w: {"occurrence": _occurrence(d), "minutes": "We met.", "decisions": ""},
+        )
+    ],
+    # Anyone invited answers for themselves; a member of another district is not invited.
+    "partnerships.services.meetings.meeting_respond": [
+        Case(EVERYONE, lambda d, w: {"meeting": _everyone_invited(d, w), "response": "accepted"})
+    ],
+    "partnerships.services.meetings.action_item_save": [
+        Case(
+            OFFICE,
+            lambda d, w: {
+                "meeting": _meeting(d),
+                "what": "Send the flyer",
+                "due_date": datetime.date(2030, 1, 31),
+                "owner_membership": w[COORDINATOR],
+            },
+        )
+    ],
+    # The office, or the item's owner (here another member).
+    "partnerships.services.meetings.action_item_set_status": [
+        Case(OFFICE, lambda d, w: {"item": _action_item(d), "status": "done"})
     ],
     # --- MOUs -----------------------------------------------------------------------
     "partnerships.services.mous.drafting.mou_template_create": [

@@ -483,6 +483,45 @@ class IntakeStepLink(_IntakeLink):
         return response.status_code == 302
 
 
+# --- Meeting answers (issue 18) ----------------------------------------------------------------
+
+
+class MeetingResponseLink(LinkKind):
+    """A partner contact's accept or decline link in a meeting email: reusable (an answer can
+    be given again; the same answer twice changes nothing), valid for 400 days."""
+
+    name = "meeting_response"
+    one_time = False
+    max_age = datetime.timedelta(days=400)
+
+    @property
+    def salt(self):
+        from partnerships.services.meetings import RESPONSE_LINK
+
+        return RESPONSE_LINK.salt
+
+    def make(self, district):
+        from partnerships.models import Attendee
+        from partnerships.services.meetings import RESPONSE_LINK
+        from tests.security.tables import contact_attendee
+
+        attendee_id = contact_attendee(district)
+        with tenant_context(district):
+            attendee = Attendee.objects.get(pk=attendee_id)
+        payload = {"d": district.pk, "a": attendee.pk, "r": "accepted"}
+        return Link(RESPONSE_LINK.make(**payload), payload, {"attendee": attendee})
+
+    def state(self, link, district):
+        from partnerships.models import Attendee
+
+        with tenant_context(district):
+            return tuple(
+                Attendee.objects.filter(pk=link.objects["attendee"].pk).values_list(
+                    "response", "responded_at"
+                )
+            )
+
+
 LINKS = [
     InvitationLink(),
     ListingLink(),
@@ -497,6 +536,7 @@ LINKS = [
     IntakePage(),
     IntakeCodeLink(),
     IntakeStepLink(),
+    MeetingResponseLink(),
 ]
 IDS = [kind.name for kind in LINKS]
 

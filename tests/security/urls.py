@@ -187,6 +187,43 @@ def _help_request(district) -> int:
         ).pk
 
 
+# --- Meetings (issue 18) -----------------------------------------------------------------------
+
+# Every walked meeting starts here, so that an occurrence key names its first occurrence.
+MEETING_START = "20300115T150000Z"
+
+
+def _meeting(district) -> int:
+    """A meeting with the viewing partner's organization (a partner sees only those)."""
+    from partnerships.models import MeetingPartner
+    from schools.tenancy import tenant_context
+    from tests.security.tables import meeting
+
+    meeting_id = meeting(district)
+    with tenant_context(district):
+        MeetingPartner.objects.create(
+            district=district, meeting_id=meeting_id, partner=_viewers_partner(district)
+        )
+    return meeting_id
+
+
+def _action_item(district) -> int:
+    import datetime
+
+    from partnerships.models import ActionItem
+    from schools.tenancy import tenant_context
+
+    meeting_id = _meeting(district)
+    with tenant_context(district):
+        return ActionItem.objects.create(
+            district=district,
+            meeting_id=meeting_id,
+            what="Send the flyer",
+            owner_membership=MembershipFactory(district=district),
+            due_date=datetime.date(2030, 1, 31),
+        ).pk
+
+
 # URL argument -> function(district) returning the value for an object of that district.
 OBJECT_MAKERS = {
     "student_id": lambda district: StudentFactory(district=district).pk,
@@ -213,6 +250,10 @@ OBJECT_MAKERS = {
     "action": lambda district: "update",
     # (issue 16) The rows a partner's form adds in place: its services or its contacts.
     "rows": lambda district: "services",
+    # (issue 18) A meeting with the viewer's organization, its first occurrence, an item.
+    "meeting_id": _meeting,
+    "key": lambda district: MEETING_START,
+    "item_id": _action_item,
 }
 
 

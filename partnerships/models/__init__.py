@@ -319,6 +319,9 @@ class Contact(TenantModel):
     reminders = models.BooleanField(_("receives meeting reminders"), default=False)
     # Set by the signed unsubscribe link in our mail; such a contact gets no more mail.
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+    # When the mail server refused this address while sending to it (a meeting email):
+    # shown to the coordinator until the address is changed.
+    email_refused_at = models.DateTimeField(_("address refused"), null=True, blank=True)
     # As Service.hsds_id: its id in the directory its partner was imported from.
     hsds_id = models.CharField(
         _("id in the source"), max_length=200, blank=True, default="", db_default=""
@@ -721,3 +724,24 @@ class SuccessStory(TenantModel):
 
     def __str__(self):
         return self.title
+
+
+# --- Meetings (partnerships/models/meetings.py) ----------------------------------------------
+
+from partnerships.models.meetings import (  # noqa: E402, F401
+    DEFAULT_REMINDER_OFFSETS,
+    ActionItem,
+    ActionStatus,
+    Attendee,
+    CalendarFeed,
+    Meeting,
+    MeetingEmail,
+    MeetingEmailKind,
+    MeetingKind,
+    MeetingOccurrence,
+    MeetingPartner,
+    MeetingSchool,
+    Reminder,
+    ReminderStatus,
+    Response,
+)

@@ -1,0 +1,200 @@
+"""Reads of meetings: the meetings a member may see, the occurrences of a series in a
+window (series and its exceptions merged), attendees and the mail sent about a meeting."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+
+from partnerships import meeting_rules
+from partnerships.models import (
+    ActionItem,
+    ActionStatus,
+    Attendee,
+    Meeting,
+    MeetingEmail,
+    MeetingOccurrence,
+    MeetingPartner,
+)
+from schools.capabilities import can
+from schools.models import Role
+
+
+def meetings_visible(membership):
+    """The meetings `membership` may see: the district's for staff, those of its own
+    organization for a partner member, none without `meetings.view`."""
+    meetings = Meeting.objects.for_district(membership.district_id)
+    if not can(membership, "meetings.view"):
+        return meetings.none()
+    if membership.role == Role.PARTNER:
+        partner_meetings = MeetingPartner.objects.for_district(membership.district_id).filter(
+            partner_id=membership.partner_id
+        )
+        meetings = meetings.filter(pk__in=partner_meetings.values("meeting_id"))
+    return meetings
+
+
+def access_meeting(membership, meeting_id, *, manage: bool = False) -> Meeting:
+    """One meeting `membership` may see (and, with `manage`, change), or 404."""
+    meetings = meetings_visible(membership)
+    if manage and not can(membership, "meetings.manage"):
+        meetings = meetings.none()
+    return get_object_or_404(
+        meetings.select_related("organizer__user", "mou", "district"), pk=meeting_id
+    )
+
+
+@dataclass
+class Occurrence:
+    """One occurrence as it will happen: the series' values with its exception applied."""
+
+    meeting: Meeting
+    occurrence_start: datetime.datetime  # the rule's start (the RECURRENCE-ID)
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    location: str
+    online_url: str
+    cancelled: bool
+    sequence: int  # the series' and this occurrence's changes together
+    record: MeetingOccurrence | None
+
+    @property
+    def key(self) -> str:
+        """The occurrence in a URL: its original start as UTC digits."""
+        return occurrence_key(self.occurrence_start)
+
+    @property
+    def has_minutes(self) -> bool:
+        return bool(self.record and self.record.minutes.strip())
+
+
+def occurrence_key(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def parse_occurrence_key(key: str) -> datetime.datetime | None:
+    try:
+        return datetime.datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def occurrences(
+    meeting: Meeting,
+    after: datetime.datetime,
+    before: datetime.datetime,
+    *,
+    records: dict | None = None,
+    include_cancelled: bool = True,
+) -> list[Occurrence]:
+    """The occurrences of `meeting` whose original start is in [after, before), in order.
+
+    `records`: the meeting's MeetingOccurrence rows by original start, when the caller has
+    read them for many meetings at once (one query); else they are read here.
+    """
+    zone = meeting.district.time_zone
+    starts = meeting_rules.occurrence_starts(
+        meeting.starts_at, meeting.recurrence, zone, after, before
+    )
+    if records is None:
+        records = {
+            row.occurrence_start: row
+            for row in MeetingOccurrence.objects.for_district(meeting.district_id).filter(
+                meeting=meeting, occurrence_start__gte=after, occurrence_start__lt=before
+            )
+        }
+    found = []
+    for start in starts:
+        found.append(_occurrence(meeting, start, records.get(start)))
+    if not include_cancelled:
+        found = [occurrence for occurrence in found if not occurrence.cancelled]
+    return found
+
+
+def _occurrence(meeting, start, record) -> Occurrence:
+    cancelled = meeting.cancelled_at is not None or bool(record and record.cancelled)
+    return Occurrence(
+        meeting=meeting,
+        occurrence_start=start,
+        starts_at=(record.starts_at if record and record.starts_at else start),
+        ends_at=(record.ends_at if record and record.ends_at else start + meeting.duration),
+        location=(record.location if record and record.location else meeting.location),
+        online_url=(record.online_url if record and record.online_url else meeting.online_url),
+        cancelled=cancelled,
+        sequence=meeting.sequence + (record.sequence if record else 0),
+        record=record,
+    )
+
+
+def occurrence_of(meeting: Meeting, key: str) -> Occurrence | None:
+    """The occurrence named by `key` (occurrence_key), or None if the series has none."""
+    start = parse_occurrence_key(key)
+    if start is None:
+        return None
+    found = occurrences(meeting, start, start + datetime.timedelta(seconds=1))
+    return found[0] if found else None
+
+
+def calendar_occurrences(membership, after, before) -> list[Occurrence]:
+    """Every occurrence in [after, before) of the meetings `membership` may see, in time
+    order: two queries (meetings, their exceptions) however many meetings."""
+    meetings = list(
+        meetings_visible(membership)
+        .filter(starts_at__lt=before)
+        .select_related("district")
+        .order_by("starts_at", "pk")
+    )
+    by_meeting: dict[int, dict] = {meeting.pk: {} for meeting in meetings}
+    if meetings:
+        for row in MeetingOccurrence.objects.for_district(membership.district_id).filter(
+            meeting_id__in=list(by_meeting),
+            occurrence_start__gte=after,
+            occurrence_start__lt=before,
+        ):
+            by_meeting[row.meeting_id][row.occurrence_start] = row
+    found = []
+    for meeting in meetings:
+        found.extend(occurrences(meeting, after, before, records=by_meeting[meeting.pk]))
+    found.sort(key=lambda occurrence: (occurrence.starts_at, occurrence.meeting.pk))
+    return found
+
+
+def attendees_of(meeting: Meeting):
+    return (
+        Attendee.objects.for_district(meeting.district_id)
+        .filter(meeting=meeting)
+        .select_related("membership__user", "contact__partner")
+        .order_by("contact_id", "pk")
+    )
+
+
+def meeting_emails(meeting: Meeting, limit: int = 200):
+    """The mail sent about a meeting, newest first, with its delivery status."""
+    return (
+        MeetingEmail.objects.for_district(meeting.district_id)
+        .filter(meeting=meeting)
+        .select_related("attendee__membership__user", "attendee__contact", "email")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def action_items(membership):
+    """Action items of the meetings `membership` may see."""
+    return (
+        ActionItem.objects.for_district(membership.district_id)
+        .filter(meeting__in=meetings_visible(membership))
+        .select_related("meeting", "owner_membership__user", "owner_contact__partner")
+    )
+
+
+def open_action_items(membership):
+    return action_items(membership).filter(status__in=[ActionStatus.OPEN, ActionStatus.IN_PROGRESS])
+
+
+def overdue(items, today):
+    return items.filter(
+        Q(status__in=[ActionStatus.OPEN, ActionStatus.IN_PROGRESS]), due_date__lt=today
+    )

@@ -1,0 +1,641 @@
+"""Meetings: the calendar (list and month), a meeting's page with its record, one
+occurrence, action items across meetings (inline status changes with htmx), the signed
+answer link of an invitation and a member's secret calendar feed."""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+import datetime
+import hashlib
+import secrets
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.mail import absolute_url, link_page_language
+from core.signed import BadLink, ExpiredLink
+from partnerships import meeting_rules
+from partnerships.forms.meetings import (
+    SERVICE_FIELD,
+    ActionFilterForm,
+    ActionItemForm,
+    ActionStatusForm,
+    MeetingForm,
+    OccurrenceForm,
+    RecordForm,
+)
+from partnerships.models import (
+    ActionStatus,
+    CalendarFeed,
+    Reminder,
+    ReminderStatus,
+    Response,
+)
+from partnerships.selectors.meetings import (
+    access_meeting,
+    action_items,
+    attendees_of,
+    calendar_occurrences,
+    meeting_emails,
+    occurrence_of,
+    occurrences,
+)
+from partnerships.services import meetings as service
+from partnerships.services.calendar import feed_ics
+from schools.capabilities import can, requires
+from schools.models import District
+from schools.tenancy import tenant_context
+
+# Past occurrences without minutes this long after they happened are flagged.
+MINUTES_DUE = datetime.timedelta(days=7)
+ACTION_PAGE = 200
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            name = SERVICE_FIELD.get(field, field)
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+# --- Calendar --------------------------------------------------------------------------------
+
+
+def _month(request, today):
+    try:
+        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
+        return datetime.date(year, month, 1)
+    except (ValueError, TypeError):
+        return today.replace(day=1)
+
+
+@requires("meetings.view")
+@require_GET
+def meeting_calendar(request, district_slug):
+    """Upcoming occurrences (list), or a month as a grid (?view=month&month=2026-01)."""
+    district = request.district
+    zone = district.time_zone
+    today = district.today()
+    view = "month" if request.GET.get("view") == "month" else "list"
+    if view == "month":
+        first = _month(request, today)
+        weeks = month_calendar.Calendar(firstweekday=6).monthdatescalendar(first.year, first.month)
+        after = meeting_rules.in_zone(datetime.datetime.combine(weeks[0][0], datetime.time()), zone)
+        before = meeting_rules.in_zone(
+            datetime.datetime.combine(weeks[-1][-1] + datetime.timedelta(1), datetime.time()),
+            zone,
+        )
+    else:
+        first = today.replace(day=1)
+        weeks = []
+        after = timezone.now() - datetime.timedelta(hours=12)
+        before = after + datetime.timedelta(days=meeting_rules.PLAN_DAYS)
+    found = calendar_occurrences(request.membership, after, before)
+    by_day: dict[datetime.date, list] = {}
+    for occurrence in found:
+        by_day.setdefault(occurrence.starts_at.astimezone(zone).date(), []).append(occurrence)
+    previous = (first - datetime.timedelta(days=1)).replace(day=1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    feed = (
+        CalendarFeed.objects.for_district(district.pk)
+        .filter(membership=request.membership, revoked_at__isnull=True)
+        .first()
+    )
+    context = {
+        "view": view,
+        "occurrences": found,
+        "days": sorted(by_day.items()),
+        "weeks": [[(day, by_day.get(day, [])) for day in week] for week in weeks],
+        "month": first,
+        "previous": previous,
+        "following": following,
+        "today": today,
+        "can_manage": can(request.membership, "meetings.manage"),
+        "feed": feed,
+        "feed_url": request.session.pop("new_feed_url", ""),
+    }
+    return render(request, "partnerships/meetings/calendar.html", context)
+
+
+# --- One meeting -------------------------------------------------------------------------------
+
+
+def _initial(meeting, attendees):
+    zone = meeting.district.time_zone
+    start = meeting.starts_at.astimezone(zone)
+    return {
+        "title": meeting.title,
+        "kind": meeting.kind,
+        "date": start.date(),
+        "start_time": start.time(),
+        "end_time": meeting.ends_at.astimezone(zone).time(),
+        "repeats": "custom" if meeting.recurrence else "none",
+        "custom_rule": meeting.recurrence,
+        "location": meeting.location,
+        "online_url": meeting.online_url,
+        "partners": list(meeting.partners.all()),
+        "schools": list(meeting.schools.all()),
+        "mou": meeting.mou,
+        "members": [a.membership for a in attendees if a.membership_id],
+        "contacts": [a.contact for a in attendees if a.contact_id],
+        "reminder_offsets": meeting.reminder_offsets,
+        "agenda": meeting.agenda,
+    }
+
+
+@requires("meetings.manage")
+@require_http_methods(["GET", "POST"])
+def meeting_new(request, district_slug):
+    district = request.district
+    initial = {
+        "contacts": [],
+        "start_time": datetime.time(15, 30),
+        "end_time": datetime.time(16, 30),
+    }
+    form = MeetingForm(
+        request.POST if request.method == "POST" else None,
+        district=district,
+        organizer=request.membership,
+        initial=initial,
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            meeting, rule = service.meeting_save(by=request.membership, **form.service_arguments())
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Meeting scheduled; the invitations are on their way."))
+            _capped_message(request, rule)
+            return redirect("meeting_detail", district_slug, meeting.pk)
+    return render(request, "partnerships/meetings/form.html", {"form": form, "meeting": None})
+
+
+def _capped_message(request, rule):
+    if rule.capped_until:
+        messages.info(
+            request,
+            _("The series repeats until %(date)s: a series runs at most two years.")
+            % {"date": rule.capped_until.strftime("%Y-%m-%d")},
+        )
+
+
+@requires("meetings.manage")
+def meeting_edit(request, district_slug, meeting_id):
+    meeting = access_meeting(request.membership, meeting_id, manage=True)
+    if meeting.cancelled_at:
+        raise Http404
+    attendees = list(attendees_of(meeting))
+    form = MeetingForm(
+        request.POST if request.method == "POST" else None,
+        district=request.district,
+        organizer=meeting.organizer,
+        initial=_initial(meeting, attendees),
+    )
+    if form.is_bound and form.is_valid():
+        arguments = form.service_arguments()
+        arguments["members"] = [meeting.organizer, *arguments["members"]]
+        try:
+            _meeting, rule = service.meeting_save(
+                by=request.membership, meeting=meeting, **arguments
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Meeting saved."))
+            _capped_message(request, rule)
+            return redirect("meeting_detail", district_slug, meeting.pk)
+    return render(request, "partnerships/meetings/form.html", {"form": form, "meeting": meeting})
+
+
+@requires("meetings.view")
+def meeting_detail(request, district_slug, meeting_id):
+    meeting = access_meeting(request.membership, meeting_id)
+    zone = request.district.time_zone
+    now = timezone.now()
+    attendees = list(attendees_of(meeting))
+    recent = occurrences(meeting, now - datetime.timedelta(days=120), now)
+    coming = occurrences(meeting, now, now + datetime.timedelta(days=meeting_rules.PLAN_DAYS))
+    missing_minutes = [
+        o for o in recent if not o.cancelled and not o.has_minutes and o.ends_at < now - MINUTES_DUE
+    ]
+    can_manage = can(request.membership, "meetings.manage")
+    own = next((a for a in attendees if a.membership_id == request.membership.pk), None)
+    items = list(
+        action_items(request.membership).filter(meeting=meeting).order_by("due_date", "pk")
+    )
+    context = {
+        "meeting": meeting,
+        "repeats": meeting_rules.describe(meeting.recurrence, meeting.starts_at, zone),
+        "attendees": attendees,
+        "recent": list(reversed(recent))[:6],
+        "coming": coming[:6],
+        "missing_minutes": missing_minutes,
+        "can_manage": can_manage,
+        "own": own,
+        "items": items,
+        "item_form": ActionItemForm(attendees=attendees) if can_manage else None,
+        "emails": list(meeting_emails(meeting)) if can_manage else [],
+        "skipped": list(
+            Reminder.objects.for_district(meeting.district_id)
+            .filter(meeting=meeting, status=ReminderStatus.SKIPPED)
+            .select_related("attendee__contact", "attendee__membership__user")
+            .order_by("-occurrence_start")[:20]
+        )
+        if can_manage
+        else [],
+        "planned": Reminder.objects.for_district(meeting.district_id)
+        .filter(meeting=meeting, status=ReminderStatus.PLANNED)
+        .count(),
+        "today": request.district.today(),
+    }
+    return render(request, "partnerships/meetings/detail.html", context)
+
+
+@requires("meetings.manage")
+def meeting_cancel(request, district_slug, meeting_id):
+    meeting = access_meeting(request.membership, meeting_id, manage=True)
+    if request.method == "POST":
+        sent = service.meeting_cancel(by=request.membership, meeting=meeting)
+        messages.success(
+            request,
+            _("Meeting cancelled. %(count)s cancellations sent.") % {"count": sent},
+        )
+        return redirect("meeting_detail", district_slug, meeting.pk)
+    return render(request, "partnerships/meetings/cancel.html", {"meeting": meeting})
+
+
+@requires("meetings.view")
+def meeting_answer(request, district_slug, meeting_id):
+    """A member accepts or declines for themselves."""
+    meeting = access_meeting(request.membership, meeting_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        service.meeting_respond(
+            by=request.membership, meeting=meeting, response=request.POST.get("response", "")
+        )
+    except (ValidationError, PermissionDenied):
+        messages.error(request, _("Only people invited can answer, with accept or decline."))
+    else:
+        messages.success(request, _("Your answer is recorded."))
+    return redirect("meeting_detail", district_slug, meeting.pk)
+
+
+# --- One occurrence ----------------------------------------------------------------------------
+
+
+def _occurrence(request, meeting_id, key, *, manage=False):
+    meeting = access_meeting(request.membership, meeting_id, manage=manage)
+    occurrence = occurrence_of(meeting, key)
+    if occurrence is None:
+        raise Http404
+    return meeting, occurrence
+
+
+@requires("meetings.view")
+def occurrence_detail(request, district_slug, meeting_id, key):
+    """One occurrence: its minutes and decisions (managers edit them here), and moving or
+    cancelling it alone."""
+    meeting, occurrence = _occurrence(request, meeting_id, key)
+    can_manage = can(request.membership, "meetings.manage")
+    record = occurrence.record
+    zone = request.district.time_zone
+    record_form = RecordForm(
+        request.POST if request.method == "POST" and "minutes" in request.POST else None,
+        initial={
+            "minutes": record.minutes if record else "",
+            "decisions": record.decisions if record else "",
+        },
+    )
+    start = occurrence.starts_at.astimezone(zone)
+    move_form = OccurrenceForm(
+        request.POST if request.method == "POST" and "date" in request.POST else None,
+        district=request.district,
+        initial={
+            "date": start.date(),
+            "start_time": start.time(),
+            "end_time": occurrence.ends_at.astimezone(zone).time(),
+            "location": occurrence.location,
+            "online_url": occurrence.online_url,
+        },
+    )
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        if record_form.is_bound and record_form.is_valid():
+            service.occurrence_record_save(
+                by=request.membership, occurrence=occurrence, **record_form.cleaned_data
+            )
+            messages.success(request, _("Minutes saved."))
+            return redirect("meeting_occurrence", district_slug, meeting.pk, key)
+        if move_form.is_bound and move_form.is_valid():
+            data = move_form.cleaned_data
+            try:
+                service.occurrence_change(
+                    by=request.membership,
+                    occurrence=occurrence,
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
+                    location=data.get("location") or "",
+                    online_url=data.get("online_url") or "",
+                )
+            except ValidationError as error:
+                _add_errors(move_form, error)
+            else:
+                messages.success(request, _("This occurrence was changed; updates are sent."))
+                return redirect("meeting_occurrence", district_slug, meeting.pk, key)
+    context = {
+        "meeting": meeting,
+        "occurrence": occurrence,
+        "record_form": record_form,
+        "move_form": move_form,
+        "can_manage": can_manage,
+        "items": list(
+            action_items(request.membership)
+            .filter(meeting=meeting, occurrence_start=occurrence.occurrence_start)
+            .order_by("due_date", "pk")
+        ),
+    }
+    return render(request, "partnerships/meetings/occurrence.html", context)
+
+
+@requires("meetings.manage")
+def occurrence_cancel(request, district_slug, meeting_id, key):
+    meeting, occurrence = _occurrence(request, meeting_id, key, manage=True)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    sent = service.occurrence_cancel(by=request.membership, occurrence=occurrence)
+    messages.success(
+        request, _("This occurrence is cancelled. %(count)s cancellations sent.") % {"count": sent}
+    )
+    return redirect("meeting_occurrence", district_slug, meeting.pk, key)
+
+
+# --- Action items ----------------------------------------------------------------------------
+
+
+@requires("meetings.manage")
+def action_item_new(request, district_slug, meeting_id):
+    meeting = access_meeting(request.membership, meeting_id, manage=True)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    attendees = list(attendees_of(meeting))
+    form = ActionItemForm(request.POST, attendees=attendees)
+    if form.is_valid():
+        try:
+            service.action_item_save(
+                by=request.membership,
+                meeting=meeting,
+                what=form.cleaned_data["what"],
+                due_date=form.cleaned_data["due_date"],
+                **form.owner_arguments(),
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Action item added."))
+            return redirect(
+                reverse("meeting_detail", args=[district_slug, meeting.pk]) + "#actions"
+            )
+    messages.error(
+        request,
+        _("The action item was not added: %(problems)s")
+        % {"problems": " ".join(str(e) for errors in form.errors.values() for e in errors)},
+    )
+    return redirect(reverse("meeting_detail", args=[district_slug, meeting.pk]) + "#actions")
+
+
+@requires("meetings.view")
+@require_GET
+def action_item_list(request, district_slug):
+    """Action items across meetings, filtered by owner, partner and overdue."""
+    membership = request.membership
+    today = request.district.today()
+    filters = ActionFilterForm(
+        request.GET or None, district=request.district, membership=membership
+    )
+    items = action_items(membership)
+    show = "open"
+    if filters.is_bound and filters.is_valid():
+        data = filters.cleaned_data
+        show = data.get("show") or "open"
+        if data.get("owner") == "me":
+            items = items.filter(owner_membership=membership)
+        if data.get("partner"):
+            partner_meetings = _meetings_of_partner(request.district, data["partner"])
+            items = items.filter(meeting_id__in=partner_meetings)
+    if show in ("open", "overdue"):
+        items = items.filter(status__in=[ActionStatus.OPEN, ActionStatus.IN_PROGRESS])
+    if show == "overdue":
+        items = items.filter(due_date__lt=today)
+    items = list(items.order_by("due_date", "pk")[:ACTION_PAGE])
+    context = {
+        "filters": filters,
+        "items": items,
+        "today": today,
+        "more": len(items) == ACTION_PAGE,
+        "status_choices": ActionStatus.choices,
+        "editable": {item.pk for item in items if service.can_update_item(membership, item)},
+    }
+    if request.htmx and request.htmx.target == "action-items":
+        return render(request, "partnerships/meetings/action_items.html#table", context)
+    return render(request, "partnerships/meetings/action_items.html", context)
+
+
+def _meetings_of_partner(district, partner):
+    from partnerships.models import MeetingPartner
+
+    return (
+        MeetingPartner.objects.for_district(district.pk)
+        .filter(partner=partner)
+        .values("meeting_id")
+    )
+
+
+@requires("meetings.view")
+def action_item_status(request, district_slug, item_id):
+    """Change an item's status; htmx swaps the row, a plain form goes back to the list."""
+    item = action_items(request.membership).filter(pk=item_id).first()
+    if item is None:
+        raise Http404
+    if not service.can_update_item(request.membership, item):
+        raise PermissionDenied
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = ActionStatusForm(request.POST)
+    error = ""
+    if form.is_valid():
+        item = service.action_item_set_status(
+            by=request.membership, item=item, status=form.cleaned_data["status"]
+        )
+    else:
+        error = _("Choose a status.")
+    if request.htmx:
+        context = {
+            "item": item,
+            "today": request.district.today(),
+            "status_choices": ActionStatus.choices,
+            "editable": {item.pk} if service.can_update_item(request.membership, item) else set(),
+            "row_error": error,
+        }
+        return render(request, "partnerships/meetings/action_items.html#row", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Status saved."))
+    return redirect("action_item_list", district_slug)
+
+
+# --- The calendar feed ---------------------------------------------------------------------------
+
+
+def _feed_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@requires("meetings.view")
+@require_POST
+def calendar_feed_manage(request, district_slug):
+    """Make a new secret feed address (revoking the old one), or revoke it."""
+    membership = request.membership
+    with transaction.atomic():
+        CalendarFeed.objects.for_district(membership.district_id).filter(
+            membership=membership, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+        if request.POST.get("action") == "revoke":
+            messages.success(request, _("Your calendar address no longer works."))
+        else:
+            secret = secrets.token_urlsafe(32)
+            CalendarFeed.objects.create(
+                district_id=membership.district_id,
+                membership=membership,
+                secret_hash=_feed_hash(secret),
+            )
+            request.session["new_feed_url"] = absolute_url(
+                reverse("meeting_feed", args=[request.district.slug, secret])
+            )
+            messages.success(
+                request,
+                _("Your new calendar address is below. Copy it now: it is shown only once."),
+            )
+    return redirect("meeting_calendar", district_slug)
+
+
+@require_GET
+def meeting_feed(request, district, secret):
+    """A member's meetings and action-item due dates as an iCalendar feed (no sign-in: the
+    secret address is the key, revocable)."""
+    district = District.objects.filter(slug=district).first()
+    if district is None or len(secret) > 100:
+        raise Http404
+    with tenant_context(district):
+        feed = (
+            CalendarFeed.objects.for_district(district.pk)
+            .filter(secret_hash=_feed_hash(secret), revoked_at__isnull=True)
+            .select_related("membership__user", "membership__district")
+            .first()
+        )
+        if feed is None or not feed.membership.active:
+            raise Http404
+        membership = feed.membership
+        now = timezone.now()
+        found = calendar_occurrences(
+            membership,
+            now - datetime.timedelta(days=31),
+            now + datetime.timedelta(days=meeting_rules.PLAN_DAYS * 3),
+        )
+        due = list(
+            action_items(membership)
+            .filter(owner_membership=membership)
+            .exclude(status__in=[ActionStatus.DONE, ActionStatus.DROPPED])
+            .order_by("due_date")[:500]
+        )
+        with translation.override(membership.user.preferred_language or district.default_language):
+            text = feed_ics(
+                _("Trellis meetings, %(district)s") % {"district": district.name},
+                found,
+                due,
+                district.time_zone,
+            )
+    response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+# --- The answer link in an invitation --------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_response(request, token):
+    """GET shows the meeting and the answer to confirm (link scanners must not answer for
+    anyone); POST records it."""
+    try:
+        if request.method == "POST":
+            service.attendee_respond(token=token)
+        attendee, answer = service.attendee_lookup(token=token)
+    except ExpiredLink:
+        return render(
+            request, "partnerships/meetings/response_invalid.html", {"expired": True}, status=410
+        )
+    except BadLink:
+        attendee, answer = None, ""
+    if attendee is None:
+        return render(request, "partnerships/meetings/response_invalid.html", status=404)
+    person = attendee.contact or attendee.membership
+    language = link_page_language(request, person, attendee.meeting.district)
+    with tenant_context(attendee.district_id):
+        meeting = attendee.meeting
+        coming = occurrences(
+            meeting,
+            timezone.now(),
+            timezone.now() + datetime.timedelta(days=meeting_rules.PLAN_DAYS),
+            include_cancelled=False,
+        )[:3]
+    with translation.override(language), timezone.override(meeting.district.time_zone):
+        response = render(
+            request,
+            "partnerships/meetings/response.html",
+            {
+                "meeting": meeting,
+                "attendee": attendee,
+                "answer": answer,
+                "done": request.method == "POST",
+                "coming": coming,
+                "answers": dict(Response.choices),
+            },
+        )
+    response.headers["Content-Language"] = language
+    return response
+
+
+urlpatterns = [
+    path("meetings/", meeting_calendar, name="meeting_calendar"),
+    path("meetings/new/", meeting_new, name="meeting_new"),
+    path("meetings/actions/", action_item_list, name="action_item_list"),
+    path("meetings/actions/<int:item_id>/status/", action_item_status, name="action_item_status"),
+    path("meetings/feed/", calendar_feed_manage, name="calendar_feed_manage"),
+    path("meetings/<int:meeting_id>/", meeting_detail, name="meeting_detail"),
+    path("meetings/<int:meeting_id>/edit/", meeting_edit, name="meeting_edit"),
+    path("meetings/<int:meeting_id>/cancel/", meeting_cancel, name="meeting_cancel"),
+    path("meetings/<int:meeting_id>/answer/", meeting_answer, name="meeting_answer"),
+    path("meetings/<int:meeting_id>/actions/", action_item_new, name="action_item_new"),
+    path("meetings/<int:meeting_id>/on/<str:key>/", occurrence_detail, name="meeting_occurrence"),
+    path(
+        "meetings/<int:meeting_id>/on/<str:key>/cancel/",
+        occurrence_cancel,
+        name="meeting_occurrence_cancel",
+    ),
+]
+public_urlpatterns = [
+    path("meetings/respond/<str:token>/", meeting_response, name="meeting_response"),
+    path("calendar/<slug:district>/<str:secret>.ics", meeting_feed, name="meeting_feed"),
+]
