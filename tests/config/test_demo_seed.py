@@ -136,6 +136,28 @@ def test_the_demo_is_a_living_district_and_reseeding_changes_nothing(settings, t
         assert stories.filter(consent_at__isnull=False, reviewed_at__isnull=True).exists()
         assert stories.filter(consent_at__isnull=True).exists()
 
+        # Meetings (issue 18): a monthly check-in series that has met, with minutes of all
+        # but its last past meeting, action items done, open and overdue, reminders planned
+        # and the invitations written; an MOU review next week.
+        from partnerships.models import (
+            ActionItem,
+            Meeting,
+            MeetingEmail,
+            MeetingOccurrence,
+            Reminder,
+        )
+
+        series = Meeting.objects.for_district(demo).get(title__startswith="Monthly check-in")
+        assert series.recurrence.startswith("FREQ=MONTHLY;BYDAY=2TU")
+        assert MeetingOccurrence.objects.for_district(demo).filter(meeting=series).count() >= 2
+        items = ActionItem.objects.for_district(demo).filter(meeting=series)
+        assert items.filter(status="done").exists()
+        assert items.filter(status="open", due_date__lt=demo.today()).count() >= 2
+        assert items.filter(owner_contact__isnull=False).exists()
+        assert Reminder.objects.for_district(demo).filter(status="planned").exists()
+        assert MeetingEmail.objects.for_district(demo).filter(kind="invitation").exists()
+        assert Meeting.objects.for_district(demo).filter(kind="mou_review").count() == 1
+
         # An invitation not accepted yet.
         assert Invitation.objects.for_district(demo).filter(accepted_at=None).exists()
         # Still one person per role here (tests/config/test_embedded.py counts them).

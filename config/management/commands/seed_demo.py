@@ -19,6 +19,7 @@ from config.demo_directory_sync import seed_directory_sync
 from config.demo_district import seed_directory, seed_invitation, seed_schools, seed_students
 from config.demo_help_requests import seed_help_requests
 from config.demo_loop import seed_referral_loop
+from config.demo_meetings import seed_meetings
 from config.demo_partnerships import seed_partnerships
 from config.demo_referrals import seed_referrals
 from config.demo_second_district import (
@@ -181,6 +182,7 @@ class Command(BaseCommand):
             seed_directory(district)
             seed_directory_sync(district)
             seed_partnerships(district)
+            seed_meetings(district)
             seed_invitation(district)
             counselor_schools = self._counselor_schools(district)
         users = {

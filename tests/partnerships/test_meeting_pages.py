@@ -1,0 +1,298 @@
+"""The meeting pages (issue 18): scheduling through the form (errors next to the field,
+nothing written), who may open what, the calendar and the action items at a fixed number
+of queries, inline status changes, the calendar feed and the answer link."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from icalendar import Calendar
+
+from partnerships.models import ActionItem, Attendee, Meeting, Reminder
+from partnerships.services import meetings as service
+from partnerships.services import reminders
+from schools.models import OutgoingEmail
+from schools.tenancy import tenant_context
+from tests.factories import (
+    ContactFactory,
+    MembershipFactory,
+    PartnerFactory,
+    UserFactory,
+    enable_totp,
+)
+
+NY = ZoneInfo("America/New_York")
+
+
+def signed_in(client, membership):
+    if membership.role == "admin":
+        enable_totp(membership.user)
+    client.force_login(membership.user)
+    return membership
+
+
+@pytest.fixture
+def cast(district):
+    district.time_zone = NY
+    district.save(update_fields=["time_zone"])
+    partner = PartnerFactory(district=district, name="Riverbend Family Services")
+    coordinator = MembershipFactory(
+        district=district, role="coordinator", user=UserFactory(full_name="Carla Coordinator")
+    )
+    contact = ContactFactory(
+        district=district,
+        partner=partner,
+        name="Rita Rivers",
+        email="rita@riverbend.example.org",
+        preferred_language="es",
+        reminders=True,
+    )
+    return partner, coordinator, contact
+
+
+def form_data(partner, contact, **changes):
+    data = {
+        "title": "Monthly check-in",
+        "kind": "check_in",
+        "date": "2026-01-13",
+        "start_time": "15:30",
+        "end_time": "16:30",
+        "repeats": "monthly_weekday",
+        "location": "North High, room 12",
+        "partners": [partner.pk],
+        "contacts": [contact.pk],
+        "reminder_offsets": [7 * 1440, 1440],
+        "agenda": "Referrals this month",
+    }
+    data.update(changes)
+    return data
+
+
+def test_a_coordinator_schedules_a_monthly_check_in_from_the_form(client, cast, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 1, 2, 14, 0, tzinfo=datetime.UTC))
+    partner, coordinator, contact = cast
+    signed_in(client, coordinator)
+    response = client.post(reverse("meeting_new", args=["north"]), form_data(partner, contact))
+    assert response.status_code == 302
+    with tenant_context(coordinator.district):
+        meeting = Meeting.objects.get()
+        assert meeting.recurrence.startswith("FREQ=MONTHLY;BYDAY=2TU;UNTIL=")
+        assert meeting.starts_at.astimezone(NY).hour == 15
+        assert Attendee.objects.filter(meeting=meeting).count() == 2
+        assert Reminder.objects.filter(meeting=meeting).count() == 8
+    page = client.get(response.url)
+    text = page.content.decode()
+    assert "Monthly on the second Tuesday" in text
+    assert "Rita Rivers" in text and "Invitation" in text
+    # The series' notice: an endless repeat is given an end two years ahead.
+    assert "repeats until 2028-01-13" in text
+
+
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"end_time": "15:00"}, "end_time", "The end must be after the start."),
+        ({"repeats": "custom", "custom_rule": "FREQ=HOURLY"}, "custom_rule", "at most once a day"),
+        ({"repeats": "custom", "custom_rule": ""}, "custom_rule", "Write the rule"),
+        ({"until": "2025-12-01"}, "until", "must end on or after its first date"),
+        ({"online_url": "not a link"}, "online_url", "Enter a valid URL."),
+        ({"title": ""}, "title", "This field is required."),
+    ],
+)
+def test_bad_input_is_refused_next_to_the_field_and_nothing_is_written(
+    client, cast, changes, field, message
+):
+    partner, coordinator, contact = cast
+    signed_in(client, coordinator)
+    response = client.post(
+        reverse("meeting_new", args=["north"]), form_data(partner, contact, **changes)
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors[field]
+    assert any(message in error for error in errors), errors
+    with tenant_context(coordinator.district):
+        assert not Meeting.objects.exists()
+    assert not OutgoingEmail.objects.exists()
+
+
+def schedule(cast, **changes):
+    partner, coordinator, contact = cast
+    start = datetime.datetime(2026, 1, 13, 15, 30, tzinfo=NY)
+    values = {
+        "by": coordinator,
+        "title": "Monthly check-in",
+        "starts_at": start,
+        "ends_at": start + datetime.timedelta(hours=1),
+        "recurrence": "FREQ=MONTHLY;BYDAY=2TU",
+        "partners": [partner],
+        "contacts": [contact],
+    }
+    values.update(changes)
+    with tenant_context(coordinator.district):
+        return service.meeting_save(**values)[0]
+
+
+def test_who_opens_the_meeting_pages(client, cast, district, other_district, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 1, 2, 14, 0, tzinfo=datetime.UTC))
+    meeting = schedule(cast)
+    detail = reverse("meeting_detail", args=["north", meeting.pk])
+    signed_in(client, cast[1])
+    assert client.get(detail).status_code == 200
+    assert client.get(reverse("meeting_edit", args=["north", meeting.pk])).status_code == 200
+
+    counselor = MembershipFactory(district=district, role="counselor")
+    signed_in(client, counselor)
+    assert client.get(detail).status_code == 200
+    assert client.get(reverse("meeting_edit", args=["north", meeting.pk])).status_code == 403
+    assert client.get(reverse("meeting_new", args=["north"])).status_code == 403
+
+    stranger = MembershipFactory(district=other_district, role="coordinator")
+    signed_in(client, stranger)
+    assert client.get(f"/south/meetings/{meeting.pk}/").status_code == 404
+    assert client.get(detail).status_code == 404
+
+
+def test_the_calendar_and_the_action_items_cost_the_same_queries_for_3_or_12_meetings(
+    client, cast, district, django_assert_max_num_queries, time_machine
+):
+    time_machine.move_to(datetime.datetime(2026, 1, 2, 14, 0, tzinfo=datetime.UTC))
+    signed_in(client, cast[1])
+
+    def add(count):
+        for index in range(count):
+            meeting = schedule(cast, title=f"Check-in {index}")
+            with tenant_context(district):
+                ActionItem.objects.create(
+                    district=district,
+                    meeting=meeting,
+                    what=f"Item {index}",
+                    owner_contact=cast[2],
+                    due_date=datetime.date(2026, 1, 1),
+                )
+
+    client.get(reverse("meeting_calendar", args=["north"]))  # the session's first request
+    counts = {}
+    for total in (3, 12):
+        add(total - len(counts and [1] * 3))
+        for name, query in (
+            ("list", ""),
+            ("month", "?view=month&month=2026-02"),
+        ):
+            from django.db import connection
+            from django.test.utils import CaptureQueriesContext
+
+            with CaptureQueriesContext(connection) as context:
+                assert (
+                    client.get(reverse("meeting_calendar", args=["north"]) + query).status_code
+                    == 200
+                )
+            counts[(name, total)] = len(context.captured_queries)
+        with CaptureQueriesContext(connection) as context:
+            page = client.get(reverse("action_item_list", args=["north"]) + "?show=overdue")
+        assert page.status_code == 200
+        counts[("actions", total)] = len(context.captured_queries)
+        assert page.content.decode().count("Overdue") >= total
+    for name in ("list", "month", "actions"):
+        assert counts[(name, 3)] == counts[(name, 12)], counts
+
+
+def test_a_status_changes_inline_and_only_the_owner_or_the_office_may(
+    client, cast, district, time_machine
+):
+    time_machine.move_to(datetime.datetime(2026, 1, 2, 14, 0, tzinfo=datetime.UTC))
+    meeting = schedule(cast)
+    owner = MembershipFactory(district=district, role="counselor")
+    other = MembershipFactory(district=district, role="counselor")
+    with tenant_context(district):
+        item = ActionItem.objects.create(
+            district=district,
+            meeting=meeting,
+            what="Call the families",
+            owner_membership=owner,
+            due_date=datetime.date(2026, 1, 20),
+        )
+    url = reverse("action_item_status", args=["north", item.pk])
+    signed_in(client, other)
+    assert client.post(url, {"status": "done"}, HTTP_HX_REQUEST="true").status_code == 403
+    signed_in(client, owner)
+    response = client.post(url, {"status": "done"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert f'id="item-{item.pk}"' in response.content.decode()
+    assert "<html" not in response.content.decode()  # the row only
+    with tenant_context(district):
+        item.refresh_from_db()
+    assert item.status == "done" and item.done_on == district.today()
+    bad = client.post(url, {"status": "finished"}, HTTP_HX_REQUEST="true")
+    assert bad.status_code == 200 and "Choose a status." in bad.content.decode()
+
+
+def test_a_member_subscribes_to_a_secret_calendar_feed_and_revokes_it(client, cast, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 1, 2, 14, 0, tzinfo=datetime.UTC))
+    schedule(cast)
+    signed_in(client, cast[1])
+    client.post(reverse("calendar_feed_manage", args=["north"]), {"action": "new"})
+    page = client.get(reverse("meeting_calendar", args=["north"])).content.decode()
+    feed_url = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', page).group(1)
+    path = feed_url.split("//", 1)[1].split("/", 1)[1]
+    client.logout()
+    response = client.get("/" + path)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    events = Calendar.from_ical(response.content).walk("VEVENT")
+    assert len(events) >= 3 and all(e["SUMMARY"] == "Monthly check-in" for e in events)
+    # Shown once: the page no longer shows it.
+    signed_in(client, cast[1])
+    assert feed_url not in client.get(reverse("meeting_calendar", args=["north"])).content.decode()
+    client.post(reverse("calendar_feed_manage", args=["north"]), {"action": "revoke"})
+    client.logout()
+    assert client.get("/" + path).status_code == 404
+    assert client.get("/" + path.replace("north", "south")).status_code == 404
+
+
+def test_the_answer_link_asks_first_then_records_in_the_contacts_language(
+    client, cast, time_machine
+):
+    time_machine.move_to(datetime.datetime(2026, 1, 2, 14, 0, tzinfo=datetime.UTC))
+    meeting = schedule(cast)
+    with tenant_context(meeting.district):
+        rita = Attendee.objects.get(meeting=meeting, contact__isnull=False)
+    path = reverse(
+        "meeting_response",
+        args=[service.RESPONSE_LINK.make(d=rita.district_id, a=rita.pk, r="declined")],
+    )
+    page = client.get(path)
+    assert page.status_code == 200 and page["Content-Language"] == "es"
+    assert "Rechazar la invitación" in page.content.decode()
+    with tenant_context(meeting.district):
+        rita.refresh_from_db()
+    assert rita.response == "invited"  # a link scanner's GET answers nothing
+    done = client.post(path)
+    assert done.status_code == 200
+    with tenant_context(meeting.district):
+        rita.refresh_from_db()
+    assert rita.response == "declined"
+    assert client.get(path[:-3] + "xx/").status_code == 404
+
+
+def test_the_spanish_speaking_contact_gets_her_reminder_in_spanish(
+    cast, time_machine, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(datetime.datetime(2026, 1, 2, 14, 0, tzinfo=datetime.UTC), tick=False)
+    schedule(cast)
+    time_machine.move_to(datetime.datetime(2026, 1, 12, 21, 0, tzinfo=datetime.UTC), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.reminder_sweep()
+    (message,) = [
+        m
+        for m in mail.outbox
+        if m.to == ["rita@riverbend.example.org"] and "Recordatorio" in m.subject
+    ]
+    assert message.subject.startswith("Recordatorio: Monthly check-in el 13 de enero de 2026")
+    html = message.alternatives[0][0]
+    assert 'lang="es"' in html and "Aceptar" in html and "Rechazar" in html
+    assert "Trellis no lee" in message.body
