@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -184,7 +185,7 @@ def _capped_message(request, rule):
         messages.info(
             request,
             _("The series repeats until %(date)s: a series runs at most two years.")
-            % {"date": rule.capped_until.strftime("%Y-%m-%d")},
+            % {"date": date_format(rule.capped_until, "DATE_FORMAT")},
         )
 
 

@@ -90,7 +90,7 @@ def test_a_coordinator_schedules_a_monthly_check_in_from_the_form(client, cast, 
     assert "Monthly on the second Tuesday" in text
     assert "Rita Rivers" in text and "Invitation" in text
     # The series' notice: an endless repeat is given an end two years ahead.
-    assert "repeats until 2028-01-13" in text
+    assert "repeats until January 13, 2028" in text
 
 
 @pytest.mark.parametrize(
