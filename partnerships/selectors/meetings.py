@@ -138,14 +138,14 @@ def occurrence_of(meeting: Meeting, key: str) -> Occurrence | None:
     return found[0] if found else None
 
 
-def calendar_occurrences(membership, after, before) -> list[Occurrence]:
-    """Every occurrence in [after, before) of the meetings `membership` may see, in time
-    order: two queries (meetings, their exceptions) however many meetings."""
+def calendar_occurrences(membership, after, before, *, partner=None) -> list[Occurrence]:
+    """Every occurrence in [after, before) of the meetings `membership` may see (with
+    `partner` only), in time order: two queries (meetings, their exceptions) however many."""
+    visible = meetings_visible(membership)
+    if partner is not None:
+        visible = visible.filter(pk__in=_meetings_with(membership, partner))
     meetings = list(
-        meetings_visible(membership)
-        .filter(starts_at__lt=before)
-        .select_related("district")
-        .order_by("starts_at", "pk")
+        visible.filter(starts_at__lt=before).select_related("district").order_by("starts_at", "pk")
     )
     by_meeting: dict[int, dict] = {meeting.pk: {} for meeting in meetings}
     if meetings:
@@ -198,3 +198,32 @@ def overdue(items, today):
     return items.filter(
         Q(status__in=[ActionStatus.OPEN, ActionStatus.IN_PROGRESS]), due_date__lt=today
     )
+
+
+def _meetings_with(membership, partner):
+    return (
+        MeetingPartner.objects.for_district(membership.district_id)
+        .filter(partner=partner)
+        .values("meeting_id")
+    )
+
+
+def partner_meetings(membership, partner, now, *, limit: int = 5) -> dict:
+    """The partner page's section: the next meetings with `partner` (60 days) and the open
+    action items of its meetings, that `membership` may see; a fixed handful of queries."""
+    coming = [
+        occurrence
+        for occurrence in calendar_occurrences(
+            membership,
+            now,
+            now + datetime.timedelta(days=meeting_rules.PLAN_DAYS),
+            partner=partner,
+        )
+        if not occurrence.cancelled
+    ][:limit]
+    items = list(
+        open_action_items(membership)
+        .filter(meeting_id__in=_meetings_with(membership, partner))
+        .order_by("due_date", "pk")[:10]
+    )
+    return {"coming": coming, "items": items}

@@ -18,7 +18,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
@@ -56,6 +56,7 @@ from partnerships.selectors.directory import (
     partner_edit_rows,
     partner_page,
 )
+from partnerships.selectors.meetings import partner_meetings
 from partnerships.services.directory import (
     ListingAlreadyVerified,
     ListingLinkExpired,
@@ -172,6 +173,8 @@ def _partner_page(request, partner, *, own=False, verification_form=None):
     """The partner's page; `verification_form` is a sent form with its errors to show."""
     context = partner_page(request.membership, partner)
     context["sections"] = _partner_sections(request, partner)
+    context["meetings"] = partner_meetings(request.membership, partner, timezone.now())
+    context["today"] = request.district.today()
     context["own"] = own
     context["can_manage"] = not own and can(request.membership, "partners.manage")
     if context["can_manage"]:

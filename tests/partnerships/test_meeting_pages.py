@@ -296,3 +296,33 @@ def test_the_spanish_speaking_contact_gets_her_reminder_in_spanish(
     html = message.alternatives[0][0]
     assert 'lang="es"' in html and "Aceptar" in html and "Rechazar" in html
     assert "Trellis no lee" in message.body
+
+
+def test_the_partner_page_shows_its_meetings_and_open_action_items(
+    client, cast, district, time_machine
+):
+    time_machine.move_to(datetime.datetime(2026, 1, 2, 14, 0, tzinfo=datetime.UTC))
+    partner, coordinator, contact = cast
+    signed_in(client, coordinator)
+    url = reverse("partner_detail", args=["north", partner.pk])
+    empty = client.get(url).content.decode()
+    assert "No meeting with this partner in the next 60 days." in empty
+    meeting = schedule(cast)
+    with tenant_context(district):
+        service.action_item_save(
+            by=coordinator,
+            meeting=meeting,
+            what="Share the waitlist numbers",
+            due_date=datetime.date(2025, 12, 20),
+            owner_contact=contact,
+        )
+    text = client.get(url).content.decode()
+    assert "Monthly check-in" in text and "January 13, 2026" in text
+    assert "Share the waitlist numbers" in text and "Overdue" in text
+    # The partner's own member sees them on their organization's page.
+    own = MembershipFactory(district=district, role="partner", partner=partner)
+    signed_in(client, own)
+    assert (
+        "Share the waitlist numbers"
+        in client.get(reverse("partner_own", args=["north"])).content.decode()
+    )
