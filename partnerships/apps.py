@@ -42,6 +42,8 @@ class PartnershipsConfig(AppConfig):
         register_inbox("stories.consent", inbox.stories_needing_consent, "stories.manage")
         register_inbox("stories.review", inbox.stories_to_review, "stories.review")
         register_inbox("partners.verify", inbox.listings_to_verify, "partners.manage")
+        register_inbox("meetings.minutes", inbox.meetings_without_minutes, "meetings.manage")
+        register_inbox("meetings.overdue", inbox.action_items_overdue, "meetings.view")
 
         # Badge colours of statuses (templates read them with the `tone` filter).
         register_tones(

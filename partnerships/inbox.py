@@ -222,3 +222,77 @@ def listings_to_verify(request) -> list[InboxItem]:
             tone="warning",
         )
     ]
+
+
+# --- Meetings (issue 18) -----------------------------------------------------------------------
+
+# A meeting is flagged to its organizer when it has no minutes this long after it ended.
+MINUTES_DUE = datetime.timedelta(days=7)
+
+
+def meetings_without_minutes(request) -> list[InboxItem]:
+    """Meetings the viewer organized that ended more than a week ago (within 60 days) and
+    have no minutes yet (meetings.manage): two queries, the meetings and their records."""
+    from django.utils import timezone
+
+    from partnerships.models import Meeting
+    from partnerships.selectors.meetings import occurrences
+
+    now = timezone.now()
+    meetings = list(
+        Meeting.objects.for_district(request.membership.district_id)
+        .filter(
+            organizer=request.membership,
+            cancelled_at__isnull=True,
+            starts_at__lt=now - MINUTES_DUE,
+        )
+        .select_related("district")
+        .order_by("-starts_at")[:INBOX_LIMIT]
+    )
+    items = []
+    for meeting in meetings:
+        window = occurrences(meeting, now - datetime.timedelta(days=60), now - MINUTES_DUE)
+        for occurrence in window:
+            if occurrence.cancelled or occurrence.has_minutes:
+                continue
+            if occurrence.ends_at > now - MINUTES_DUE:
+                continue
+            items.append(
+                InboxItem(
+                    kind=_("Minutes to write"),
+                    title=meeting.title,
+                    url=reverse(
+                        "meeting_occurrence",
+                        args=[request.district.slug, meeting.pk, occurrence.key],
+                    ),
+                    since=occurrence.ends_at,
+                    detail=formats.date_format(
+                        timezone.localtime(occurrence.starts_at), "DATE_FORMAT"
+                    ),
+                    tone="warning",
+                )
+            )
+    return sorted(items, key=lambda item: item.since, reverse=True)[:INBOX_LIMIT]
+
+
+def action_items_overdue(request) -> list[InboxItem]:
+    """Action items the viewer owns that are past their due date (one query)."""
+    from partnerships.selectors.meetings import open_action_items
+
+    today = request.district.today()
+    items = (
+        open_action_items(request.membership)
+        .filter(owner_membership=request.membership, due_date__lt=today)
+        .order_by("-due_date")[:INBOX_LIMIT]
+    )
+    return [
+        InboxItem(
+            kind=_("Action item overdue"),
+            title=item.what,
+            url=reverse("action_item_list", args=[request.district.slug]) + "?owner=me",
+            since=day_start(request.district, item.due_date),
+            detail=item.meeting.title,
+            tone="danger",
+        )
+        for item in items
+    ]

@@ -326,3 +326,44 @@ def test_the_partner_page_shows_its_meetings_and_open_action_items(
         "Share the waitlist numbers"
         in client.get(reverse("partner_own", args=["north"])).content.decode()
     )
+
+
+def test_the_organizer_is_asked_for_minutes_and_owners_see_overdue_items_at_home(
+    client, cast, district, time_machine
+):
+    time_machine.move_to(datetime.datetime(2026, 1, 2, 14, 0, tzinfo=datetime.UTC))
+    partner, coordinator, contact = cast
+    start = datetime.datetime(2025, 12, 16, 15, 30, tzinfo=NY)  # ended 16 days ago
+    meeting = schedule(
+        cast, starts_at=start, ends_at=start + datetime.timedelta(hours=1), recurrence=""
+    )
+    owner = MembershipFactory(district=district, role="counselor")
+    with tenant_context(district):
+        service.action_item_save(
+            by=coordinator,
+            meeting=meeting,
+            what="Call the three families",
+            due_date=datetime.date(2025, 12, 30),
+            owner_membership=owner,
+        )
+    signed_in(client, coordinator)
+    home = client.get(reverse("district_home", args=["north"])).content.decode()
+    assert "Minutes to write" in home and "Monthly check-in" in home
+    signed_in(client, owner)
+    home = client.get(reverse("district_home", args=["north"])).content.decode()
+    assert "Action item overdue" in home and "Call the three families" in home
+    assert "Minutes to write" not in home  # a counselor does not keep the minutes
+
+    # Once the minutes are written, the organizer is no longer asked.
+    from partnerships.selectors.meetings import occurrence_key, occurrence_of
+
+    with tenant_context(district):
+        occurrence = occurrence_of(meeting, occurrence_key(meeting.starts_at))
+        service.occurrence_record_save(
+            by=coordinator, occurrence=occurrence, minutes="We met.", decisions=""
+        )
+    signed_in(client, coordinator)
+    assert (
+        "Minutes to write"
+        not in client.get(reverse("district_home", args=["north"])).content.decode()
+    )
