@@ -307,6 +307,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "partnerships.tasks.meeting_reminders_extend",
         "schedule": 3600.0,
     },
+    # Each owner's weekly digest of overdue action items (claimed once per week and owner).
+    "action-item-digest": {
+        "task": "partnerships.tasks.action_item_digest",
+        "schedule": 3600.0,
+    },
     # Referrals not answered in time: the partner reminded, then the counselor (once each).
     "referral-overdue-sweep": {
         "task": "referrals.tasks.referral_overdue_sweep",

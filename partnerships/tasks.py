@@ -58,3 +58,10 @@ def send_meeting_reminder(district_id: int, reminder_id: int) -> str:
 def meeting_reminders_extend() -> int:
     """Hourly: plan the reminders of series whose plan ends within a day."""
     return sum(run_in_every_district(reminders.reminders_extend).values())
+
+
+@shared_task
+def action_item_digest() -> int:
+    """Hourly; sends each owner's weekly digest of overdue action items once a week, on
+    Monday morning in the district's zone (or at the first run after it)."""
+    return sum(run_in_every_district(reminders.action_digest_when_due).values())

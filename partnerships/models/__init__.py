@@ -730,6 +730,7 @@ class SuccessStory(TenantModel):
 
 from partnerships.models.meetings import (  # noqa: E402, F401
     DEFAULT_REMINDER_OFFSETS,
+    ActionDigest,
     ActionItem,
     ActionStatus,
     Attendee,

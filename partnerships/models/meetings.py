@@ -334,3 +334,22 @@ class CalendarFeed(TenantModel):
 
     def __str__(self):
         return f"feed {self.membership_id}"
+
+
+class ActionDigest(TenantModel):
+    """Claims one weekly digest of overdue action items for one owner: unique, so sent once
+    a week however often the sweep runs. `owner` is "m<membership id>" or "c<contact id>"."""
+
+    week = models.DateField()  # the Monday of the district's week it was sent in
+    owner = models.CharField(max_length=24)
+    items = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "week", "owner"], name="action_digest_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.week} {self.owner}"

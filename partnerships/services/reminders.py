@@ -267,3 +267,90 @@ def reminder_send(*, reminder_id: int, now: datetime.datetime | None = None) -> 
         reminder.status = ReminderStatus.QUEUED
         reminder.save(update_fields=["status", "late", "updated_at"])
         return "late" if reminder.late else "sent"
+
+
+# --- The weekly digest of overdue action items ---------------------------------------------------
+
+
+def action_digest_district(*, district, now: datetime.datetime | None = None) -> int:
+    """Once a week, one email to each owner of overdue action items, listing them; nothing to
+    an owner with nothing overdue. Claimed per (week, owner) on a unique row, so a sweep run
+    twice (or hourly) sends each digest once. Returns the number of digests sent."""
+    from django.db import IntegrityError
+
+    from core.mail import absolute_url, recipient_language, send_templated
+    from partnerships.models import ActionDigest, ActionItem, ActionStatus
+    from partnerships.services.unsubscribe import unsubscribe_url
+
+    now = now or timezone.now()
+    today = timezone.localdate(now, timezone=district.time_zone)
+    week = today - datetime.timedelta(days=today.weekday())
+    overdue = (
+        ActionItem.objects.for_district(district.pk)
+        .filter(
+            status__in=[ActionStatus.OPEN, ActionStatus.IN_PROGRESS],
+            due_date__lt=today,
+            meeting__cancelled_at__isnull=True,
+        )
+        .select_related("meeting", "owner_membership__user", "owner_contact")
+        .order_by("due_date", "pk")
+    )
+    by_owner: dict[str, list] = {}
+    for item in overdue:
+        if item.owner_membership_id:
+            key = f"m{item.owner_membership_id}"
+        elif item.owner_contact_id:
+            key = f"c{item.owner_contact_id}"
+        else:
+            continue
+        by_owner.setdefault(key, []).append(item)
+    sent = 0
+    for key, items in by_owner.items():
+        first = items[0]
+        if key.startswith("m"):
+            member = first.owner_membership
+            address, person, unsubscribe = member.user.email, member, ""
+            if not member.active:
+                continue
+        else:
+            contact = first.owner_contact
+            if not contact.email or contact.unsubscribed_at is not None:
+                continue
+            address, person, unsubscribe = contact.email, contact, unsubscribe_url(contact)
+        try:
+            with transaction.atomic():
+                ActionDigest.objects.create(
+                    district_id=district.pk, week=week, owner=key, items=len(items)
+                )
+                send_templated(
+                    "partnerships/email/action_digest",
+                    to=address,
+                    context={
+                        "items": items,
+                        "district_name": district.name,
+                        "link": absolute_url(f"/{district.slug}/meetings/actions/?owner=me")
+                        if key.startswith("m")
+                        else "",
+                    },
+                    language=recipient_language(person, district),
+                    district=district,
+                    unsubscribe_url=unsubscribe,
+                )
+        except IntegrityError:
+            continue  # this week's digest for this owner was sent already
+        sent += 1
+    return sent
+
+
+# The digest goes out from this hour on Monday, district time.
+DIGEST_HOUR = 7
+
+
+def action_digest_when_due(*, district, now: datetime.datetime | None = None) -> int:
+    """`action_digest_district` from Monday DIGEST_HOUR on (district time); the claim makes
+    the later runs of the week send nothing more."""
+    now = now or timezone.now()
+    local = now.astimezone(district.time_zone)
+    if local.weekday() == 0 and local.hour < DIGEST_HOUR:
+        return 0
+    return action_digest_district(district=district, now=now)

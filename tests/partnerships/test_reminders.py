@@ -306,3 +306,55 @@ def test_two_real_workers_given_the_same_reminders_send_each_once(
     assert set(statuses) == {ReminderStatus.QUEUED}, outputs[0][-3000:]
     assert logged == len(ids)
     assert len(reminder_mails()) == len(ids)
+
+
+def test_the_weekly_digest_lists_each_owners_overdue_items_once_a_week(
+    district, time_machine, django_capture_on_commit_callbacks
+):
+    from partnerships.models import ActionItem
+    from partnerships.tasks import action_item_digest
+
+    time_machine.move_to(local(NY, 2026, 1, 2, 9, 0), tick=False)
+    meeting = make_meeting(district)
+    with tenant_context(district):
+        rita = Attendee.objects.get(meeting=meeting, contact__isnull=False).contact
+        carla = meeting.organizer
+        for what, owner, contact, due in [
+            ("Send the flyer", carla, None, datetime.date(2026, 1, 5)),
+            ("Share the waitlist", None, rita, datetime.date(2026, 1, 6)),
+            ("Plan the spring", carla, None, datetime.date(2026, 3, 1)),  # not overdue
+        ]:
+            service.action_item_save(
+                by=carla,
+                meeting=meeting,
+                what=what,
+                due_date=due,
+                owner_membership=owner,
+                owner_contact=contact,
+            )
+    mail.outbox.clear()
+
+    def digests():
+        return [m for m in OutgoingEmail.objects.order_by("pk") if "overdue" in m.subject]
+
+    # Monday 12 January 2026, 6:00 in New York: not yet; from 7:00: once each, then no more.
+    time_machine.move_to(local(NY, 2026, 1, 12, 6, 0), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert action_item_digest() == 0
+    time_machine.move_to(local(NY, 2026, 1, 12, 7, 5), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert action_item_digest() == 2
+        assert action_item_digest() == 0
+    sent = {m.to[0]: m for m in digests()}
+    assert set(sent) == {"carla@north.example.org", "rita@riverbend.example.org"}
+    carla_mail = [m for m in mail.outbox if m.to == ["carla@north.example.org"]][0]
+    assert "Send the flyer" in carla_mail.body and "Plan the spring" not in carla_mail.body
+    # The next week again; and none at all once nothing is overdue.
+    time_machine.move_to(local(NY, 2026, 1, 19, 8, 0), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert action_item_digest() == 2
+    with tenant_context(district):
+        ActionItem.objects.filter(due_date__lt=datetime.date(2026, 2, 1)).update(status="done")
+    time_machine.move_to(local(NY, 2026, 1, 26, 8, 0), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert action_item_digest() == 0

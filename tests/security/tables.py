@@ -442,6 +442,9 @@ TABLE_MAKERS = {
     "partnerships_reminder": _reminder,
     "partnerships_meetingemail": _meeting_email,
     "partnerships_calendarfeed": _calendar_feed,
+    "partnerships_actiondigest": lambda d: _create(
+        d, "partnerships.ActionDigest", week=datetime.date(2030, 1, 14), owner=f"m{d.pk}"
+    ),
     "referrals_concerncategory": lambda d: ConcernCategoryFactory(district=d).pk,
     "referrals_referral": _referral,
     "referrals_referralevent": _history_event("referrals_referralevent", _referral),
