@@ -45,6 +45,12 @@ class PartnershipsConfig(AppConfig):
         register_inbox("meetings.minutes", inbox.meetings_without_minutes, "meetings.manage")
         register_inbox("meetings.overdue", inbox.action_items_overdue, "meetings.view")
 
+        # A partner contact's address refused by the mail server is marked on the contact.
+        from partnerships.services.reminders import mark_refused_address
+        from schools.services.email import email_failed
+
+        email_failed.connect(mark_refused_address, dispatch_uid="partnerships.refused_address")
+
         # Badge colours of statuses (templates read them with the `tone` filter).
         register_tones(
             "mou_status",

@@ -135,6 +135,9 @@ def _sync_children(model, partner: Partner, rows: list[dict], fields: tuple[str,
             if changed:
                 for name in changed:
                     setattr(obj, name, row[name])
+                if "email" in changed and getattr(obj, "email_refused_at", None):
+                    obj.email_refused_at = None  # a new address: refused no more
+                    changed.append("email_refused_at")
                 obj.save(update_fields=[*changed, "updated_at"])
         elif not row.get("delete"):
             model.objects.create(

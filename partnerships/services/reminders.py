@@ -354,3 +354,37 @@ def action_digest_when_due(*, district, now: datetime.datetime | None = None) ->
     if local.weekday() == 0 and local.hour < DIGEST_HOUR:
         return 0
     return action_digest_district(district=district, now=now)
+
+
+# --- Addresses the mail server refused --------------------------------------------------------
+
+
+def mark_refused_address(sender, *, message, failure, **kwargs) -> None:
+    """(schools.services.email.email_failed) A message to a partner contact's address that
+    the mail server refused: the contact is marked, and the coordinator sees it on the
+    meeting and partner pages until the address is changed. Trellis receives no mail, so a
+    bounce after acceptance is out of reach.
+
+    The outbox is not a tenant table; the district that wrote the message is found through
+    its DistrictEmail row, district by district (a refusal is rare, and each look is one
+    indexed query under that district's row-level security)."""
+    from partnerships.models import Contact
+    from schools.models import DistrictEmail, OutgoingEmail
+    from schools.tenancy import tenant_context
+
+    if failure != OutgoingEmail.Failure.REFUSED or not isinstance(message.to, list):
+        return
+    addresses = [address for address in message.to if isinstance(address, str)]
+    for district_id in District.objects.order_by("pk").values_list("pk", flat=True):
+        with tenant_context(district_id):
+            if (
+                not DistrictEmail.objects.for_district(district_id)
+                .filter(email_id=message.pk)
+                .exists()
+            ):
+                continue
+            for address in addresses:
+                Contact.objects.for_district(district_id).filter(
+                    email__iexact=address, email_refused_at__isnull=True
+                ).update(email_refused_at=timezone.now())
+            return

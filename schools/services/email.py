@@ -33,6 +33,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from core.jobs import enqueue, enqueue_on_commit
@@ -57,6 +58,11 @@ SWEEP_BATCH = 1000
 # separators) with the white space around them. In a header a line break is refused
 # (BadHeaderError, so the message could never be sent) and NUL cannot even be stored.
 _BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+# Sent when a message ends "failed" (message=, failure=): a higher app that wrote it may
+# record what it means (partnerships marks a contact whose address the server refused).
+email_failed = Signal()
 
 
 class PermanentFailure(Exception):
@@ -323,6 +329,9 @@ def _record_failure(message: OutgoingEmail, exc: Exception) -> None:
         message.status = Status.FAILED
         message.failure = failure
     message.save(update_fields=["status", "due_at", "failure", "last_error", "updated_at"])
+    if failure is not None:
+        # Higher apps mark what they know of the address (a partner contact refused).
+        email_failed.send(sender=OutgoingEmail, message=message, failure=failure)
     log = logger.warning if failure is None else logger.error
     log(
         "email id=%s attempt %s %s: %s",

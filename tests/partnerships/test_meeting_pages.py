@@ -367,3 +367,20 @@ def test_the_organizer_is_asked_for_minutes_and_owners_see_overdue_items_at_home
         "Minutes to write"
         not in client.get(reverse("district_home", args=["north"])).content.decode()
     )
+
+
+def test_an_address_the_mail_server_refuses_is_marked_on_the_contact_and_shown(
+    client, cast, district, settings, time_machine, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(datetime.datetime(2026, 1, 2, 14, 0, tzinfo=datetime.UTC))
+    settings.EMAIL_BACKEND = "tests.schools.outbox_backends.AllRecipientsRefused"
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting = schedule(cast)
+    contact = cast[2]
+    with tenant_context(district):
+        contact.refresh_from_db()
+    assert contact.email_refused_at is not None
+    signed_in(client, cast[1])
+    page = client.get(reverse("meeting_detail", args=["north", meeting.pk])).content.decode()
+    assert "The mail server refused this address" in page
+    assert "The mail server refused the address" in page  # the delivery column says why
