@@ -68,8 +68,14 @@ def test_worker_consumes_every_queue_and_beat_runs_once():
         for name, s in COMPOSE["services"].items()
     }
     consumed = set()
+    queues_of = []
     for command in commands.values():
         if command.startswith("celery") and " worker " in command:
-            consumed |= set(re.search(r"-Q (\S+)", command).group(1).split(","))
+            queues = set(re.search(r"-Q (\S+)", command).group(1).split(","))
+            consumed |= queues
+            queues_of.append(queues)
     assert consumed == {"urgent", "default", "reports"}
+    # The urgent queue has a worker of its own (issue 18): no reminder burst delays an alert.
+    assert {"urgent"} in queues_of
+    assert all(queues == {"urgent"} for queues in queues_of if "urgent" in queues)
     assert COMPOSE["services"]["beat"].get("deploy", {}).get("replicas", 1) == 1

@@ -219,13 +219,31 @@ class Command(BaseCommand):
                 "config",
                 "worker",
                 "-Q",
-                "urgent,default,reports",
+                "default,reports",
                 "--concurrency",
                 "2",
                 "--loglevel",
                 "INFO",
             ],
             "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"],
+            # Risk alerts have a worker of their own: a burst of reminders or PDFs on the
+            # other one never delays them (DESIGN.md, Background work).
+            "urgent": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "urgent",
+                "--concurrency",
+                "1",
+                "--hostname",
+                "urgent@%h",
+                "--loglevel",
+                "INFO",
+            ],
         }
         url = f"http://{options['host']}:{port}/"
         env = {
