@@ -503,8 +503,81 @@ def hsds_export(site: Site) -> None:
     export(site.district)
 
 
+REMINDERS_DUE = 10_000
+
+
+def reminders_due(site: Site) -> None:
+    """REMINDERS_DUE reminders due now in the district (one meeting, 100 contacts, 100
+    daily dates), then the minute sweep claims them all and hands each to the broker, as
+    beat's sweep does (issue 18: under 60 s on one worker). The rows are made in the timed
+    transaction (bulk inserts, a second or two) because the job's writes are rolled back;
+    the messages go to a queue of their own, emptied afterwards, so no worker sends them."""
+    import datetime
+
+    from django.utils import timezone
+
+    from config.celery import app
+    from partnerships.models import Attendee, Contact, Meeting, Partner, Reminder
+    from partnerships.services import reminders
+
+    now = timezone.now()
+    district = site.district
+    partner = Partner.objects.for_district(district).order_by("pk").first()
+    meeting = Meeting.objects.create(
+        district=district,
+        title="Bench daily check-in",
+        organizer=site.member("coordinator"),
+        starts_at=now + datetime.timedelta(hours=2),
+        ends_at=now + datetime.timedelta(hours=3),
+        recurrence="FREQ=DAILY;COUNT=100",
+        reminder_offsets=[60],
+    )
+    contacts = Contact.objects.bulk_create(
+        Contact(district=district, partner=partner, name=f"Bench {n}", email=f"b{n}@x.test")
+        for n in range(100)
+    )
+    attendees = Attendee.objects.bulk_create(
+        Attendee(district=district, meeting=meeting, contact=contact) for contact in contacts
+    )
+    Reminder.objects.bulk_create(
+        Reminder(
+            district=district,
+            meeting=meeting,
+            attendee=attendee,
+            occurrence_start=meeting.starts_at + datetime.timedelta(days=day),
+            offset_minutes=60,
+            due_at=now - datetime.timedelta(seconds=30),
+        )
+        for attendee in attendees
+        for day in range(REMINDERS_DUE // len(attendees))
+    )
+    type(district).objects.filter(pk=district.pk).update(next_reminder_at=now)
+    queue = "bench-reminders"
+
+    def publish(task, *args):
+        task.apply_async(args=args, queue=queue)
+        return True
+
+    original = reminders.enqueue
+    reminders.enqueue = publish
+    try:
+        claimed = 0
+        while True:
+            counts = reminders.reminder_sweep(now=now)
+            claimed += counts["claimed"]
+            if not counts["claimed"]:
+                break
+    finally:
+        reminders.enqueue = original
+        with app.connection_for_write() as connection:
+            connection.default_channel.queue_purge(queue)
+    if claimed != REMINDERS_DUE:
+        raise AssertionError(f"claimed {claimed} of {REMINDERS_DUE} reminders")
+
+
 JOBS: list[Job] = [
     Job(f"roster import, {ROSTER_ROWS:,} new rows", roster_import, prepare=roster_file),
     Job("MOU PDF", mou_pdf, prepare=mou_with_versions),
     Job("HSDS export", hsds_export),
+    Job(f"reminder sweep, {REMINDERS_DUE:,} due", reminders_due),
 ]
