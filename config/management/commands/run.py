@@ -181,6 +181,13 @@ def preflight() -> None:
     redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3, socket_timeout=3).ping()
 
 
+def celery_worker(queues: str, *, concurrency: int, hostname: str = "") -> list[str]:
+    """The command of a Celery worker serving `queues` (comma-separated)."""
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues]
+    command += ["--concurrency", str(concurrency), "--loglevel", "INFO"]
+    return command + (["--hostname", hostname] if hostname else [])
+
+
 class Command(BaseCommand):
     help = "Run Trellis with its demo: web server, Celery worker and beat, until Ctrl-C."
 
@@ -211,39 +218,11 @@ class Command(BaseCommand):
         python = sys.executable
         commands = {
             "web": [python, "manage.py", "runserver", f"{options['host']}:{port}"],
-            "worker": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                "default,reports",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "INFO",
-            ],
+            "worker": celery_worker("default,reports", concurrency=2),
             "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"],
             # Risk alerts have a worker of their own: a burst of reminders or PDFs on the
             # other one never delays them (DESIGN.md, Background work).
-            "urgent": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                "urgent",
-                "--concurrency",
-                "1",
-                "--hostname",
-                "urgent@%h",
-                "--loglevel",
-                "INFO",
-            ],
+            "urgent": celery_worker("urgent", concurrency=1, hostname="urgent@%h"),
         }
         url = f"http://{options['host']}:{port}/"
         env = {
