@@ -327,6 +327,7 @@ def action_digest_district(*, district, now: datetime.datetime | None = None) ->
                     to=address,
                     context={
                         "items": items,
+                        "item_count": len(items),
                         "district_name": district.name,
                         "link": absolute_url(f"/{district.slug}/meetings/actions/?owner=me")
                         if key.startswith("m")

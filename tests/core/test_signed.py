@@ -184,6 +184,7 @@ def signed_link_of(kind) -> SignedLink:
     """The SignedLink behind a registry entry (the registry itself signs as the product did
     before SignedLink, which is what keeps the formats compatible)."""
     from partnerships.services.directory import LISTING_LINK
+    from partnerships.services.meetings import RESPONSE_LINK
     from partnerships.services.mous.links import MOU_LINK
     from partnerships.services.unsubscribe import UNSUBSCRIBE_LINK
     from referrals.services.consent_requests import CONSENT_REQUEST_LINK
@@ -204,6 +205,7 @@ def signed_link_of(kind) -> SignedLink:
         "intake": INTAKE_LINK,
         "intake_code": INTAKE_LINK,
         "intake_step": INTAKE_LINK,
+        "meeting_response": RESPONSE_LINK,
     }
     return by_url[kind.name]
 

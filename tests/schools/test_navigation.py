@@ -50,6 +50,7 @@ def test_an_administrator_sees_the_entries_in_the_order_they_always_had(
         "Partners",
         "Coverage",
         "MOUs",
+        "Meetings",
         "Funding",
         "Stories",
         "Mail delivery",
@@ -68,6 +69,7 @@ def test_a_partner_sees_their_organization_in_us_english(client, district, signe
         "Referrals",
         "Your organization",
         "MOUs",
+        "Meetings",
         "Stories",
     ]
     assert f'href="/{district.slug}/organization/">Your organization</a>' in (
@@ -96,6 +98,7 @@ def test_an_entry_an_app_registers_shows_in_its_place_to_those_holding_its_capab
         "Partners",
         "Coverage",
         "MOUs",
+        "Meetings",
         "Funding",
         "Stories",
         "Mail delivery",
