@@ -124,7 +124,10 @@ class MeetingForm(WhenMixin, forms.Form):
     members = MemberChoices(_("District people invited"))
     contacts = ContactChoices(
         _("Partner contacts invited"),
-        help_text=_("Contacts who receive meeting reminders are chosen to start with."),
+        help_text=_(
+            "For a partner none of whose contacts you choose, the contacts who receive "
+            "meeting reminders are invited."
+        ),
     )
     reminder_offsets = forms.TypedMultipleChoiceField(
         label=_("Reminders"),
@@ -184,7 +187,20 @@ class MeetingForm(WhenMixin, forms.Form):
             elif "UNTIL=" not in rule.upper() and "COUNT=" not in rule.upper():
                 rule = f"{rule};UNTIL={until:%Y%m%d}"
         data["recurrence"] = rule
+        data["contacts"] = self._default_contacts(
+            list(data.get("partners") or []), list(data.get("contacts") or [])
+        )
         return data
+
+    def _default_contacts(self, partners, contacts):
+        """A partner none of whose contacts was chosen brings those who receive meeting
+        reminders (Contact.reminders): the directory's choice is the default."""
+        chosen_partners = {contact.partner_id for contact in contacts}
+        missing = [partner.pk for partner in partners if partner.pk not in chosen_partners]
+        if not missing:
+            return contacts
+        defaults = self.fields["contacts"].queryset.filter(partner_id__in=missing, reminders=True)
+        return contacts + [contact for contact in defaults if contact not in contacts]
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data

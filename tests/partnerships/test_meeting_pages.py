@@ -384,3 +384,32 @@ def test_an_address_the_mail_server_refuses_is_marked_on_the_contact_and_shown(
     page = client.get(reverse("meeting_detail", args=["north", meeting.pk])).content.decode()
     assert "The mail server refused this address" in page
     assert "The mail server refused the address" in page  # the delivery column says why
+
+
+def test_a_partners_reminder_contacts_are_invited_unless_others_are_chosen(
+    client, cast, district, time_machine
+):
+    time_machine.move_to(datetime.datetime(2026, 1, 2, 14, 0, tzinfo=datetime.UTC))
+    partner, coordinator, rita = cast
+    other = ContactFactory(district=district, partner=partner, email="o@riverbend.example.org")
+    signed_in(client, coordinator)
+    data = form_data(partner, rita, contacts=[])
+    assert client.post(reverse("meeting_new", args=["north"]), data).status_code == 302
+    with tenant_context(district):
+        meeting = Meeting.objects.get()
+        invited = set(
+            Attendee.objects.filter(meeting=meeting, contact__isnull=False).values_list(
+                "contact_id", flat=True
+            )
+        )
+    assert invited == {rita.pk}  # Rita receives reminders; the other contact does not
+    data = form_data(partner, rita, contacts=[other.pk], title="Second")
+    assert client.post(reverse("meeting_new", args=["north"]), data).status_code == 302
+    with tenant_context(district):
+        second = Meeting.objects.get(title="Second")
+        invited = set(
+            Attendee.objects.filter(meeting=second, contact__isnull=False).values_list(
+                "contact_id", flat=True
+            )
+        )
+    assert invited == {other.pk}
