@@ -294,7 +294,10 @@ class ActionFilterForm(forms.Form):
 
     owner = forms.ChoiceField(label=_("Owner"), required=False)
     partner = forms.ModelChoiceField(
-        label=_("Partner"), queryset=Partner.objects.none(), required=False
+        label=_("Partner"),
+        queryset=Partner.objects.none(),
+        required=False,
+        empty_label=_("Any partner"),
     )
     show = forms.ChoiceField(
         label=_("Show"),
