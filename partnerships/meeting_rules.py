@@ -228,6 +228,22 @@ def describe(rule_text: str, first_start: datetime.datetime, zone: ZoneInfo) -> 
     return rule_text
 
 
+def as_choice(rule_text: str, first_start: datetime.datetime, zone: ZoneInfo):
+    """(repeat choice, until date or None, custom rule) a form shows for a saved rule: a
+    preset with its end date when the rule is one, else "custom" with the rule as saved."""
+    if not rule_text:
+        return "none", None, ""
+    local = local_naive(first_start, zone)
+    until = re.search(r"(?:^|;)UNTIL=(\d{8})", rule_text)
+    base = _UNTIL.sub("", rule_text).strip(";")
+    if "COUNT=" not in base:
+        for key, text in preset_rules(local.date()).items():
+            if key != "none" and base == text:
+                end = datetime.datetime.strptime(until.group(1), "%Y%m%d").date() if until else None
+                return key, end, ""
+    return "custom", None, rule_text
+
+
 def preset_label(key: str, day: datetime.date) -> str:
     from django.utils.formats import date_format
 

@@ -133,14 +133,16 @@ def meeting_calendar(request, district_slug):
 def _initial(meeting, attendees):
     zone = meeting.district.time_zone
     start = meeting.starts_at.astimezone(zone)
+    repeats, until, custom = meeting_rules.as_choice(meeting.recurrence, meeting.starts_at, zone)
     return {
         "title": meeting.title,
         "kind": meeting.kind,
         "date": start.date(),
         "start_time": start.time(),
         "end_time": meeting.ends_at.astimezone(zone).time(),
-        "repeats": "custom" if meeting.recurrence else "none",
-        "custom_rule": meeting.recurrence,
+        "repeats": repeats,
+        "until": until,
+        "custom_rule": custom,
         "location": meeting.location,
         "online_url": meeting.online_url,
         "partners": list(meeting.partners.all()),

@@ -91,6 +91,10 @@ def test_a_coordinator_schedules_a_monthly_check_in_from_the_form(client, cast, 
     assert "Rita Rivers" in text and "Invitation" in text
     # The series' notice: an endless repeat is given an end two years ahead.
     assert "repeats until January 13, 2028" in text
+    # Editing offers the choice it was made with, and the end it was given.
+    edit = client.get(reverse("meeting_edit", args=["north", meeting.pk]))
+    initial = edit.context["form"].initial
+    assert (initial["repeats"], initial["until"]) == ("monthly_weekday", datetime.date(2028, 1, 13))
 
 
 @pytest.mark.parametrize(

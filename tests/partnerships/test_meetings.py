@@ -298,3 +298,16 @@ def test_who_may_see_and_change_a_meeting(cast, district, other_district, time_m
         access_meeting(stranger, meeting.pk)
     with tenant_context(other_district), pytest.raises(PermissionDenied):
         service.meeting_cancel(by=stranger, meeting=meeting)
+
+
+def test_a_saved_rule_is_offered_again_as_the_choice_it_came_from():
+    first = local(NY, 2026, 1, 13, 15, 30)
+    monthly = meeting_rules.check_rule("FREQ=MONTHLY;BYDAY=2TU;UNTIL=20260630", first, NY)
+    assert meeting_rules.as_choice(monthly.text, first, NY) == (
+        "monthly_weekday",
+        datetime.date(2026, 6, 30),
+        "",
+    )
+    assert meeting_rules.as_choice("", first, NY) == ("none", None, "")
+    custom = meeting_rules.check_rule("FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10", first, NY)
+    assert meeting_rules.as_choice(custom.text, first, NY) == ("custom", None, custom.text)
