@@ -309,10 +309,9 @@ class ActionFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args, district, membership, **kwargs):
+    def __init__(self, *args, district, membership, owners=(), **kwargs):
+        """`owners`: (value, label) of the people who own action items, "m<membership id>"
+        or "c<contact id>" (selectors.meetings.action_item_owners)."""
         super().__init__(*args, **kwargs)
         self.fields["partner"].queryset = Partner.objects.for_district(district.pk).order_by("name")
-        self.fields["owner"].choices = [
-            ("", _("Anyone")),
-            ("me", _("Me")),
-        ]
+        self.fields["owner"].choices = [("", _("Anyone")), ("me", _("Me")), *owners]

@@ -227,3 +227,31 @@ def partner_meetings(membership, partner, now, *, limit: int = 5) -> dict:
         .order_by("due_date", "pk")[:10]
     )
     return {"coming": coming, "items": items}
+
+
+def action_item_owners(membership) -> list[tuple[str, str]]:
+    """The people who own an action item `membership` may see, as filter choices:
+    ("m<membership id>", name) for members, ("c<contact id>", "name (partner)") for partner
+    contacts; one query."""
+    rows = (
+        action_items(membership)
+        .values(
+            "owner_membership_id",
+            "owner_membership__user__full_name",
+            "owner_membership__user__email",
+            "owner_contact_id",
+            "owner_contact__name",
+            "owner_contact__partner__name",
+        )
+        .distinct()
+    )
+    owners = {}
+    for row in rows:
+        if row["owner_membership_id"]:
+            name = row["owner_membership__user__full_name"] or row["owner_membership__user__email"]
+            owners[f"m{row['owner_membership_id']}"] = name
+        elif row["owner_contact_id"]:
+            owners[f"c{row['owner_contact_id']}"] = (
+                f"{row['owner_contact__name']} ({row['owner_contact__partner__name']})"
+            )
+    return sorted(owners.items(), key=lambda item: item[1].lower())

@@ -41,6 +41,7 @@ from partnerships.models import (
 )
 from partnerships.selectors.meetings import (
     access_meeting,
+    action_item_owners,
     action_items,
     attendees_of,
     calendar_occurrences,
@@ -424,15 +425,23 @@ def action_item_list(request, district_slug):
     membership = request.membership
     today = request.district.today()
     filters = ActionFilterForm(
-        request.GET or None, district=request.district, membership=membership
+        request.GET or None,
+        district=request.district,
+        membership=membership,
+        owners=action_item_owners(membership),
     )
     items = action_items(membership)
     show = "open"
     if filters.is_bound and filters.is_valid():
         data = filters.cleaned_data
         show = data.get("show") or "open"
-        if data.get("owner") == "me":
+        owner = data.get("owner") or ""
+        if owner == "me":
             items = items.filter(owner_membership=membership)
+        elif owner[:1] == "m":
+            items = items.filter(owner_membership_id=int(owner[1:]))
+        elif owner[:1] == "c":
+            items = items.filter(owner_contact_id=int(owner[1:]))
         if data.get("partner"):
             partner_meetings = _meetings_of_partner(request.district, data["partner"])
             items = items.filter(meeting_id__in=partner_meetings)

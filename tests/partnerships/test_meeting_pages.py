@@ -417,3 +417,46 @@ def test_a_partners_reminder_contacts_are_invited_unless_others_are_chosen(
             )
         )
     assert invited == {other.pk}
+
+
+def test_action_items_filter_by_owner_partner_and_overdue(client, cast, district, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 1, 2, 14, 0, tzinfo=datetime.UTC))
+    partner, coordinator, rita = cast
+    meeting = schedule(cast)
+    other_meeting = schedule(cast, title="Another", partners=[PartnerFactory(district=district)])
+    with tenant_context(district):
+        for what, member, contact, due, where in [
+            ("Rita's late item", None, rita, datetime.date(2025, 12, 1), meeting),
+            ("Carla's coming item", coordinator, None, datetime.date(2026, 2, 1), meeting),
+            ("Elsewhere", coordinator, None, datetime.date(2025, 12, 2), other_meeting),
+        ]:
+            service.action_item_save(
+                by=coordinator,
+                meeting=where,
+                what=what,
+                due_date=due,
+                owner_membership=member,
+                owner_contact=contact,
+            )
+    signed_in(client, coordinator)
+    url = reverse("action_item_list", args=["north"])
+
+    def shown(query):
+        page = client.get(url + query)
+        assert page.status_code == 200
+        return {
+            w
+            for w in ("Rita's late item", "Carla's coming item", "Elsewhere")
+            if w.replace("'", "&#x27;") in page.content.decode()
+        }
+
+    assert shown("") == {"Rita's late item", "Carla's coming item", "Elsewhere"}
+    assert shown(f"?owner=c{rita.pk}") == {"Rita's late item"}
+    assert shown("?owner=me") == {"Carla's coming item", "Elsewhere"}
+    assert shown("?show=overdue") == {"Rita's late item", "Elsewhere"}
+    assert shown(f"?partner={partner.pk}") == {"Rita's late item", "Carla's coming item"}
+    assert shown("?owner=c999999&partner=nonsense") == {  # unknown values: ignored
+        "Rita's late item",
+        "Carla's coming item",
+        "Elsewhere",
+    }
