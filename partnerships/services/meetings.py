@@ -17,8 +17,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.mail import absolute_url, mail_language, recipient_language, send_templated
-from core.signed import SignedLink, payload_id, payload_str
 from partnerships import meeting_rules
 from partnerships.models import (
     MOU,
@@ -27,7 +25,6 @@ from partnerships.models import (
     Attendee,
     Contact,
     Meeting,
-    MeetingEmail,
     MeetingEmailKind,
     MeetingKind,
     MeetingOccurrence,
@@ -40,31 +37,18 @@ from partnerships.selectors.meetings import (
     occurrence_key,
     occurrences,
 )
-from partnerships.services import calendar
-from partnerships.services.unsubscribe import unsubscribe_url
+from partnerships.services.meeting_mail import (
+    RESPONSE_LINK,
+    meeting_mail,
+    response_url,
+)
 from schools.capabilities import can, require
 from schools.models import Membership, School
-from schools.tenancy import district_locale, outside, require_same_district, tenant_context
+from schools.tenancy import outside, require_same_district, tenant_context
 
 # The reminder offsets a form offers, in minutes before the meeting.
 OFFSET_CHOICES = (14 * 24 * 60, 7 * 24 * 60, 2 * 24 * 60, 24 * 60, 2 * 60, 30)
 MAX_OFFSETS = 4
-
-RESPONSE_LINK = SignedLink(
-    salt="trellis.partnerships.meeting-response",
-    fields={
-        "d": payload_id,
-        "a": payload_id,
-        "r": lambda data, key: payload_str(data, key, pattern=r"accepted|declined"),
-    },
-    max_age=datetime.timedelta(days=400),
-    url_name="meeting_response",
-)
-
-
-def response_url(attendee: Attendee, response: str) -> str:
-    return RESPONSE_LINK.url(d=attendee.district_id, a=attendee.pk, r=response)
-
 
 # --- Scheduling ----------------------------------------------------------------------------
 
@@ -237,7 +221,7 @@ def meeting_save(
     if creating:
         for attendee in added:
             if coming:
-                _mail(meeting, coming[0], attendee, MeetingEmailKind.INVITATION)
+                meeting_mail(meeting, coming[0], attendee, MeetingEmailKind.INVITATION)
     else:
         if calendar_changed or added or removed:
             for occurrence in coming:
@@ -247,10 +231,12 @@ def meeting_save(
                         if attendee in added
                         else MeetingEmailKind.UPDATE
                     )
-                    _mail(meeting, occurrence, attendee, kind)
+                    meeting_mail(meeting, occurrence, attendee, kind)
         for attendee in removed:
             for occurrence in coming:
-                _mail(meeting, occurrence, attendee, MeetingEmailKind.CANCELLATION, removed=True)
+                meeting_mail(
+                    meeting, occurrence, attendee, MeetingEmailKind.CANCELLATION, removed=True
+                )
     return meeting, rule
 
 
@@ -325,7 +311,7 @@ def meeting_cancel(*, by: Membership, meeting: Meeting) -> int:
         occurrence.sequence += 1
         occurrence.cancelled = True
         for attendee in attendees_of(meeting):
-            sent += _mail(meeting, occurrence, attendee, MeetingEmailKind.CANCELLATION)
+            sent += meeting_mail(meeting, occurrence, attendee, MeetingEmailKind.CANCELLATION)
     return sent
 
 
@@ -369,7 +355,7 @@ def occurrence_change(
         meeting, occurrence.occurrence_start, occurrence.occurrence_start + datetime.timedelta(1)
     )[0]
     for attendee in _mailed_attendees(meeting):
-        _mail(meeting, changed, attendee, MeetingEmailKind.UPDATE)
+        meeting_mail(meeting, changed, attendee, MeetingEmailKind.UPDATE)
     return changed
 
 
@@ -392,7 +378,7 @@ def occurrence_cancel(*, by: Membership, occurrence: Occurrence) -> int:
     occurrence.sequence += 1
     sent = 0
     for attendee in attendees_of(meeting):
-        sent += _mail(meeting, occurrence, attendee, MeetingEmailKind.CANCELLATION)
+        sent += meeting_mail(meeting, occurrence, attendee, MeetingEmailKind.CANCELLATION)
     return sent
 
 
@@ -534,89 +520,6 @@ def action_item_set_status(*, by: Membership, item: ActionItem, status: str) -> 
     item.done_on = by.district.today() if status == ActionStatus.DONE else None
     item.save(update_fields=["status", "done_on", "updated_at"])
     return item
-
-
-# --- Mail ----------------------------------------------------------------------------------
-
-
-def attendee_person(attendee: Attendee):
-    """(name, address, language person) of an attendee."""
-    if attendee.contact_id:
-        contact = attendee.contact
-        return contact.name, contact.email, contact
-    user = attendee.membership.user
-    return user.full_name or user.email, user.email, attendee.membership
-
-
-def can_mail(attendee: Attendee) -> bool:
-    """Whether an attendee can be written to: an address, not unsubscribed, an active
-    membership."""
-    if attendee.contact_id:
-        return bool(attendee.contact.email) and attendee.contact.unsubscribed_at is None
-    return bool(attendee.membership.user.email) and attendee.membership.active
-
-
-def _mail(meeting, occurrence, attendee, kind, *, late=False, removed=False) -> int:
-    """One meeting email to one attendee, with its invitation; logged on the meeting.
-    Returns 1 when queued, 0 when the attendee cannot be written to. `removed`: the
-    attendee's row is gone (a cancellation to someone taken off the list)."""
-    if not can_mail(attendee):
-        return 0
-    name, address, person = attendee_person(attendee)
-    language = recipient_language(person, meeting.district)
-    method = "CANCEL" if kind == MeetingEmailKind.CANCELLATION else "REQUEST"
-    organizer = meeting.organizer.user
-    with district_locale(meeting.district, mail_language(language, meeting.district)):
-        everyone = [
-            (*attendee_person(other)[:2], other.response)
-            for other in attendees_of(meeting)
-            if can_mail(other)
-        ]
-        ics = calendar.invitation_ics(
-            occurrence,
-            method=method,
-            attendees=everyone,
-            organizer_name=organizer.full_name or organizer.email,
-            description=meeting.agenda,
-        )
-    context = {
-        "kind": kind,
-        "late": late,
-        "meeting": meeting,
-        "occurrence": occurrence,
-        "name": name,
-        "district_name": meeting.district.name,
-        "organizer_name": organizer.full_name or organizer.email,
-        "kind_label": meeting.get_kind_display(),
-        "accept_url": "" if method == "CANCEL" else response_url(attendee, Response.ACCEPTED),
-        "decline_url": "" if method == "CANCEL" else response_url(attendee, Response.DECLINED),
-        "response": attendee.response,
-        "link": (
-            absolute_url(f"/{meeting.district.slug}/meetings/{meeting.pk}/")
-            if attendee.membership_id
-            else ""
-        ),
-    }
-    email = send_templated(
-        "partnerships/email/meeting",
-        to=address,
-        context=context,
-        language=language,
-        district=meeting.district,
-        unsubscribe_url=unsubscribe_url(attendee.contact) if attendee.contact_id else "",
-        attachments=[calendar.ics_attachment(ics, method)],
-    )
-    MeetingEmail.objects.create(
-        district_id=meeting.district_id,
-        meeting=meeting,
-        attendee=None if removed else attendee,
-        kind=kind,
-        occurrence_start=occurrence.occurrence_start,
-        sequence=occurrence.sequence,
-        late=late,
-        email=email,
-    )
-    return 1
 
 
 __all__ = [

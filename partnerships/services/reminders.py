@@ -67,7 +67,7 @@ def _wanted(meeting: Meeting, now: datetime.datetime) -> dict[tuple, datetime.da
     """(attendee id, occurrence start, offset) -> due time of every reminder that should
     be planned now: coming occurrences, attendees who have not declined, due in the future
     and within PLAN_DAYS."""
-    from partnerships.services.meetings import can_mail
+    from partnerships.services.meeting_mail import can_mail
 
     if meeting.cancelled_at is not None:
         return {}
@@ -227,7 +227,7 @@ def reminder_send(*, reminder_id: int, now: datetime.datetime | None = None) -> 
     """Send one claimed reminder (the task); returns what became of it: "sent", "late",
     "skipped", or "" when another task had it already. Exactly once: the row is locked
     and moved out of "claimed" in the transaction that queues its email."""
-    from partnerships.services.meetings import _mail, can_mail
+    from partnerships.services.meeting_mail import can_mail, meeting_mail
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -263,7 +263,7 @@ def reminder_send(*, reminder_id: int, now: datetime.datetime | None = None) -> 
             reminder.save(update_fields=["status", "skipped_reason", "updated_at"])
             return "skipped"
         reminder.late = now - reminder.due_at > LATE_AFTER
-        _mail(meeting, occurrence, attendee, MeetingEmailKind.REMINDER, late=reminder.late)
+        meeting_mail(meeting, occurrence, attendee, MeetingEmailKind.REMINDER, late=reminder.late)
         reminder.status = ReminderStatus.QUEUED
         reminder.save(update_fields=["status", "late", "updated_at"])
         return "late" if reminder.late else "sent"
