@@ -171,6 +171,16 @@ def test_the_coordinators_pages_fit_a_phone(browser, live_server, demo):
     walk.visit("/demo/funding/", "funding")
     walk.visit("/demo/stories/", "stories")
     walk.follow_first("/demo/stories/", "main tbody a[href*='/stories/']", "story")
+    # Meetings (issue 18): the calendar as a list and a month, a date, the series, the
+    # action items and the scheduling form.
+    walk.visit("/demo/meetings/", "meetings")
+    walk.visit("/demo/meetings/?view=month", "meetings-month")
+    walk.follow_first("/demo/meetings/", "main a[href*='/on/']", "meeting-date")
+    walk.follow_first(
+        walk.page.url, "main .breadcrumbs a[href*='/meetings/']:last-child", "meeting"
+    )
+    walk.visit("/demo/meetings/actions/", "action-items")
+    walk.visit("/demo/meetings/new/", "meeting-new")
     # A form with errors: the new-partner form sent empty.
     walk.page.goto("/demo/partners/new/")
     walk.page.locator("main form button[type=submit]").last.click()
@@ -213,6 +223,7 @@ def test_the_partners_pages_fit_a_phone(browser, live_server, demo):
     walk.visit("/demo/referrals/inbox/", "inbox")
     walk.follow_first("/demo/referrals/inbox/", "main tbody a[href*='/referrals/']", "referral")
     walk.visit("/demo/organization/", "organization")
+    walk.visit("/demo/meetings/", "meetings")
     walk.visit("/demo/mous/", "mous")
     walk.follow_first("/demo/mous/", "main tbody a[href*='/mous/']", "mou")
     walk.assert_clean()
