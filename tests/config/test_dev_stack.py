@@ -269,7 +269,8 @@ def test_an_empty_handle_list_does_not_stop_trellis_run_and_a_killed_worker_come
         def worker():
             for child in psutil.Process(trellis.pid).children():
                 with contextlib.suppress(psutil.Error):  # a killed one, not yet reaped
-                    if "worker" in child.cmdline():
+                    # The worker of the default queue (the urgent one has its own).
+                    if "default,reports" in child.cmdline():
                         return child.pid
             return None
 
