@@ -22,11 +22,16 @@ from tests.factories import (
     ContactFactory,
     MembershipFactory,
     PartnerFactory,
-    UserFactory,
     enable_totp,
 )
+from tests.partnerships.meeting_setup import make_cast
 
 NY = ZoneInfo("America/New_York")
+
+
+@pytest.fixture
+def cast(district):
+    return make_cast(district)
 
 
 def signed_in(client, membership):
@@ -34,25 +39,6 @@ def signed_in(client, membership):
         enable_totp(membership.user)
     client.force_login(membership.user)
     return membership
-
-
-@pytest.fixture
-def cast(district):
-    district.time_zone = NY
-    district.save(update_fields=["time_zone"])
-    partner = PartnerFactory(district=district, name="Riverbend Family Services")
-    coordinator = MembershipFactory(
-        district=district, role="coordinator", user=UserFactory(full_name="Carla Coordinator")
-    )
-    contact = ContactFactory(
-        district=district,
-        partner=partner,
-        name="Rita Rivers",
-        email="rita@riverbend.example.org",
-        preferred_language="es",
-        reminders=True,
-    )
-    return partner, coordinator, contact
 
 
 def form_data(partner, contact, **changes):

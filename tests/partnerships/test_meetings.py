@@ -19,35 +19,22 @@ from partnerships.selectors.meetings import access_meeting, occurrences
 from partnerships.services import meetings as service
 from schools.models import OutgoingEmail
 from schools.tenancy import tenant_context
-from tests.factories import ContactFactory, MembershipFactory, PartnerFactory, UserFactory
+from tests.factories import MembershipFactory, PartnerFactory
+from tests.partnerships.meeting_setup import make_cast
 
 NY = ZoneInfo("America/New_York")
+
+
+@pytest.fixture
+def cast(district):
+    return make_cast(district)
+
+
 LA = ZoneInfo("America/Los_Angeles")
 
 
 def local(zone, *args):
     return datetime.datetime(*args, tzinfo=zone)
-
-
-@pytest.fixture
-def cast(district):
-    district.time_zone = NY
-    district.save(update_fields=["time_zone"])
-    partner = PartnerFactory(district=district, name="Riverbend Family Services")
-    coordinator = MembershipFactory(
-        district=district,
-        role="coordinator",
-        user=UserFactory(full_name="Carla Coordinator", email="carla@north.example.org"),
-    )
-    contact = ContactFactory(
-        district=district,
-        partner=partner,
-        name="Rita Rivers",
-        email="rita@riverbend.example.org",
-        preferred_language="es",
-        reminders=True,
-    )
-    return partner, coordinator, contact
 
 
 def schedule(cast, **changes):
