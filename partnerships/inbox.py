@@ -226,19 +226,18 @@ def listings_to_verify(request) -> list[InboxItem]:
 
 # --- Meetings (issue 18) -----------------------------------------------------------------------
 
-# A meeting is flagged to its organizer when it has no minutes this long after it ended.
-MINUTES_DUE = datetime.timedelta(days=7)
-
 
 def meetings_without_minutes(request) -> list[InboxItem]:
     """Meetings the viewer organized that ended more than a week ago (within 60 days) and
     have no minutes yet (meetings.manage): two queries, the meetings and their records."""
     from django.utils import timezone
 
+    from partnerships.meeting_rules import MINUTES_DUE
     from partnerships.models import Meeting
-    from partnerships.selectors.meetings import occurrences
+    from partnerships.selectors.meetings import occurrences, records_by_meeting
 
     now = timezone.now()
+    after, before = now - datetime.timedelta(days=60), now - MINUTES_DUE
     meetings = list(
         Meeting.objects.for_district(request.membership.district_id)
         .filter(
@@ -249,9 +248,10 @@ def meetings_without_minutes(request) -> list[InboxItem]:
         .select_related("district")
         .order_by("-starts_at")[:INBOX_LIMIT]
     )
+    records = records_by_meeting(meetings, after, before)
     items = []
     for meeting in meetings:
-        window = occurrences(meeting, now - datetime.timedelta(days=60), now - MINUTES_DUE)
+        window = occurrences(meeting, after, before, records=records[meeting.pk])
         for occurrence in window:
             if occurrence.cancelled or occurrence.has_minutes:
                 continue

@@ -26,6 +26,8 @@ MAX_PER_YEAR = 366
 MAX_SERIES_YEARS = 2
 # Reminders are planned this far ahead, and calendar feeds list this far.
 PLAN_DAYS = 60
+# A meeting without minutes this long after it ended is flagged to its organizer.
+MINUTES_DUE = datetime.timedelta(days=7)
 # A meeting lasts at most this long (one sitting, not a conference).
 MAX_DURATION = datetime.timedelta(hours=12)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from partnerships import meeting_rules
@@ -138,26 +137,39 @@ def occurrence_of(meeting: Meeting, key: str) -> Occurrence | None:
     return found[0] if found else None
 
 
-def calendar_occurrences(membership, after, before, *, partner=None) -> list[Occurrence]:
-    """Every occurrence in [after, before) of the meetings `membership` may see (with
-    `partner` only), in time order: two queries (meetings, their exceptions) however many."""
-    visible = meetings_visible(membership)
-    if partner is not None:
-        visible = visible.filter(pk__in=_meetings_with(membership, partner))
-    meetings = list(
-        visible.filter(starts_at__lt=before).select_related("district").order_by("starts_at", "pk")
-    )
+def records_by_meeting(meetings, after, before) -> dict[int, dict]:
+    """The MeetingOccurrence rows of `meetings` (of one district) with an original start in
+    [after, before), by meeting id and start: one query, for `occurrences(records=...)`."""
     by_meeting: dict[int, dict] = {meeting.pk: {} for meeting in meetings}
     if meetings:
-        for row in MeetingOccurrence.objects.for_district(membership.district_id).filter(
+        rows = MeetingOccurrence.objects.for_district(meetings[0].district_id).filter(
             meeting_id__in=list(by_meeting),
             occurrence_start__gte=after,
             occurrence_start__lt=before,
-        ):
+        )
+        for row in rows:
             by_meeting[row.meeting_id][row.occurrence_start] = row
+    return by_meeting
+
+
+def calendar_occurrences(membership, after, before, *, partner=None) -> list[Occurrence]:
+    """Every occurrence in [after, before) of the meetings `membership` may see (with
+    `partner` only), in time order: two queries (meetings, their exceptions) however many.
+    A single meeting that started before the window (by more than a meeting lasts) is not
+    read at all."""
+    visible = meetings_visible(membership)
+    if partner is not None:
+        visible = visible.filter(pk__in=meetings_with_partner(membership.district_id, partner))
+    meetings = list(
+        visible.filter(starts_at__lt=before)
+        .exclude(recurrence="", starts_at__lt=after - meeting_rules.MAX_DURATION)
+        .select_related("district")
+        .order_by("starts_at", "pk")
+    )
+    records = records_by_meeting(meetings, after, before)
     found = []
     for meeting in meetings:
-        found.extend(occurrences(meeting, after, before, records=by_meeting[meeting.pk]))
+        found.extend(occurrences(meeting, after, before, records=records[meeting.pk]))
     found.sort(key=lambda occurrence: (occurrence.starts_at, occurrence.meeting.pk))
     return found
 
@@ -194,15 +206,10 @@ def open_action_items(membership):
     return action_items(membership).filter(status__in=[ActionStatus.OPEN, ActionStatus.IN_PROGRESS])
 
 
-def overdue(items, today):
-    return items.filter(
-        Q(status__in=[ActionStatus.OPEN, ActionStatus.IN_PROGRESS]), due_date__lt=today
-    )
-
-
-def _meetings_with(membership, partner):
+def meetings_with_partner(district_id: int, partner):
+    """The ids of the district's meetings with `partner` (a subquery)."""
     return (
-        MeetingPartner.objects.for_district(membership.district_id)
+        MeetingPartner.objects.for_district(district_id)
         .filter(partner=partner)
         .values("meeting_id")
     )
@@ -223,7 +230,7 @@ def partner_meetings(membership, partner, now, *, limit: int = 5) -> dict:
     ][:limit]
     items = list(
         open_action_items(membership)
-        .filter(meeting_id__in=_meetings_with(membership, partner))
+        .filter(meeting_id__in=meetings_with_partner(membership.district_id, partner))
         .order_by("due_date", "pk")[:10]
     )
     return {"coming": coming, "items": items}

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime
 
+from django.urls import reverse
+
 from core.mail import absolute_url, mail_language, recipient_language, send_templated
 from core.signed import SignedLink, payload_id, payload_str
 from partnerships.models import Attendee, MeetingEmail, MeetingEmailKind, Response
@@ -51,10 +53,13 @@ def can_mail(attendee: Attendee) -> bool:
     return bool(attendee.membership.user.email) and attendee.membership.active
 
 
-def meeting_mail(meeting, occurrence, attendee, kind, *, late=False, removed=False) -> int:
+def meeting_mail(
+    meeting, occurrence, attendee, kind, *, late=False, removed=False, invited=None
+) -> int:
     """One meeting email to one attendee, with its invitation; logged on the meeting.
     Returns 1 when queued, 0 when the attendee cannot be written to. `removed`: the
-    attendee's row is gone (a cancellation to someone taken off the list)."""
+    attendee's row is gone (a cancellation to someone taken off the list). `invited`: the
+    meeting's attendees (attendees_of), when the caller writes to several of them."""
     if not can_mail(attendee):
         return 0
     name, address, person = attendee_person(attendee)
@@ -64,7 +69,7 @@ def meeting_mail(meeting, occurrence, attendee, kind, *, late=False, removed=Fal
     with district_locale(meeting.district, mail_language(language, meeting.district)):
         everyone = [
             (*attendee_person(other)[:2], other.response)
-            for other in attendees_of(meeting)
+            for other in (attendees_of(meeting) if invited is None else invited)
             if can_mail(other)
         ]
         ics = calendar.invitation_ics(
@@ -87,7 +92,7 @@ def meeting_mail(meeting, occurrence, attendee, kind, *, late=False, removed=Fal
         "decline_url": "" if method == "CANCEL" else response_url(attendee, Response.DECLINED),
         "response": attendee.response,
         "link": (
-            absolute_url(f"/{meeting.district.slug}/meetings/{meeting.pk}/")
+            absolute_url(reverse("meeting_detail", args=[meeting.district.slug, meeting.pk]))
             if attendee.membership_id
             else ""
         ),

@@ -34,7 +34,6 @@ from partnerships.models import (
 from partnerships.selectors.meetings import (
     Occurrence,
     attendees_of,
-    occurrence_key,
     occurrences,
 )
 from partnerships.services.meeting_mail import (
@@ -42,6 +41,7 @@ from partnerships.services.meeting_mail import (
     meeting_mail,
     response_url,
 )
+from partnerships.services.reminders import reminders_plan
 from schools.capabilities import can, require
 from schools.models import Membership, School
 from schools.tenancy import outside, require_same_district, tenant_context
@@ -214,29 +214,31 @@ def meeting_save(
     if not creating:
         meeting.save(update_fields=[*MEETING_FIELDS, "updated_at"])
 
-    from partnerships.services.reminders import reminders_plan
-
     reminders_plan(meeting)
     coming = _coming(meeting)
+    if not coming or not (creating or calendar_changed or added or removed):
+        return meeting, rule
+    invited = list(attendees_of(meeting))
     if creating:
-        for attendee in added:
-            if coming:
-                meeting_mail(meeting, coming[0], attendee, MeetingEmailKind.INVITATION)
-    else:
-        if calendar_changed or added or removed:
-            for occurrence in coming:
-                for attendee in _mailed_attendees(meeting):
-                    kind = (
-                        MeetingEmailKind.INVITATION
-                        if attendee in added
-                        else MeetingEmailKind.UPDATE
-                    )
-                    meeting_mail(meeting, occurrence, attendee, kind)
+        for attendee in invited:
+            meeting_mail(meeting, coming[0], attendee, MeetingEmailKind.INVITATION, invited=invited)
+        return meeting, rule
+    new = {attendee.pk for attendee in added}
+    for occurrence in coming:
+        for attendee in invited:
+            if attendee.response == Response.DECLINED:
+                continue
+            kind = MeetingEmailKind.INVITATION if attendee.pk in new else MeetingEmailKind.UPDATE
+            meeting_mail(meeting, occurrence, attendee, kind, invited=invited)
         for attendee in removed:
-            for occurrence in coming:
-                meeting_mail(
-                    meeting, occurrence, attendee, MeetingEmailKind.CANCELLATION, removed=True
-                )
+            meeting_mail(
+                meeting,
+                occurrence,
+                attendee,
+                MeetingEmailKind.CANCELLATION,
+                removed=True,
+                invited=invited,
+            )
     return meeting, rule
 
 
@@ -272,8 +274,8 @@ def _set_attendees(meeting, members, contacts):
     return added, removed
 
 
-def _coming(meeting, *, include_cancelled=False) -> list[Occurrence]:
-    """The occurrences of the next PLAN_DAYS not yet over."""
+def _coming(meeting) -> list[Occurrence]:
+    """The occurrences of the next PLAN_DAYS not yet over (and not cancelled)."""
     now = timezone.now()
     return [
         occurrence
@@ -281,14 +283,10 @@ def _coming(meeting, *, include_cancelled=False) -> list[Occurrence]:
             meeting,
             now - meeting.duration,
             now + datetime.timedelta(days=meeting_rules.PLAN_DAYS),
-            include_cancelled=include_cancelled,
+            include_cancelled=False,
         )
         if occurrence.ends_at > now
     ]
-
-
-def _mailed_attendees(meeting):
-    return [a for a in attendees_of(meeting) if a.response != Response.DECLINED]
 
 
 @transaction.atomic
@@ -303,15 +301,16 @@ def meeting_cancel(*, by: Membership, meeting: Meeting) -> int:
     meeting.cancelled_at = timezone.now()
     meeting.sequence += 1
     meeting.save(update_fields=["cancelled_at", "sequence", "updated_at"])
-    from partnerships.services.reminders import reminders_plan
-
     reminders_plan(meeting)
+    invited = list(attendees_of(meeting))
     sent = 0
     for occurrence in coming:
         occurrence.sequence += 1
         occurrence.cancelled = True
-        for attendee in attendees_of(meeting):
-            sent += meeting_mail(meeting, occurrence, attendee, MeetingEmailKind.CANCELLATION)
+        for attendee in invited:
+            sent += meeting_mail(
+                meeting, occurrence, attendee, MeetingEmailKind.CANCELLATION, invited=invited
+            )
     return sent
 
 
@@ -348,14 +347,14 @@ def occurrence_change(
     record.location, record.online_url = location.strip(), online_url.strip()
     record.sequence += 1
     record.save()
-    from partnerships.services.reminders import reminders_plan
-
     reminders_plan(meeting)
     changed = occurrences(
         meeting, occurrence.occurrence_start, occurrence.occurrence_start + datetime.timedelta(1)
     )[0]
-    for attendee in _mailed_attendees(meeting):
-        meeting_mail(meeting, changed, attendee, MeetingEmailKind.UPDATE)
+    invited = list(attendees_of(meeting))
+    for attendee in invited:
+        if attendee.response != Response.DECLINED:
+            meeting_mail(meeting, changed, attendee, MeetingEmailKind.UPDATE, invited=invited)
     return changed
 
 
@@ -371,15 +370,14 @@ def occurrence_cancel(*, by: Membership, occurrence: Occurrence) -> int:
     record.cancelled = True
     record.sequence += 1
     record.save()
-    from partnerships.services.reminders import reminders_plan
-
     reminders_plan(meeting)
     occurrence.cancelled = True
     occurrence.sequence += 1
-    sent = 0
-    for attendee in attendees_of(meeting):
-        sent += meeting_mail(meeting, occurrence, attendee, MeetingEmailKind.CANCELLATION)
-    return sent
+    invited = list(attendees_of(meeting))
+    return sum(
+        meeting_mail(meeting, occurrence, attendee, MeetingEmailKind.CANCELLATION, invited=invited)
+        for attendee in invited
+    )
 
 
 @transaction.atomic
@@ -399,13 +397,11 @@ def occurrence_record_save(
 # --- Answers -------------------------------------------------------------------------------
 
 
-def attendee_respond(*, token: str, response: str | None = None) -> Attendee | None:
+def attendee_respond(*, token: str) -> Attendee | None:
     """Record an attendee's answer from the signed link in their email (the link carries
-    the answer; `response`, when given, must match it). None when the attendee was
-    removed since. Raises core.signed.BadLink for a tampered or expired link."""
+    the answer). None when the attendee was removed since. Raises core.signed.BadLink for
+    a tampered or expired link."""
     data = RESPONSE_LINK.read(token)
-    if response is not None and response != data["r"]:
-        raise ValidationError(_("This link gives another answer."))
     with tenant_context(data["d"]):
         attendee = (
             Attendee.objects.for_district(data["d"])
@@ -457,8 +453,6 @@ def _answer(attendee: Attendee, response: str) -> None:
     attendee.response = response
     attendee.responded_at = timezone.now()
     attendee.save(update_fields=["response", "responded_at", "updated_at"])
-    from partnerships.services.reminders import reminders_plan
-
     reminders_plan(attendee.meeting)
 
 
@@ -533,7 +527,6 @@ __all__ = [
     "meeting_save",
     "occurrence_cancel",
     "occurrence_change",
-    "occurrence_key",
     "occurrence_record_save",
     "response_url",
 ]

@@ -26,16 +26,22 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Min
 from django.db.models.functions import Least
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from core.jobs import enqueue
+from core.mail import absolute_url, recipient_language, send_templated
 from partnerships import meeting_rules
 from partnerships.models import (
+    ActionDigest,
+    ActionItem,
+    ActionStatus,
     Attendee,
+    Contact,
     Meeting,
     MeetingEmailKind,
     Reminder,
@@ -43,8 +49,10 @@ from partnerships.models import (
     Response,
 )
 from partnerships.selectors.meetings import occurrence_key, occurrence_of, occurrences
-from schools.models import District
-from schools.tenancy import work_in_district
+from partnerships.services.meeting_mail import can_mail, meeting_mail
+from partnerships.services.unsubscribe import unsubscribe_url
+from schools.models import District, DistrictEmail, OutgoingEmail
+from schools.tenancy import tenant_context, work_in_district
 
 # Sent after its time (and marked late) when at most this overdue...
 MAX_LATE = datetime.timedelta(days=1)
@@ -67,8 +75,6 @@ def _wanted(meeting: Meeting, now: datetime.datetime) -> dict[tuple, datetime.da
     """(attendee id, occurrence start, offset) -> due time of every reminder that should
     be planned now: coming occurrences, attendees who have not declined, due in the future
     and within PLAN_DAYS."""
-    from partnerships.services.meeting_mail import can_mail
-
     if meeting.cancelled_at is not None:
         return {}
     horizon = now + datetime.timedelta(days=meeting_rules.PLAN_DAYS)
@@ -147,7 +153,7 @@ def reminders_plan(meeting: Meeting, *, now: datetime.datetime | None = None) ->
 
 
 def reminders_extend(*, district, now: datetime.datetime | None = None) -> int:
-    """Plan on (daily): the meetings of `district` whose plan ends within a day."""
+    """Plan on (hourly): the meetings of `district` whose plan ends within a day."""
     now = now or timezone.now()
     edge = now + datetime.timedelta(days=meeting_rules.PLAN_DAYS - 1)
     meetings = (
@@ -227,8 +233,6 @@ def reminder_send(*, reminder_id: int, now: datetime.datetime | None = None) -> 
     """Send one claimed reminder (the task); returns what became of it: "sent", "late",
     "skipped", or "" when another task had it already. Exactly once: the row is locked
     and moved out of "claimed" in the transaction that queues its email."""
-    from partnerships.services.meeting_mail import can_mail, meeting_mail
-
     now = now or timezone.now()
     with transaction.atomic():
         reminder = (
@@ -276,12 +280,6 @@ def action_digest_district(*, district, now: datetime.datetime | None = None) ->
     """Once a week, one email to each owner of overdue action items, listing them; nothing to
     an owner with nothing overdue. Claimed per (week, owner) on a unique row, so a sweep run
     twice (or hourly) sends each digest once. Returns the number of digests sent."""
-    from django.db import IntegrityError
-
-    from core.mail import absolute_url, recipient_language, send_templated
-    from partnerships.models import ActionDigest, ActionItem, ActionStatus
-    from partnerships.services.unsubscribe import unsubscribe_url
-
     now = now or timezone.now()
     today = timezone.localdate(now, timezone=district.time_zone)
     week = today - datetime.timedelta(days=today.weekday())
@@ -304,8 +302,18 @@ def action_digest_district(*, district, now: datetime.datetime | None = None) ->
         else:
             continue
         by_owner.setdefault(key, []).append(item)
+    # Owners who had this week's digest already: skipped without trying (the unique claim
+    # below still decides when two runs meet).
+    done = set(
+        ActionDigest.objects.for_district(district.pk)
+        .filter(week=week)
+        .values_list("owner", flat=True)
+    )
+    actions_url = absolute_url(reverse("action_item_list", args=[district.slug]) + "?owner=me")
     sent = 0
     for key, items in by_owner.items():
+        if key in done:
+            continue
         first = items[0]
         if key.startswith("m"):
             member = first.owner_membership
@@ -329,9 +337,7 @@ def action_digest_district(*, district, now: datetime.datetime | None = None) ->
                         "items": items,
                         "item_count": len(items),
                         "district_name": district.name,
-                        "link": absolute_url(f"/{district.slug}/meetings/actions/?owner=me")
-                        if key.startswith("m")
-                        else "",
+                        "link": actions_url if key.startswith("m") else "",
                     },
                     language=recipient_language(person, district),
                     district=district,
@@ -369,10 +375,6 @@ def mark_refused_address(sender, *, message, failure, **kwargs) -> None:
     The outbox is not a tenant table; the district that wrote the message is found through
     its DistrictEmail row, district by district (a refusal is rare, and each look is one
     indexed query under that district's row-level security)."""
-    from partnerships.models import Contact
-    from schools.models import DistrictEmail, OutgoingEmail
-    from schools.tenancy import tenant_context
-
     if failure != OutgoingEmail.Failure.REFUSED or not isinstance(message.to, list):
         return
     addresses = [address for address in message.to if isinstance(address, str)]

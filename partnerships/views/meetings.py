@@ -40,15 +40,16 @@ from partnerships.selectors.meetings import (
     attendees_of,
     calendar_occurrences,
     meeting_emails,
+    meetings_with_partner,
     occurrence_of,
     occurrences,
 )
 from partnerships.services import meetings as service
 from schools.capabilities import can, requires
 
-# Past occurrences without minutes this long after they happened are flagged.
-MINUTES_DUE = datetime.timedelta(days=7)
 ACTION_PAGE = 200
+# The years the month grid shows.
+MONTH_YEARS = range(1900, 2201)
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -64,11 +65,15 @@ def _add_errors(form, error: ValidationError) -> None:
 
 
 def _month(request, today):
+    """The month asked for (?month=2026-01), or this month for anything else (a year out
+    of MONTH_YEARS would take the grid's neighbors past what dates can hold)."""
     try:
         year, month = (int(part) for part in request.GET.get("month", "").split("-"))
-        return datetime.date(year, month, 1)
+        if year in MONTH_YEARS:
+            return datetime.date(year, month, 1)
     except (ValueError, TypeError):
-        return today.replace(day=1)
+        pass
+    return today.replace(day=1)
 
 
 @requires("meetings.view")
@@ -217,10 +222,17 @@ def meeting_detail(request, district_slug, meeting_id):
     zone = request.district.time_zone
     now = timezone.now()
     attendees = list(attendees_of(meeting))
-    recent = occurrences(meeting, now - datetime.timedelta(days=120), now)
-    coming = occurrences(meeting, now, now + datetime.timedelta(days=meeting_rules.PLAN_DAYS))
+    window = occurrences(
+        meeting,
+        now - datetime.timedelta(days=120),
+        now + datetime.timedelta(days=meeting_rules.PLAN_DAYS),
+    )
+    recent = [o for o in window if o.occurrence_start < now]
+    coming = [o for o in window if o.occurrence_start >= now]
     missing_minutes = [
-        o for o in recent if not o.cancelled and not o.has_minutes and o.ends_at < now - MINUTES_DUE
+        o
+        for o in recent
+        if not o.cancelled and not o.has_minutes and o.ends_at < now - meeting_rules.MINUTES_DUE
     ]
     can_manage = can(request.membership, "meetings.manage")
     own = next((a for a in attendees if a.membership_id == request.membership.pk), None)
@@ -434,7 +446,7 @@ def action_item_list(request, district_slug):
         elif owner[:1] == "c":
             items = items.filter(owner_contact_id=int(owner[1:]))
         if data.get("partner"):
-            partner_meetings = _meetings_of_partner(request.district, data["partner"])
+            partner_meetings = meetings_with_partner(request.district.pk, data["partner"])
             items = items.filter(meeting_id__in=partner_meetings)
     if show in ("open", "overdue"):
         items = items.filter(status__in=[ActionStatus.OPEN, ActionStatus.IN_PROGRESS])
@@ -452,16 +464,6 @@ def action_item_list(request, district_slug):
     if request.htmx and request.htmx.target == "action-items":
         return render(request, "partnerships/meetings/action_items.html#table", context)
     return render(request, "partnerships/meetings/action_items.html", context)
-
-
-def _meetings_of_partner(district, partner):
-    from partnerships.models import MeetingPartner
-
-    return (
-        MeetingPartner.objects.for_district(district.pk)
-        .filter(partner=partner)
-        .values("meeting_id")
-    )
 
 
 @requires("meetings.view")

@@ -445,3 +445,10 @@ def test_action_items_filter_by_owner_partner_and_overdue(client, cast, district
         "Carla's coming item",
         "Elsewhere",
     }
+
+
+def test_the_month_grid_answers_any_month_asked_for(client, cast):
+    signed_in(client, cast[1])
+    url = reverse("meeting_calendar", args=["north"]) + "?view=month&month="
+    for month in ("0001-01", "9999-12", "2026-13", "x", "2026-02"):
+        assert client.get(url + month).status_code == 200, month
