@@ -78,6 +78,9 @@ def test_only_the_declared_fields_come_back():
         None,
         12,
     ],
+    # Named by position: a timestamped token in an id would differ between pytest-xdist
+    # workers that collect on either side of a second, and the run would stop.
+    ids=lambda token: None if token is None or isinstance(token, int) else str(len(str(token))),
 )
 def test_anything_but_a_genuine_token_is_a_bad_link(token):
     with pytest.raises(BadLink) as refused:
