@@ -61,7 +61,7 @@ DEMO_MOUS = [
         "Harbor Family Services school-based counseling",
         "active",
         ["Lincoln High School", "Roosevelt Middle School"],
-        ["counselling_individual"],
+        ["counselling_individual", "family_support"],
         ["name", "grade", "school", "guardian_contact", "referral_reason", "screening_results"],
         (-120, 245),
         None,
@@ -87,7 +87,9 @@ DEMO_MOUS = [
         "After-school program partnership",
         "active",
         ["Roosevelt Middle School", "Washington Elementary School"],
-        ["after_school", "mentoring"],
+        # With Harbor's and Casa de la Familia's MOUs: three partners support families at
+        # Roosevelt, a coverage cell that counts them and opens to name them.
+        ["after_school", "mentoring", "family_support"],
         ["name", "grade", "school"],
         (-60, 305),
         ("Keisha Moore", "Unit director"),

@@ -256,10 +256,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# Queues by task name: urgent for risk alerts, reports for PDF; the rest is default.
+# Queues by task name: urgent for risk alerts, reports for PDF, the HSDS export and the
+# roster import (long work a person waits for on a progress page); the rest is default.
 CELERY_TASK_ROUTES = {
     "*.tasks.alert_*": {"queue": "urgent"},
     "*.tasks.render_*": {"queue": "reports"},
+    "schools.tasks.run_roster_import": {"queue": "reports"},
 }
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
@@ -295,6 +297,15 @@ CELERY_BEAT_SCHEDULE = {
     # MOU PDFs whose message was lost: enqueued again after 10 minutes in "queued".
     "requeue-stuck-mou-pdfs": {
         "task": "partnerships.tasks.requeue_stuck_mou_pdfs",
+        "schedule": 300.0,
+    },
+    # HSDS exports and confirmed roster imports whose message was lost (10 minutes queued).
+    "requeue-stuck-directory-exports": {
+        "task": "partnerships.tasks.requeue_stuck_directory_exports",
+        "schedule": 300.0,
+    },
+    "requeue-stuck-roster-imports": {
+        "task": "schools.tasks.requeue_stuck_roster_imports",
         "schedule": 300.0,
     },
     # Meeting reminders: the due ones claimed and sent once each; one query when none is due.

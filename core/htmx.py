@@ -40,3 +40,21 @@ def render_page_or_fragment(
     response = render(request, name, context, status=status)
     patch_vary_headers(response, [VARY])
     return response
+
+
+# htmx stops polling an element when an answer to it has this status (and still swaps it).
+STOP_POLLING = 286
+
+
+def render_progress(request, template: str, context: dict, *, under_way: bool):
+    """A progress page, or its `progress` fragment for htmx, which polls it while the work
+    is `under_way`; the fragment that reports the work finished answers STOP_POLLING.
+
+    The page refreshes itself without JavaScript (a `<noscript>` meta refresh while
+    `under_way`, which the context carries)."""
+    response = render_page_or_fragment(
+        request, template, {**context, "under_way": under_way}, fragment="progress"
+    )
+    if not under_way and wants_fragment(request):
+        response.status_code = STOP_POLLING
+    return response

@@ -127,6 +127,19 @@ class Fold(Func):
     output_field = CharField(db_collation="C")
 
 
+# The last word of a name of several words (after its last space or hyphen): "lopez" of
+# "garcia lopez", "cruz" of "de la cruz", "jones" of "smith-jones"; NULL for a name of one
+# word, so the index holds only the names that have one.
+LAST_WORD_SQL = r"NULLIF(regexp_replace(%(expressions)s, '^.*[ -]', ''), %(expressions)s)"
+
+
+class LastWord(Func):
+    """SQL: the last word of a folded name of several words, else NULL (immutable)."""
+
+    template = LAST_WORD_SQL
+    output_field = CharField(db_collation="C")
+
+
 # British spellings -> US, whole words, already folded. The product writes US English; a
 # directory entry or a search may use either.
 SPELLINGS: dict[str, str] = {

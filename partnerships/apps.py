@@ -43,6 +43,7 @@ class PartnershipsConfig(AppConfig):
         register_inbox("stories.review", inbox.stories_to_review, "stories.review")
         register_inbox("partners.verify", inbox.listings_to_verify, "partners.manage")
         register_inbox("meetings.minutes", inbox.meetings_without_minutes, "meetings.manage")
+        register_inbox("meetings.overdue", inbox.action_items_overdue, "meetings.view")
 
         # A partner contact's address refused by the mail server is marked on the contact.
         from partnerships.services.reminders import mark_refused_address

@@ -273,3 +273,26 @@ def meetings_without_minutes(request) -> list[InboxItem]:
                 )
             )
     return sorted(items, key=lambda item: item.since, reverse=True)[:INBOX_LIMIT]
+
+
+def action_items_overdue(request) -> list[InboxItem]:
+    """Action items the viewer owns that are past their due date (one query)."""
+    from partnerships.selectors.meetings import open_action_items
+
+    today = request.district.today()
+    items = (
+        open_action_items(request.membership)
+        .filter(owner_membership=request.membership, due_date__lt=today)
+        .order_by("-due_date")[:INBOX_LIMIT]
+    )
+    return [
+        InboxItem(
+            kind=_("Action item overdue"),
+            title=item.what,
+            url=reverse("action_item_list", args=[request.district.slug]) + "?owner=me",
+            since=day_start(request.district, item.due_date),
+            detail=item.meeting.title,
+            tone="danger",
+        )
+        for item in items
+    ]

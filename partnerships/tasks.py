@@ -12,7 +12,7 @@ from celery import shared_task
 
 from core import pdf
 from core.districts import run_in_every_district
-from partnerships.services import documents, reminders, renewals
+from partnerships.services import documents, exports, reminders, renewals
 from schools.tenancy import in_district
 
 # --- MOU PDFs (reports queue) ----------------------------------------------------------------
@@ -65,3 +65,17 @@ def action_item_digest() -> int:
     """Hourly; sends each owner's weekly digest of overdue action items once a week, on
     Monday morning in the district's zone (or at the first run after it)."""
     return sum(run_in_every_district(reminders.action_digest_when_due).values())
+
+
+# --- The directory as an HSDS package (reports queue) ----------------------------------------
+
+
+@shared_task
+@in_district
+def render_directory_export(district_id: int, export_id: int) -> bool:
+    return exports.directory_export_build(export_id=export_id)
+
+
+@shared_task
+def requeue_stuck_directory_exports() -> int:
+    return sum(run_in_every_district(exports.directory_exports_requeue_stuck).values())

@@ -4,6 +4,7 @@ independently)."""
 from partnerships.views import (
     directory,
     documents,
+    exports,
     funding,
     meeting_links,
     meetings,
@@ -12,7 +13,17 @@ from partnerships.views import (
 )
 from partnerships.views.mous import urls as mous
 
-_AREAS = (directory, mous, documents, funding, meetings, meeting_links, stories, unsubscribe)
+_AREAS = (
+    directory,
+    exports,
+    mous,
+    documents,
+    funding,
+    meetings,
+    meeting_links,
+    stories,
+    unsubscribe,
+)
 
 # Under /<district_slug>/ (config/urls.py).
 urlpatterns = [pattern for area in _AREAS for pattern in area.urlpatterns]

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partnerships.selectors.partner_filter import with_partner_named
 from referrals.models import (
     OPEN_STATUSES,
     SENT_STATUSES,
@@ -111,6 +112,7 @@ def referral_list(
     status: str = "",
     school_id=None,
     partner_id=None,
+    partner_name: str = "",
     concern: str = "",
     urgency: str = "",
     overdue: bool = False,
@@ -153,6 +155,7 @@ def referral_list(
         referrals = referrals.filter(school_id=school_id)
     if partner_id:
         referrals = referrals.filter(partner_id=partner_id)
+    referrals = with_partner_named(referrals, partner_name)
     if concern:
         referrals = referrals.filter(concerns__contains=[concern])
     if urgency:

@@ -24,7 +24,9 @@ def tenant(request):
             item["current"] = item["url"] == current
         context["navigation"] = items
         context["switchable_memberships"] = [
-            m for m in memberships_of(request.user) if m.district_id != membership.district_id
+            m
+            for m in getattr(request, "memberships", None) or memberships_of(request.user)
+            if m.district_id != membership.district_id
         ]
     return context
 

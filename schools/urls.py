@@ -50,6 +50,11 @@ urlpatterns = [
         students.roster_import_detail,
         name="roster_import_detail",
     ),
+    path(
+        "students/import/<int:import_id>/progress/",
+        students.roster_import_progress,
+        name="roster_import_progress",
+    ),
     path("access-log/", access_log.access_log, name="access_log"),
     path("audit-trail/", audit.audit_trail, name="audit_trail"),
     path("mail/", mail.mail_list, name="mail_list"),

@@ -66,7 +66,13 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server, transactional_db):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    # Reduced motion: no smooth scrolling (trellis.css), so a click lands where Playwright
+    # scrolled to, not on whatever slides under it while the page still scrolls.
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 1280, "height": 900},
+        reduced_motion="reduce",
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
@@ -87,3 +93,13 @@ def count_queries(db):
         )
 
     return count
+
+
+@pytest.fixture
+def broker():
+    """Publish to the real broker (the suite runs tasks eagerly otherwise)."""
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = True

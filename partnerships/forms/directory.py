@@ -9,6 +9,7 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import QuickSelect
 from core.languages import (
     base_code,
     is_known,
@@ -50,11 +51,14 @@ class DirectoryFilterForm(forms.Form):
         help_text=_("Name, description or service."),
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
-    category = forms.ChoiceField(label=_("Service"), required=False)
-    language = forms.ChoiceField(label=_("Language spoken"), required=False)
-    school = forms.TypedChoiceField(label=_("School served"), required=False, coerce=int)
-    delivery = forms.ChoiceField(label=_("Delivery"), required=False)
-    payment = forms.ChoiceField(label=_("Fees and insurance"), required=False)
+    # QuickSelect: a large district's directory offers 300 schools to filter by.
+    category = forms.ChoiceField(label=_("Service"), required=False, widget=QuickSelect)
+    language = forms.ChoiceField(label=_("Language spoken"), required=False, widget=QuickSelect)
+    school = forms.TypedChoiceField(
+        label=_("School served"), required=False, coerce=int, widget=QuickSelect
+    )
+    delivery = forms.ChoiceField(label=_("Delivery"), required=False, widget=QuickSelect)
+    payment = forms.ChoiceField(label=_("Fees and insurance"), required=False, widget=QuickSelect)
     accepting = forms.BooleanField(label=_("Accepting referrals now"), required=False)
     stale = forms.BooleanField(label=_("Needs verification"), required=False)
 
@@ -498,10 +502,11 @@ class ServiceCategoryForm(forms.ModelForm):
 
 
 class VerificationRequestForm(forms.Form):
-    contact = forms.ModelChoiceField(
+    """Whom to email the listing's link: one of `contacts` (a list the page has read)."""
+
+    contact = forms.TypedChoiceField(
         label=_("Send the link to"),
-        queryset=None,
-        empty_label=None,
+        coerce=int,
         help_text=_(
             "They can confirm or correct the listing without an account. "
             "The link works for 30 days."
@@ -514,8 +519,13 @@ class VerificationRequestForm(forms.Form):
 
     def __init__(self, *args, contacts, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["contact"].queryset = contacts
-        self.fields["contact"].label_from_instance = lambda c: f"{c.name} <{c.email}>"
+        self._contacts = {contact.pk: contact for contact in contacts}
+        self.fields["contact"].choices = [
+            (contact.pk, f"{contact.name} <{contact.email}>") for contact in contacts
+        ]
+
+    def clean_contact(self):
+        return self._contacts[self.cleaned_data["contact"]]
 
 
 class PublicListingForm(_ListingForm):

@@ -7,12 +7,13 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.picker import PickerForm, every_word
 from partnerships.models import MOU, FundingKind, FundingSource, Partner
 
 MAX_AMOUNT = Decimal("999999999999.99")  # the column holds 14 digits, 2 after the point
 
 
-class FundingSourceForm(forms.ModelForm):
+class FundingSourceForm(PickerForm, forms.ModelForm):
     """What a funding source is; partners and MOUs are the viewer's district's.
 
     Validated against the model too (its fields and constraints); services/funding.py
@@ -49,6 +50,13 @@ class FundingSourceForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    # In a large district, partners and MOUs are pickers (core.picker): the MOUs found by
+    # title or by their partner's name.
+    pickers = {
+        "partners": every_word("name_key__contains"),
+        "mous": every_word("partner__name_key__contains", raw=("title__icontains",)),
+    }
+
     class Meta:
         model = FundingSource
         fields = [
@@ -71,11 +79,13 @@ class FundingSourceForm(forms.ModelForm):
             "end_date": forms.DateInput(attrs={"type": "date"}),
         }
 
-    def __init__(self, *args, partners, mous, **kwargs):
+    def __init__(self, *args, partners, mous, queries=None, pick=None, **kwargs):
+        """`queries`: what was typed in each picker's search; `pick`: that picker only."""
         super().__init__(*args, **kwargs)
         self.fields["partners"].queryset = partners
         self.fields["mous"].queryset = mous
         self.fields["mous"].label_from_instance = lambda mou: f"{mou.title} ({mou.partner.name})"
+        self.set_up_pickers(queries, pick=pick)
 
     def clean(self):
         data = super().clean()

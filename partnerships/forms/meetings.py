@@ -9,8 +9,11 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.picker import PICK_ALL_UP_TO, PickerForm, every_word, ids
+from core.search import Fold
 from partnerships import meeting_rules
 from partnerships.models import (
     DEFAULT_REMINDER_OFFSETS,
@@ -22,6 +25,7 @@ from partnerships.models import (
 )
 from partnerships.services.meetings import OFFSET_CHOICES
 from schools.models import Membership, School
+from schools.selectors import partners_in
 
 
 def offset_label(minutes: int) -> str:
@@ -42,6 +46,18 @@ REPEAT_CHOICES = [
     ("monthly_day", _("Monthly, on the same date")),
     ("custom", _("Custom rule (RFC 5545)")),
 ]
+
+
+# The picker fields of the meeting form and what their search reads (core.picker): the
+# stored folded keys of partners and contacts (accents and case aside, as the directory),
+# people's names and addresses as the members page searches them, schools' names folded
+# (a district has hundreds at most).
+PICKERS = {
+    "partners": every_word("name_key__contains"),
+    "schools": every_word("name_folded__contains", alias={"name_folded": Fold("name")}),
+    "members": every_word(raw=("user__full_name__icontains", "user__email__icontains")),
+    "contacts": every_word("search_key__contains", "partner__name_key__contains"),
+}
 
 
 class _Choices(forms.ModelMultipleChoiceField):
@@ -83,7 +99,9 @@ class WhenMixin:
         return starts, ends
 
 
-class MeetingForm(WhenMixin, forms.Form):
+class MeetingForm(PickerForm, WhenMixin, forms.Form):
+    pickers = PICKERS
+
     title = forms.CharField(label=_("Title"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind"), choices=MeetingKind.choices)
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -141,12 +159,12 @@ class MeetingForm(WhenMixin, forms.Form):
         label=_("Agenda"), required=False, max_length=10000, widget=forms.Textarea({"rows": 5})
     )
 
-    def __init__(self, *args, district, organizer=None, **kwargs):
+    def __init__(self, *args, district, organizer=None, queries=None, pick=None, **kwargs):
+        """`queries`: what was typed in each picker's search (PICKERS); `pick`: set up that
+        picker only (the picker's own page, meeting_pick)."""
         super().__init__(*args, **kwargs)
         self.district = district
-        self.fields["partners"].queryset = Partner.objects.for_district(district.pk).order_by(
-            "name"
-        )
+        self.fields["partners"].queryset = partners_in(district)
         self.fields["schools"].queryset = School.objects.for_district(district.pk).order_by("name")
         self.fields["mou"].queryset = (
             MOU.objects.for_district(district.pk).select_related("partner").order_by("title")
@@ -166,6 +184,29 @@ class MeetingForm(WhenMixin, forms.Form):
             .select_related("partner")
             .order_by("partner__name", "name")
         )
+
+        if pick == "mou":
+            self.pickers = {}
+        else:
+            self.set_up_pickers(queries, pick=pick)
+        if pick in (None, "mou"):
+            self._set_up_mou()
+
+    def _set_up_mou(self) -> None:
+        """The MOU's choices: all of the district's when they are few; else those of the
+        partners chosen (and the one chosen), which the page asks for again as partners
+        are chosen (self.pickers["mou"])."""
+        field = self.fields["mou"]
+        mous = list(field.queryset[: PICK_ALL_UP_TO + 1])
+        if len(mous) > PICK_ALL_UP_TO:
+            partner_ids = ids(self["partners"].value())
+            mou_ids = ids([self["mou"].value()])
+            mous = list(field.queryset.filter(Q(partner_id__in=partner_ids) | Q(pk__in=mou_ids)))
+            self.pickers["mou"] = {"partners": len(partner_ids)}  # not a picker: by partner
+        field.widget.choices = [
+            ("", field.empty_label),
+            *[(mou.pk, field.label_from_instance(mou)) for mou in mous],
+        ]
 
     def clean(self):
         data = super().clean()
@@ -313,5 +354,5 @@ class ActionFilterForm(forms.Form):
         """`owners`: (value, label) of the people who own action items, "m<membership id>"
         or "c<contact id>" (selectors.meetings.action_item_owners)."""
         super().__init__(*args, **kwargs)
-        self.fields["partner"].queryset = Partner.objects.for_district(district.pk).order_by("name")
+        self.fields["partner"].queryset = partners_in(district)
         self.fields["owner"].choices = [("", _("Anyone")), ("me", _("Me")), *owners]

@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from partnerships.forms.partner_filter import PartnerFilterForm
 from partnerships.models import MOU, Goal, GoalProgress, MOUStatus, MOUTemplate
 from partnerships.mou_rules import MAX_SECTION_CHARS, MOU_SECTIONS, SHARED_FIELDS
 from partnerships.selectors.categories import service_labels
@@ -15,25 +16,19 @@ from schools.selectors import schools_of_district
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class MOUFilterForm(forms.Form):
+class MOUFilterForm(PartnerFilterForm):
     """Status and partner filters above the MOU list (GET); a bad value is dropped."""
 
     status = forms.ChoiceField(label=_("Status"), required=False)
-    partner = forms.TypedChoiceField(
-        label=_("Partner"), required=False, coerce=int, empty_value=None
-    )
 
-    def __init__(self, *args, partners=(), **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("All statuses")), *MOUStatus.choices]
-        self.fields["partner"].choices = [("", _("All partners"))] + [
-            (partner.pk, partner.name) for partner in partners
-        ]
 
     def filters(self) -> dict:
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
-        return {"status": data.get("status") or "", "partner_id": data.get("partner")}
+        return {"status": data.get("status") or "", **self.partner_filters()}
 
 
 class MOUTermsForm(forms.ModelForm):

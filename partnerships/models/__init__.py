@@ -13,13 +13,16 @@ from itertools import chain
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.languages import CODE_MAX, validate_language_code
-from core.search import searchable
+from core.search import Fold, searchable
 from schools.models import Membership, School, TenantModel
 
 # --- Vocabularies --------------------------------------------------------------------------
@@ -83,15 +86,20 @@ class ContactRole(models.TextChoices):
 # --- Directory -----------------------------------------------------------------------------
 
 
-# search_text is derived (from the partner and its services): history keeps its sources.
+# search_text and search_vector are derived (from the partner and its services): history
+# keeps their sources.
 @pghistory.track(
     pghistory.InsertEvent(),
     pghistory.UpdateEvent(),
     pghistory.DeleteEvent(),
-    exclude=["search_text", "synced_values"],
+    exclude=["search_text", "search_vector", "name_key", "synced_values"],
 )
 class Partner(TenantModel):
     """A community organization the district works with (HSDS organization + location)."""
+
+    # What a form's choice of partners reads (queryset.only()): the rest of a partner (its
+    # description, search text, synced values) cost most of a form with a thousand of them.
+    CHOICE_FIELDS = ("id", "district_id", "name")
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(
@@ -150,6 +158,23 @@ class Partner(TenantModel):
     # (core.search.searchable). Kept by save() and, for service changes and rows written
     # in bulk, by Partner.refresh_search().
     search_text = models.TextField(editable=False, blank=True, default="", db_default="")
+    # search_text's words for full-text search ('simple': no stemming), written by
+    # PostgreSQL with the row: a search reads them instead of computing them for each of
+    # the district's partners on every request.
+    search_vector = models.GeneratedField(
+        expression=SearchVector("search_text", config="simple"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+    # The name folded (accents and case aside, core.search), written by PostgreSQL with the
+    # row: what a picker of partners by name reads (folding a thousand names on each
+    # request took 47 ms).
+    name_key = models.GeneratedField(
+        expression=Fold("name"),
+        output_field=models.TextField(db_collation="C"),
+        db_persist=True,
+        editable=False,
+    )
     # Where a listing imported from another directory came from (a regional 211, another
     # district's export: the package's title) and its id there, so that a newer version of
     # the same package updates it (partnerships/services/hsds.py). Empty for a partner
@@ -326,6 +351,14 @@ class Contact(TenantModel):
     hsds_id = models.CharField(
         _("id in the source"), max_length=200, blank=True, default="", db_default=""
     )
+    # The name and email address folded, written by PostgreSQL with the row: what a picker
+    # of contacts reads (as Partner.name_key).
+    search_key = models.GeneratedField(
+        expression=Fold(Concat("name", Value(" "), "email", output_field=models.TextField())),
+        output_field=models.TextField(db_collation="C"),
+        db_persist=True,
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("contact")
@@ -429,6 +462,9 @@ class MOU(TenantModel):
         indexes = [
             models.Index(fields=["district", "status", "end_date"], name="mou_status_end_idx"),
             models.Index(fields=["district", "partner"], name="mou_partner_idx"),
+            # The MOU list, newest change first: its page of 50 read in order, no sort of
+            # the district's MOUs (partnerships.selectors.mous.mou_list).
+            models.Index(fields=["district", "-updated_at", "-id"], name="mou_list_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -726,8 +762,9 @@ class SuccessStory(TenantModel):
         return self.title
 
 
-# --- Meetings (partnerships/models/meetings.py) ----------------------------------------------
+# --- Meetings and HSDS exports (partnerships/models/meetings.py, exports.py) -----------------
 
+from partnerships.models.exports import DirectoryExport  # noqa: E402, F401
 from partnerships.models.meetings import (  # noqa: E402, F401
     DEFAULT_REMINDER_OFFSETS,
     ActionDigest,

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection, models
-from django.db.models import Exists, Func, OuterRef, Prefetch, Q
+from django.db.models import Exists, Func, OuterRef, Prefetch, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 
@@ -20,6 +21,7 @@ from partnerships.models import (
     Contact,
     ContactRole,
     DeliveryMode,
+    Goal,
     GoalProgress,
     Intake,
     MOUSchool,
@@ -66,6 +68,12 @@ def partner_contacts_with_email(membership, partner):
         .exclude(email="")
         .order_by("name", "pk")
     )
+
+
+def contacts_with_email(contacts) -> list:
+    """Of contacts already read, those who can receive email: the rule of
+    partner_contacts_with_email (and services.unsubscribe.mailable), without a query."""
+    return [c for c in contacts if c.email and c.unsubscribed_at is None]
 
 
 def directory_languages(district) -> list[str]:
@@ -142,10 +150,9 @@ def directory_search(
     words = search_words(query)
     if words:
         # The district's partners come from its index (district first); the words are
-        # matched by full-text search on their folded text ('simple': no stemming), each
-        # as a prefix. An index on the words could not serve under row-level security:
-        # @@ is not leakproof.
-        partners = partners.alias(search_vector=SearchVector("search_text", config="simple"))
+        # matched by full-text search on their folded text's stored words
+        # (Partner.search_vector), each as a prefix. An index on the words could not serve
+        # under row-level security: @@ is not leakproof.
         codes_by_word = _categories_named(membership.district, words)
         for word in words:
             matches = Q(search_vector=SearchQuery(f"{word}:*", search_type="raw", config="simple"))
@@ -198,31 +205,41 @@ def partner_page(membership, partner) -> dict:
     schools = list(
         School.objects.for_district(district_id).filter(pk__in=school_ids).order_by("name")
     )
+    # Each goal's latest progress, and each MOU's school names, as subqueries of the rows
+    # that show them (the page needs no more of either).
+    progress = GoalProgress.objects.filter(
+        district_id=OuterRef("district_id"), goal_id=OuterRef("pk")
+    ).order_by("-date", "-pk")
     mous = list(
         mous_visible_to(membership)  # a partner's own, and not drafts (still internal)
         .filter(partner=partner)
+        .annotate(
+            school_names=ArraySubquery(
+                MOUSchool.objects.filter(district_id=OuterRef("district_id"), mou_id=OuterRef("pk"))
+                .order_by("school__name")
+                .values("school__name")
+            )
+        )
         .prefetch_related(
-            "goals",
             Prefetch(
-                "goals__progress",
-                queryset=GoalProgress.objects.for_district(district_id).order_by("date", "pk"),
-            ),
+                "goals",
+                queryset=Goal.objects.for_district(district_id).annotate(
+                    latest_value=Subquery(progress.values("value")[:1]),
+                    latest_date=Subquery(progress.values("date")[:1]),
+                ),
+            )
         )
         .order_by("-start_date", "-pk")
     )
-    mou_schools = {}
-    for link in (
-        MOUSchool.objects.for_district(district_id).filter(mou__in=mous).select_related("school")
-    ):
-        mou_schools.setdefault(link.mou_id, []).append(link.school.name)
     goals = []
     for mou in mous:
         mou.url = mou_url(membership.district, mou.pk)
-        mou.school_names = sorted(mou_schools.get(mou.pk, []))
         mou.service_labels = [labels.get(code, code) for code in mou.services]
         for goal in mou.goals.all():
-            progress = list(goal.progress.all())
-            goals.append({"mou": mou, "goal": goal, "latest": progress[-1] if progress else None})
+            latest = None
+            if goal.latest_date is not None:
+                latest = {"value": goal.latest_value, "date": goal.latest_date}
+            goals.append({"mou": mou, "goal": goal, "latest": latest})
     stale_before = directory_stale_before(membership.district)
     roles = dict(ContactRole.choices)
     contacts = list(
@@ -273,38 +290,79 @@ def coverage_map(membership) -> dict:
 
     A partner covers (school, category) when one of its MOUs is in force today
     (mou_rules.in_force_q: signed, and today within its term), names the category among
-    its services and the school among its schools. Four queries.
+    its services and the school among its schools. Four queries; the rest is one pass over
+    the (MOU, school) links read as tuples (a large district has tens of thousands of
+    partner-cells: model instances and a sort per cell cost more than the queries).
     """
     district_id = membership.district_id
     today = membership.district.today()
-    categories = service_categories(membership.district)
+    # Labels as text once: the page shows each many times over.
+    categories = [(code, str(label)) for code, label in service_categories(membership.district)]
     schools = list(School.objects.for_district(district_id).order_by("name"))
-    mous = {
-        mou.pk: mou
-        for mou in MOU.objects.for_district(district_id)
+    in_force = (
+        MOU.objects.for_district(district_id)
         .filter(in_force_q(today))
-        .select_related("partner")
-        .only("id", "services", "partner__id", "partner__name")
-    }
-    cells: dict[tuple[int, str], dict] = {}
-    links = (
-        MOUSchool.objects.for_district(district_id)
-        .filter(in_force_q(today, prefix="mou"), mou__district_id=district_id)
-        .values_list("mou_id", "school_id")
+        .values_list("id", "services", "partner_id", "partner__name")
     )
+    # By partner name, so that each cell's partners come out in that order as they are met.
+    mous = {
+        mou_id: (services, partner_id, name)
+        for mou_id, services, partner_id, name in sorted(
+            in_force, key=lambda mou: (mou[3].lower(), mou[3], mou[2])
+        )
+    }
+    rank = {mou_id: position for position, mou_id in enumerate(mous)}
+    links = sorted(
+        (
+            MOUSchool.objects.for_district(district_id)
+            .filter(in_force_q(today, prefix="mou"), mou__district_id=district_id)
+            .values_list("mou_id", "school_id")
+        ),
+        key=lambda link: rank.get(link[0], -1),
+    )
+    cells: dict[tuple[int, str], dict] = {}
     for mou_id, school_id in links:
         mou = mous.get(mou_id)
         if mou is None:  # changed between the two reads
             continue
-        for code in mou.services:
-            cells.setdefault((school_id, code), {})[mou.partner.pk] = mou.partner.name
+        services, partner_id, name = mou
+        for code in services:
+            cells.setdefault((school_id, code), {})[partner_id] = name
     rows = []
     gaps = 0
     for school in schools:
         row = []
         for code, label in categories:
-            partners = sorted(cells.get((school.pk, code), {}).items(), key=lambda p: p[1].lower())
+            partners = list(cells.get((school.pk, code), {}).items())
             gaps += not partners
             row.append({"code": code, "label": label, "partners": partners})
         rows.append({"school": school, "cells": row})
     return {"categories": categories, "rows": rows, "gaps": gaps}
+
+
+def coverage_cell(membership, *, school_id, code: str) -> dict | None:
+    """One cell of the coverage map whole: the partners with an MOU in force that covers
+    `school_id` and names the category `code`, by name (as in the map). None when the
+    school is not one of the district's or the category is not one of its categories.
+    Three queries."""
+    district_id = membership.district_id
+    labels = dict(service_categories(membership.district))
+    if code not in labels or not isinstance(school_id, int):
+        return None
+    school = School.objects.for_district(district_id).filter(pk=school_id).first()
+    if school is None:
+        return None
+    covering = MOUSchool.objects.for_district(district_id).filter(
+        in_force_q(membership.district.today(), prefix="mou"),
+        mou__district_id=district_id,
+        mou__partner_id=OuterRef("pk"),
+        mou__services__contains=[code],
+        school_id=school.pk,
+    )
+    partners = sorted(
+        Partner.objects.for_district(district_id)
+        .filter(Exists(covering))
+        .values_list("pk", "name"),
+        key=lambda partner: (partner[1].lower(), partner[1], partner[0]),
+    )
+    return {"school": school, "code": code, "label": str(labels[code]), "partners": partners}

@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
 from partnerships.models import MOU, FundingKind, FundingSource, Partner
+from schools.selectors import partners_in
 
 # The mix shows at most this many years either side of the current one.
 FUNDING_MIX_YEARS_AROUND = 5
@@ -36,13 +37,24 @@ def funding_sources(membership):
     )
 
 
+def funding_amounts(membership) -> list:
+    """Every funding source of the district as (kind, amount, start_date, end_date), for the
+    mix per year and its totals: one narrow query over all of them, whatever page of the
+    list is shown (the list is paginated; the totals are the district's)."""
+    return list(
+        FundingSource.objects.for_district(membership.district_id)
+        .order_by()
+        .values_list("kind", "amount", "start_date", "end_date", named=True)
+    )
+
+
 def access_funding(membership, funding_id):
     """A funding source of the viewer's district, with its partners and MOUs, or 404."""
     return get_object_or_404(funding_sources(membership), pk=funding_id)
 
 
 def funding_partner_choices(membership):
-    return Partner.objects.for_district(membership.district_id).order_by("name")
+    return partners_in(membership.district_id)
 
 
 def funding_mou_choices(membership):
@@ -99,7 +111,8 @@ def funding_mix(sources, *, basis: str, today) -> dict:
     """Amount by kind per year (school or calendar), for the chart and its table.
 
     Years span the sources' periods, kept within FUNDING_MIX_YEARS_AROUND of the current
-    year. Pure computation over `sources` (no query).
+    year. Pure computation over `sources` (no query): give it every source of the district
+    (funding_amounts), never a page of the list.
     """
     current = funding_year_of(today, basis)
     window_first = current - FUNDING_MIX_YEARS_AROUND
@@ -146,10 +159,17 @@ def funding_mix(sources, *, basis: str, today) -> dict:
     }
 
 
-def funding_expiring(sources, *, today, within_days: int = 90) -> list:
-    """Sources whose period ends between today and `within_days` from now, soonest first."""
+def funding_expiring(membership, *, today, within_days: int = 90) -> list:
+    """The district's sources whose period ends between today and `within_days` from now,
+    soonest first, with `days_left` (one query, in the database: not limited to the page
+    of the list being shown)."""
     until = today + datetime.timedelta(days=within_days)
-    ending = [s for s in sources if today <= s.end_date <= until]
+    ending = list(
+        FundingSource.objects.for_district(membership.district_id)
+        .filter(end_date__gte=today, end_date__lte=until)
+        .only("id", "kind", "funder", "amount", "end_date")
+        .order_by("end_date", "funder", "pk")
+    )
     for source in ending:
         source.days_left = (source.end_date - today).days
-    return sorted(ending, key=lambda s: (s.end_date, s.funder))
+    return ending

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
+from django.db.models import BooleanField, Count, Exists, OuterRef, Prefetch, Q, Subquery, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
@@ -25,7 +25,6 @@ from partnerships.models import (
     MOUStatus,
     MOUTemplate,
     MOUVersion,
-    Partner,
 )
 from partnerships.mou_rules import (
     MOUS_UNDER_WAY,
@@ -42,7 +41,9 @@ from partnerships.mou_rules import (
     version_sections,
 )
 from partnerships.selectors.categories import service_labels
+from partnerships.selectors.partner_filter import with_partner_named
 from schools.models import Role
+from schools.selectors import partners_in
 
 
 def mou_url(district, mou_id: int) -> str:
@@ -97,22 +98,36 @@ def with_display_states(mous, today: datetime.date) -> list:
     return mous
 
 
-def mou_list(membership, *, status: str = "", partner_id=None):
-    """The MOUs the viewer may see, filtered, with partner and current version number.
+def mou_list(membership, *, status: str = "", partner_id=None, partner_name: str = ""):
+    """The MOUs the viewer may see, filtered, newest change first, with the partner, the
+    current version's number (`version_number`) and whether one was sent (`was_sent`).
 
-    One query for the rows whatever their number (the version is an aggregate).
+    One query for a page of rows whatever their number: the version figures are
+    subqueries per row (on the versions' (district, MOU, number) key), which PostgreSQL
+    works out for the page's rows only, after the LIMIT; a GROUP BY over every version
+    of the district came before it. `partner_name`: every word of it is in the partner's
+    name, accents and case aside (core.search).
     """
-    mous = (
-        mous_visible_to(membership)
-        .select_related("partner")
-        .annotate(version_number=Max("versions__number"), was_sent=sent_before())
-        .order_by("-updated_at", "-pk")
-    )
+    mous = mous_visible_to(membership)
     if status:
         mous = mous.filter(status=status)
     if partner_id:
         mous = mous.filter(partner_id=partner_id)
-    return mous
+    mous = with_partner_named(mous, partner_name)
+    versions = MOUVersion.objects.filter(
+        district_id=OuterRef("district_id"), mou_id=OuterRef("pk")
+    ).order_by("-number")
+    # True, or NULL when none was sent: a scalar subquery with a LIMIT, which PostgreSQL
+    # runs per page row (an EXISTS there it turns into a hash of every sent version).
+    sent = versions.filter(sent_at__isnull=False).annotate(sent=Value(True)).values("sent")[:1]
+    return (
+        mous.select_related("partner")
+        .annotate(
+            version_number=Subquery(versions.values("number")[:1]),
+            was_sent=Subquery(sent, output_field=BooleanField()),
+        )
+        .order_by("-updated_at", "-pk")
+    )
 
 
 def mou_status_counts(membership, statuses=MOUS_UNDER_WAY) -> dict[str, int]:
@@ -127,18 +142,9 @@ def mou_status_counts(membership, statuses=MOUS_UNDER_WAY) -> dict[str, int]:
     )
 
 
-def mou_partner_choices(membership) -> list:
-    """Partners to filter the MOU list by (staff only: a partner sees its own anyway)."""
-    if membership.role == Role.PARTNER:
-        return []
-    return list(
-        Partner.objects.for_district(membership.district_id).order_by("name").only("pk", "name")
-    )
-
-
 def mou_partners_for_drafting(membership):
     """Active partners of the district, by name (a queryset, for the draft form)."""
-    return Partner.objects.for_district(membership.district_id).filter(active=True).order_by("name")
+    return partners_in(membership.district_id).filter(active=True)
 
 
 def access_mou(membership, mou_id):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from partnerships.models import Partner, SuccessStory
+from partnerships.models import SuccessStory
 from schools.models import MembershipSchool, Role, School
-from schools.selectors import in_membership_schools
+from schools.selectors import in_membership_schools, partners_in
 
 
 def stories_visible_to(membership):
@@ -72,7 +72,7 @@ def publishable_stories(membership) -> list:
 
 
 def story_partner_choices(membership):
-    return Partner.objects.for_district(membership.district_id).order_by("name")
+    return partners_in(membership.district_id)
 
 
 def story_school_choices(membership):

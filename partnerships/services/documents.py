@@ -24,7 +24,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from core.jobs import enqueue_on_commit
+from core.jobs import enqueue_on_commit, mark_failed, requeue_stuck
 from core.pdf import DocumentTooLong, page_counter_css, render_pdf
 from partnerships.models import MOUDocument, MOUSignature, MOUVersion
 from partnerships.mou_rules import SHARED_FIELD_LABELS, version_sections
@@ -322,24 +322,14 @@ def _display(value) -> str:
 
 def mou_pdf_requeue_stuck(*, district: District) -> int:
     """Enqueue again this district's documents still queued after STUCK_AFTER (run inside
-    the district's context); give up on those queued past GIVE_UP_AFTER.
-
-    Rows being rendered are locked and skipped. Finding nothing costs one indexed query.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        stuck = list(
-            MOUDocument.objects.for_district(district)
-            .select_for_update(skip_locked=True)
-            .filter(status=MOUDocument.Status.QUEUED, updated_at__lt=now - STUCK_AFTER)
-            .only("pk", "district_id", "created_at", "status")[:200]
-        )
-        for document in stuck:
-            if document.created_at < now - GIVE_UP_AFTER:
-                document.status = MOUDocument.Status.FAILED
-                document.error = ERROR_GAVE_UP
-                document.save(update_fields=["status", "error", "updated_at"])
-            else:
-                document.save(update_fields=["updated_at"])  # not again before STUCK_AFTER
-                _enqueue_on_commit(document)
-    return len(stuck)
+    the district's context); give up on those queued past GIVE_UP_AFTER (core.jobs)."""
+    return requeue_stuck(
+        MOUDocument.objects.for_district(district)
+        .filter(status=MOUDocument.Status.QUEUED)
+        .only("pk", "district_id", "created_at", "status"),
+        stuck_after=STUCK_AFTER,
+        give_up_after=GIVE_UP_AFTER,
+        since="created_at",
+        enqueue=_enqueue_on_commit,
+        give_up=mark_failed(ERROR_GAVE_UP),
+    )

@@ -8,6 +8,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -19,6 +20,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
@@ -47,6 +50,8 @@ from partnerships.selectors.categories import (
 )
 from partnerships.selectors.directory import (
     access_partner,
+    contacts_with_email,
+    coverage_cell,
     coverage_map,
     directory_languages,
     directory_search,
@@ -75,8 +80,6 @@ from partnerships.services.directory import (
 from partnerships.services.hsds import (
     HSDSFileError,
     HSDSImportFailed,
-    hsds_export,
-    hsds_export_filename,
     hsds_import,
     hsds_plan,
     hsds_read,
@@ -85,6 +88,7 @@ from partnerships.services.hsds import (
 from partnerships.services.hsds_format import MAX_UPLOAD_BYTES
 from schools.capabilities import can, requires
 from schools.selectors import schools_of_district
+from schools.templatetags.components import badge
 from schools.tenancy import work_in_district
 
 PAGE_SIZE = 50
@@ -178,13 +182,12 @@ def _partner_page(request, partner, *, own=False, verification_form=None):
     context["own"] = own
     context["can_manage"] = not own and can(request.membership, "partners.manage")
     if context["can_manage"]:
+        # From the contacts the page has read already: no second or third read.
+        email_contacts = contacts_with_email(context["contacts"])
         if verification_form is None:
-            contacts = partner_contacts_with_email(request.membership, partner)
-            verification_form = VerificationRequestForm(contacts=contacts)
+            verification_form = VerificationRequestForm(contacts=email_contacts)
         context["verification_form"] = verification_form
-        context["has_email_contacts"] = verification_form.is_bound or any(
-            c.email and c.unsubscribed_at is None for c in context["contacts"]
-        )
+        context["has_email_contacts"] = verification_form.is_bound or bool(email_contacts)
     return render(request, "partnerships/directory/detail.html", context)
 
 
@@ -397,7 +400,7 @@ def partner_verification_send(request, district_slug, partner_id):
     partner = access_partner(request.membership, partner_id)
     if request.method != "POST":
         return redirect("partner_detail", district_slug, partner.pk)
-    contacts = partner_contacts_with_email(request.membership, partner)
+    contacts = list(partner_contacts_with_email(request.membership, partner))
     form = VerificationRequestForm(request.POST, contacts=contacts)
     if form.is_valid():
         contact = form.cleaned_data["contact"]
@@ -429,11 +432,87 @@ def partner_verified(request, district_slug, partner_id):
 @requires("partners.view")
 def partner_coverage(request, district_slug):
     """Schools down, service categories across (the covered ones first), with the gaps
-    marked and each school's gaps summed up on top."""
+    marked and each school's gaps summed up on top. A cell with more than a couple of
+    partners says how many, a link to the cell whole (?school=<id>&service=<code>): a large
+    district's cells have up to dozens each, which made the map megabytes of HTML."""
+    if "school" in request.GET or "service" in request.GET:
+        try:
+            school_id = int(request.GET.get("school", ""))
+        except ValueError:
+            school_id = None
+        cell = coverage_cell(
+            request.membership, school_id=school_id, code=request.GET.get("service", "")
+        )
+        if cell is not None:
+            return render(request, "partnerships/directory/coverage_cell.html", cell)
+        messages.error(
+            request, _("That school or service is not on your district's map. Here is the map.")
+        )
     data = coverage_map(request.membership)
-    return render(
-        request, "partnerships/directory/coverage.html", {**data, **_coverage_layout(data)}
-    )
+    layout = _coverage_layout(data)
+    _coverage_rows_html(layout["table"], district_slug)
+    return render(request, "partnerships/directory/coverage.html", {**data, **layout})
+
+
+_COVERED_OPEN = '<td class="coverage-cell"><ul class="coverage-cell__list">'
+# A partner's id in the one reversed link, replaced by each partner's own.
+_PARTNER_ID_MARK = 2_147_483_647
+# A cell names up to this many partners; a cell with more says how many, a link to the
+# cell whole.
+CELL_NAMES = 2
+
+
+def _coverage_rows_html(table: list, district_slug: str) -> None:
+    """Each row's cells as HTML (row["cells_html"]), built here rather than in the template.
+
+    A large district's map has thousands of cells and tens of thousands of partner-cells:
+    a template loop with a `{% url %}` per link took most of a second, and naming every
+    partner in every cell made the page megabytes. Here the partner page's address is
+    reversed once and each partner's link escaped once; a cell names its partners (up to
+    CELL_NAMES), or says how many it has as a link to the cell whole, or is the "Gap" badge.
+    """
+    pattern = reverse("partner_detail", args=[district_slug, _PARTNER_ID_MARK])
+    before, after = (escape(part) for part in pattern.split(str(_PARTNER_ID_MARK)))
+    coverage_path = escape(reverse("partner_coverage", args=[district_slug]))
+    links: dict[int, str] = {}
+    counts: dict[int, str] = {}
+    services: dict[str, str] = {}
+    # The label outside the f-string: xgettext does not read calls inside one.
+    gap_badge = badge(tone="danger", label=_("Gap"))
+    gap = f'<td class="coverage-cell coverage-cell--gap">{gap_badge}</td>'
+    for row in table:
+        parts = []
+        school_id = int(row["school"].pk)
+        for cell in row["cells"]:
+            partners = cell["partners"]
+            if not partners:
+                parts.append(gap)
+            elif len(partners) > CELL_NAMES:
+                n = len(partners)
+                text = counts.get(n)
+                if text is None:
+                    text = counts[n] = escape(
+                        ngettext("%(counter)s partner", "%(counter)s partners", n) % {"counter": n}
+                    )
+                service = services.get(cell["code"])
+                if service is None:
+                    service = services[cell["code"]] = escape(urlencode({"service": cell["code"]}))
+                parts.append(
+                    f'<td class="coverage-cell"><a class="coverage-cell__count" '
+                    f'href="{coverage_path}?school={school_id}&amp;{service}">{text}</a></td>'
+                )
+            else:
+                items = []
+                for partner_id, name in partners:
+                    link = links.get(partner_id)
+                    if link is None:
+                        link = links[partner_id] = (
+                            f'<li><a href="{before}{int(partner_id)}{after}">{escape(name)}</a>'
+                            "</li>"
+                        )
+                    items.append(link)
+                parts.append(f"{_COVERED_OPEN}{''.join(items)}</ul></td>")
+        row["cells_html"] = mark_safe("".join(parts))  # noqa: S308 (escaped above)
 
 
 def _coverage_layout(data: dict) -> dict:
@@ -468,6 +547,16 @@ def _coverage_layout(data: dict) -> dict:
         for row in table
     ]
     summary.sort(key=lambda line: -len(line["missing"]))
+    # Worded here, not by {% blocktranslate %} per line: hundreds of schools made that a
+    # good part of the page's time.
+    for line in summary:
+        count = len(line["missing"])
+        line["missing_text"] = ngettext(
+            "%(counter)s service without a partner", "%(counter)s services without a partner", count
+        ) % {"counter": count}
+        line["elsewhere_text"] = line["elsewhere"] and _(
+            "offered at other schools: %(services)s"
+        ) % {"services": ", ".join(line["elsewhere"])}
     return {
         "columns": columns,
         "table": table,
@@ -516,13 +605,7 @@ def service_category_delete_view(request, district_slug, category_id):
 # --- HSDS export and import -----------------------------------------------------------------
 
 
-@requires("partners.view")
-def partner_export(request, district_slug):
-    """The directory as an HSDS 3 tabular data package (zip)."""
-    response = HttpResponse(hsds_export(request.district), content_type="application/zip")
-    filename = hsds_export_filename(request.district)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+# The export is made in the background: partnerships/views/exports.py.
 
 
 class _CappedUpload(FileUploadHandler):
@@ -696,7 +779,6 @@ urlpatterns = [
         service_category_delete_view,
         name="service_category_delete",
     ),
-    path("partners/export/", partner_export, name="partner_export"),
     path("partners/import/", partner_import, name="partner_import"),
     path("partners/import/confirm/", partner_import_confirm, name="partner_import_confirm"),
     path("partners/<int:partner_id>/", partner_detail, name="partner_detail"),

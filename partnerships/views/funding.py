@@ -6,16 +6,21 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.charts import Group, Series, StackedBarChart, stacked_bar_chart
+from core.htmx import wants_fragment
+from core.picker import picker_arguments
 from partnerships.forms.funding import FundingSourceForm, MixBasisForm
 from partnerships.selectors.funding import (
     access_funding,
+    funding_amounts,
     funding_expiring,
     funding_mix,
     funding_mou_choices,
@@ -24,6 +29,8 @@ from partnerships.selectors.funding import (
 )
 from partnerships.services.funding import funding_save
 from schools.capabilities import can, requires
+
+PAGE_SIZE = 50
 
 # One colour per kind (3:1 or more against white, WCAG 1.4.11); the table and the legend
 # carry the same figures in words.
@@ -63,17 +70,24 @@ def bar_chart(mix: dict) -> StackedBarChart | None:
 @requires("funding.view")
 @require_GET
 def funding_list(request, district_slug):
-    """Every funding source, the mix per year, and what ends within 90 days."""
+    """The funding sources a page at a time; the mix per year and what ends within 90 days
+    over all of them."""
     basis = MixBasisForm(request.GET)
-    sources = list(funding_sources(request.membership))
+    membership = request.membership
+    page = Paginator(funding_sources(membership), PAGE_SIZE).get_page(request.GET.get("page"))
     today = request.district.today()
-    mix = funding_mix(sources, basis=basis.basis_value(), today=today)
+    # The mix and what ends soon are the district's, whichever page of sources is shown.
+    mix = funding_mix(funding_amounts(membership), basis=basis.basis_value(), today=today)
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "basis_form": basis,
-        "sources": sources,
+        "page": page,
+        "sources": page.object_list,
+        "query": query.urlencode(),
         "mix": mix,
         "chart": bar_chart(mix),
-        "expiring": funding_expiring(sources, today=today),
+        "expiring": funding_expiring(membership, today=today),
         "today": today,
         "can_manage": can(request.membership, "funding.manage"),
     }
@@ -92,13 +106,46 @@ def funding_detail(request, district_slug, funding_id):
 
 
 def _form(request, *, initial=None):
+    """The funding form for this request (core.picker.picker_arguments: "Find" without
+    JavaScript shows it again as filled, checking nothing)."""
     membership = request.membership
     return FundingSourceForm(
-        request.POST if request.method == "POST" else None,
-        initial=initial,
         partners=funding_partner_choices(membership),
         mous=funding_mou_choices(membership),
+        **picker_arguments(FundingSourceForm, request, initial),
     )
+
+
+def _render_form(request, form, funding):
+    context = {
+        "form": form,
+        "funding": funding,
+        "pick_url": reverse("funding_pick", args=[request.district.slug]),
+    }
+    return render(request, "partnerships/funding/form.html", context)
+
+
+@requires("funding.manage")
+@require_GET
+def funding_pick(request, district_slug):
+    """A picker of the funding form as a name is typed (htmx): the chosen ones (the field's
+    values in the query) and the matches of `<field>_q`. Opened as a page, it goes to the
+    form."""
+    name = request.GET.get("field", "")
+    if not wants_fragment(request) or name not in FundingSourceForm.pickers:
+        return redirect("funding_new", district_slug)
+    membership = request.membership
+    form = FundingSourceForm(
+        initial={name: request.GET.getlist(name)},
+        partners=funding_partner_choices(membership),
+        mous=funding_mou_choices(membership),
+        queries={name: request.GET.get(f"{name}_q", "")},
+        pick=name,
+    )
+    context = {"field": form[name], "picker": form.pickers.get(name, {})}
+    response = render(request, "components/picker_choices.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @requires("funding.manage")
@@ -112,7 +159,7 @@ def funding_new(request, district_slug):
         else:
             messages.success(request, _("Funding source added."))
             return redirect("funding_detail", district_slug, funding.pk)
-    return render(request, "partnerships/funding/form.html", {"form": form, "funding": None})
+    return _render_form(request, form, None)
 
 
 @requires("funding.manage")
@@ -137,12 +184,13 @@ def funding_edit(request, district_slug, funding_id):
         else:
             messages.success(request, _("Funding source saved."))
             return redirect("funding_detail", district_slug, funding.pk)
-    return render(request, "partnerships/funding/form.html", {"form": form, "funding": funding})
+    return _render_form(request, form, funding)
 
 
 urlpatterns = [
     path("funding/", funding_list, name="funding_list"),
     path("funding/new/", funding_new, name="funding_new"),
+    path("funding/pick/", funding_pick, name="funding_pick"),
     path("funding/<int:funding_id>/", funding_detail, name="funding_detail"),
     path("funding/<int:funding_id>/edit/", funding_edit, name="funding_edit"),
 ]

@@ -9,16 +9,22 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.htmx import wants_fragment
+from core.picker import picker_arguments
+from core.signed import MAX_ID
 from partnerships import meeting_rules
 from partnerships.forms.meetings import (
+    PICKERS,
     SERVICE_FIELD,
     ActionFilterForm,
     ActionItemForm,
@@ -47,7 +53,7 @@ from partnerships.selectors.meetings import (
 from partnerships.services import meetings as service
 from schools.capabilities import can, requires
 
-ACTION_PAGE = 200
+ACTION_PAGE = 50
 # The years the month grid shows.
 MONTH_YEARS = range(1900, 2201)
 
@@ -152,21 +158,36 @@ def _initial(meeting, attendees):
     }
 
 
+def _meeting_form(request, *, organizer, initial) -> MeetingForm:
+    """The meeting form for this request (core.picker.picker_arguments: "Find" without
+    JavaScript shows it again as filled, checking nothing)."""
+    return MeetingForm(
+        district=request.district,
+        organizer=organizer,
+        **picker_arguments(MeetingForm, request, initial),
+    )
+
+
+def _pick_url(request, meeting_id=None) -> str:
+    pick = reverse("meeting_pick", args=[request.district.slug])
+    return f"{pick}?meeting={meeting_id}" if meeting_id else pick
+
+
+def _render_form(request, form, meeting):
+    pick_url = _pick_url(request, meeting and meeting.pk)
+    context = {"form": form, "meeting": meeting, "pick_url": pick_url}
+    return render(request, "partnerships/meetings/form.html", context)
+
+
 @requires("meetings.manage")
 @require_http_methods(["GET", "POST"])
 def meeting_new(request, district_slug):
-    district = request.district
     initial = {
         "contacts": [],
         "start_time": datetime.time(15, 30),
         "end_time": datetime.time(16, 30),
     }
-    form = MeetingForm(
-        request.POST if request.method == "POST" else None,
-        district=district,
-        organizer=request.membership,
-        initial=initial,
-    )
+    form = _meeting_form(request, organizer=request.membership, initial=initial)
     if form.is_bound and form.is_valid():
         try:
             meeting, rule = service.meeting_save(by=request.membership, **form.service_arguments())
@@ -176,7 +197,43 @@ def meeting_new(request, district_slug):
             messages.success(request, _("Meeting scheduled; the invitations are on their way."))
             _capped_message(request, rule)
             return redirect("meeting_detail", district_slug, meeting.pk)
-    return render(request, "partnerships/meetings/form.html", {"form": form, "meeting": None})
+    return _render_form(request, form, None)
+
+
+@requires("meetings.manage")
+@require_GET
+def meeting_pick(request, district_slug):
+    """One picker of the meeting form as a name is typed (htmx): the chosen ones (the
+    field's values in the query) and the matches of `<field>_q`; or, for `field=mou`, the
+    MOUs of the partners chosen. `?meeting=<id>`: the meeting being edited (its organizer
+    is not a choice). Opened as a page, it goes to the form."""
+    name = request.GET.get("field", "")
+    if not wants_fragment(request) or name not in (*PICKERS, "mou"):
+        return redirect("meeting_new", district_slug)
+    organizer = request.membership
+    meeting_id = request.GET.get("meeting", "")
+    if meeting_id:
+        if not meeting_id.isdigit() or int(meeting_id) > MAX_ID:
+            raise Http404
+        organizer = access_meeting(request.membership, int(meeting_id), manage=True).organizer
+    initial = {field: request.GET.getlist(field) for field in (name, "partners")}
+    initial["mou"] = request.GET.get("mou")
+    form = MeetingForm(
+        district=request.district,
+        organizer=organizer,
+        initial=initial,
+        queries={name: request.GET.get(f"{name}_q", "")},
+        pick=name,
+    )
+    if name == "mou":
+        template = "partnerships/meetings/_mou_field.html"
+        context = {"form": form, "pick_url": _pick_url(request, meeting_id)}
+    else:
+        template = "components/picker_choices.html"
+        context = {"field": form[name], "picker": form.pickers.get(name, {})}
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _capped_message(request, rule):
@@ -194,12 +251,7 @@ def meeting_edit(request, district_slug, meeting_id):
     if meeting.cancelled_at:
         raise Http404
     attendees = list(attendees_of(meeting))
-    form = MeetingForm(
-        request.POST if request.method == "POST" else None,
-        district=request.district,
-        organizer=meeting.organizer,
-        initial=_initial(meeting, attendees),
-    )
+    form = _meeting_form(request, organizer=meeting.organizer, initial=_initial(meeting, attendees))
     if form.is_bound and form.is_valid():
         arguments = form.service_arguments()
         arguments["members"] = [meeting.organizer, *arguments["members"]]
@@ -213,7 +265,7 @@ def meeting_edit(request, district_slug, meeting_id):
             messages.success(request, _("Meeting saved."))
             _capped_message(request, rule)
             return redirect("meeting_detail", district_slug, meeting.pk)
-    return render(request, "partnerships/meetings/form.html", {"form": form, "meeting": meeting})
+    return _render_form(request, form, meeting)
 
 
 @requires("meetings.view")
@@ -452,12 +504,18 @@ def action_item_list(request, district_slug):
         items = items.filter(status__in=[ActionStatus.OPEN, ActionStatus.IN_PROGRESS])
     if show == "overdue":
         items = items.filter(due_date__lt=today)
-    items = list(items.order_by("due_date", "pk")[:ACTION_PAGE])
+    page = Paginator(items.order_by("due_date", "pk"), ACTION_PAGE).get_page(
+        request.GET.get("page")
+    )
+    items = page.object_list
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "filters": filters,
         "items": items,
+        "page": page,
+        "query": query.urlencode(),
         "today": today,
-        "more": len(items) == ACTION_PAGE,
         "status_choices": ActionStatus.choices,
         "editable": {item.pk for item in items if service.can_update_item(membership, item)},
     }
@@ -503,6 +561,7 @@ def action_item_status(request, district_slug, item_id):
 urlpatterns = [
     path("meetings/", meeting_calendar, name="meeting_calendar"),
     path("meetings/new/", meeting_new, name="meeting_new"),
+    path("meetings/pick/", meeting_pick, name="meeting_pick"),
     path("meetings/actions/", action_item_list, name="action_item_list"),
     path("meetings/actions/<int:item_id>/status/", action_item_status, name="action_item_status"),
     path("meetings/<int:meeting_id>/", meeting_detail, name="meeting_detail"),

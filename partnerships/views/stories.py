@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -30,14 +33,21 @@ from partnerships.services.stories import (
 )
 from schools.capabilities import can, requires
 
+PAGE_SIZE = 50
+
 
 @requires("stories.view")
 @require_GET
 def stories_list(request, district_slug):
     state = request.GET.get("state", "")
     state = state if state in STORY_FILTERS else ""
+    page = Paginator(story_list(request.membership, state=state), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     context = {
-        "stories": list(story_list(request.membership, state=state)),
+        "stories": page.object_list,
+        "page": page,
+        "query": urlencode({"state": state}) if state else "",
         "state": state,
         "can_manage": can(request.membership, "stories.manage"),
     }

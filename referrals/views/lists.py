@@ -6,18 +6,18 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms.utils import flatatt
 from django.http import QueryDict
 from django.shortcuts import redirect
 from django.urls import path
-from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.csv import csv_response
+from core.forms import QuickSelect
 from core.htmx import render_page_or_fragment
+from partnerships.forms.partner_filter import PartnerFilterForm
+from partnerships.selectors.partner_filter import partner_name
 from referrals.models import ReferralStatus
 from referrals.rules import Urgency
 from referrals.selectors import (
@@ -42,7 +42,6 @@ from schools.models import AccessLog
 from schools.selectors import (
     access_member,
     limited_school_ids,
-    partners_in,
     student_school_choices,
 )
 
@@ -56,32 +55,14 @@ REASSIGN_SHOWN = 100
 # --- The list --------------------------------------------------------------------------------
 
 
-class QuickSelect(forms.Select):
-    """A select written in Python rather than by Django's per-option templates: the partner
-    filter of a large district has a thousand options, which those templates render in
-    tens of milliseconds. The same HTML; the attributes the field component adds (id,
-    aria-describedby, aria-invalid) come through `attrs`."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        final = {**self.build_attrs(self.attrs, attrs), "name": name}
-        chosen = {str(v) for v in self.format_value(value)}
-        options = "".join(
-            f'<option value="{escape(option)}"{" selected" if str(option) in chosen else ""}>'
-            f"{escape(label)}</option>"
-            for option, label in self.choices
-        )
-        # Every value and label was escaped above.
-        return format_html("<select{}>{}</select>", flatatt(final), SafeString(options))
-
-
 def _set_choices(field: forms.ChoiceField, choices: list) -> None:
-    """Give a field its (value, label) pairs as they are: ChoiceField's setter normalizes
-    every pair again (thousands of calls for a large district's partners), which these flat
-    pairs do not need."""
-    field._choices = field.widget.choices = list(choices)
+    """Give a field and its widget their (value, label) pairs as they are: their setters
+    normalize every pair again (hundreds of calls for a large district's schools), which
+    these flat pairs do not need."""
+    field._choices = field.widget._choices = list(choices)
 
 
-class ReferralFilterForm(forms.Form):
+class ReferralFilterForm(PartnerFilterForm):
     """The filters above the list (GET). A value that is not valid is dropped: the list
     shows as if it had not been given, with the problem beside the field."""
 
@@ -93,13 +74,6 @@ class ReferralFilterForm(forms.Form):
     status = forms.ChoiceField(label=gettext_lazy("Status"), required=False, widget=QuickSelect)
     school = forms.TypedChoiceField(
         label=gettext_lazy("School"),
-        required=False,
-        coerce=int,
-        empty_value=None,
-        widget=QuickSelect,
-    )
-    partner = forms.TypedChoiceField(
-        label=gettext_lazy("Partner"),
         required=False,
         coerce=int,
         empty_value=None,
@@ -120,11 +94,10 @@ class ReferralFilterForm(forms.Form):
     overdue = forms.BooleanField(label=gettext_lazy("Answer overdue"), required=False)
     sort = forms.ChoiceField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, schools=(), partners=(), concerns=(), **kwargs):
+    def __init__(self, *args, schools=(), concerns=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("All statuses")), *ReferralStatus.choices]
         _set_choices(self.fields["school"], [("", _("All schools")), *schools])
-        _set_choices(self.fields["partner"], [("", _("All partners")), *partners])
         self.fields["concern"].choices = [("", _("All concerns")), *concerns]
         self.fields["urgency"].choices = [("", _("Any urgency")), *Urgency.choices]
         self.fields["sort"].choices = [(value, value) for value in list_sort_choices()]
@@ -137,7 +110,7 @@ class ReferralFilterForm(forms.Form):
             "view": data.get("view") or LIST_SCHOOL,
             "status": data.get("status") or "",
             "school_id": data.get("school"),
-            "partner_id": data.get("partner"),
+            **self.partner_filters(),
             "concern": data.get("concern") or "",
             "urgency": data.get("urgency") or "",
             "overdue": bool(data.get("overdue")),
@@ -152,7 +125,6 @@ def _filter_form(request, concerns=None) -> ReferralFilterForm:
     return ReferralFilterForm(
         request.GET,
         schools=student_school_choices(membership),
-        partners=list(partners_in(membership.district_id).values_list("pk", "name")),
         concerns=concerns if concerns is not None else concern_categories(membership.district),
     )
 
@@ -195,6 +167,8 @@ def referral_list_view(request, district_slug):
     if care_team:
         filters = _filter_form(request, concerns)
         chosen = filters.filters()
+        if chosen["partner_id"] and not chosen["partner_name"]:
+            filters.show_partner_name(partner_name(membership, chosen["partner_id"]))
     page = referral_list_page(
         membership, page=request.GET.get("page"), per_page=PAGE_SIZE, **chosen
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import QuickSelect
 from schools.models import Grade
 
 
@@ -18,8 +19,11 @@ class StudentFilterForm(forms.Form):
         help_text=_("Name, preferred name or student id."),
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
-    school = forms.TypedChoiceField(label=_("School"), required=False, coerce=int, empty_value=None)
-    grade = forms.ChoiceField(label=_("Grade"), required=False)
+    # QuickSelect: a large district has hundreds of schools.
+    school = forms.TypedChoiceField(
+        label=_("School"), required=False, coerce=int, empty_value=None, widget=QuickSelect
+    )
+    grade = forms.ChoiceField(label=_("Grade"), required=False, widget=QuickSelect)
 
     def __init__(self, *args, schools=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -23,6 +23,7 @@ from core.mail import recipient_language, send_templated
 from core.signed import BadLink, SignedLink, payload_id, payload_str
 from schools.capabilities import can
 from schools.models import AuditEvent, Invitation, Membership, MembershipSchool, Role, School, User
+from schools.selectors import forget_school_limits
 from schools.services.audit import audit_record, person_label
 from schools.tenancy import outside, require_same_district
 
@@ -124,6 +125,7 @@ def _check_not_last_admin(membership: Membership, *, field: str | None) -> None:
 
 def _set_schools(membership: Membership, schools: Iterable[School]) -> None:
     membership.schools.set(list(schools), through_defaults={"district_id": membership.district_id})
+    forget_school_limits(membership)
 
 
 # --- Invitations ---------------------------------------------------------------------------

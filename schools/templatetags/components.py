@@ -1,8 +1,10 @@
 """Helpers of the template components in templates/components/ ({% load components %}).
 
+- `{% badge tone=... label=... %}`: a status as colour and words, never colour alone
+  (written in Python rather than included: lists show one or more per row).
 - `tone`: the badge tone of a status choice, from the tones each app registers, so a
   template never picks a colour with an if-chain:
-      {% include "components/badge.html" with tone=mou.status|tone:"mou_status" label=... %}
+      {% badge tone=mou.status|tone:"mou_status" label=mou.get_status_display %}
 - `{% table %}`: a table in its scroll box (components/table.html) around the rows.
 """
 
@@ -13,6 +15,8 @@ from collections.abc import Mapping
 from django import template
 from django.core.exceptions import ImproperlyConfigured
 from django.template.base import token_kwargs
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -48,6 +52,18 @@ def tone(value, kind: str) -> str:
     except KeyError:
         raise template.TemplateSyntaxError(f"no tones are registered for {kind!r}") from None
     return tones.get(str(value), "neutral")
+
+
+@register.simple_tag
+def badge(label="", tone="neutral") -> SafeString:
+    """A status as a badge: `<span class="badge badge--{tone}">{label}</span>`; tone one of
+    TONES (neutral when empty or unknown), the label escaped unless already safe.
+
+        {% badge tone=mou.status|tone:"mou_status" label=mou.get_status_display %}
+        {% badge tone="success" label=_("Active") %}
+    """
+    tone = tone if tone in TONES else "neutral"
+    return SafeString(f'<span class="badge badge--{tone}">{conditional_escape(label)}</span>')
 
 
 class TableNode(template.Node):

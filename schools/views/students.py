@@ -15,7 +15,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET
 
 from core.csv import csv_response
-from core.htmx import render_page_or_fragment
+from core.htmx import render_page_or_fragment, render_progress
+from core.pagination import keyset_page
 from schools.capabilities import can, requires
 from schools.forms.students import RosterUploadForm, StudentFilterForm
 from schools.getting_started import district_url
@@ -36,10 +37,10 @@ from schools.services.roster import (
     error_message,
     too_large_message,
 )
+from schools.services.roster_queue import roster_import_queue
 from schools.services.students import (
     RosterImportRefused,
     roster_import_cancel,
-    roster_import_confirm,
     roster_import_create,
 )
 
@@ -50,17 +51,25 @@ ERRORS_PAGE_SIZE = 100
 def _query_without_page(request) -> str:
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("cursor", None)
     return query.urlencode()
 
 
 @requires("students.view")
 @require_GET
 def student_list(request, district_slug):
-    """Students the viewer may see; htmx asks for the results fragment as you type."""
+    """Students the viewer may see, in keyset pages (core.pagination); htmx asks for the
+    results fragment as you type."""
     membership = request.membership
     form = StudentFilterForm(request.GET or None, schools=student_schools(membership))
     students = student_search(membership, **form.filters())
-    page = Paginator(students, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(
+        students,
+        name="student_list",
+        cursor=request.GET.get("cursor"),
+        page=request.GET.get("page"),
+        per_page=PAGE_SIZE,
+    )
     context = {
         "form": form,
         "page": page,
@@ -202,10 +211,11 @@ def roster_import_detail(request, district_slug, import_id):
     """The preview of an upload (counts, every row's errors, a sample); POST confirms or
     cancels it, then shows the outcome."""
     if request.method == "POST":
-        # Confirming or cancelling shows nothing of the import: the preview it redirects
-        # to is what is logged.
+        # Confirming or cancelling shows nothing of the import: the preview (or the
+        # progress page, which names no student) it redirects to is what is logged.
         roster_import = access_roster_import(request, import_id, action=None)
-        _decide(request, roster_import, request.POST.get("action"))
+        if _decide(request, roster_import, request.POST.get("action")):
+            return redirect("roster_import_progress", district_slug, roster_import.pk)
         return redirect("roster_import_detail", district_slug, roster_import.pk)
     roster_import = access_roster_import(request, import_id)  # logged: it names students
     errors = Paginator(roster_import.errors, ERRORS_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -224,28 +234,41 @@ def roster_import_detail(request, district_slug, import_id):
     return render(request, "schools/students/import_detail.html", context)
 
 
-def _decide(request, roster_import, action) -> None:
+def _decide(request, roster_import, action) -> bool:
+    """Confirm (queue the import) or cancel; True when the import is queued or under way
+    (its progress page is next)."""
     by = request.membership
     if action == "confirm":
-        was_pending = roster_import.is_pending
         try:
-            done = roster_import_confirm(by=by, roster_import=roster_import)
+            queued = roster_import_queue(by=by, roster_import=roster_import)
         except RosterImportRefused as refused:
             messages.error(request, refused.message)
-            return
-        if not was_pending:
+            return False
+        if queued.status == RosterImport.Status.QUEUED:
+            return True
+        if queued.status == RosterImport.Status.IMPORTED:
             messages.info(request, _("This roster was already imported; nothing changed."))
-        else:
-            messages.success(
-                request,
-                _("Roster imported. New students: %(new)s; updated: %(updated)s.")
-                % {"new": done.new_count, "updated": done.updated_count},
-            )
     elif action == "cancel":
         if roster_import_cancel(by=by, roster_import=roster_import).status == "cancelled":
             messages.info(request, _("Import canceled. Nothing was imported."))
     else:
         messages.error(request, _("Choose “Import these students” or “Cancel”."))
+    return False
+
+
+@requires("students.import")
+def roster_import_progress(request, district_slug, import_id):
+    """A confirmed import being written in the background, then its outcome (htmx polls
+    the status fragment). Not logged: it shows counts, never a student."""
+    roster_import = access_roster_import(request, import_id, action=None)  # 404 before 405
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    return render_progress(
+        request,
+        "schools/students/import_progress.html",
+        {"roster_import": roster_import},
+        under_way=roster_import.is_under_way,
+    )
 
 
 def _field_label(name: str) -> str:

@@ -93,3 +93,17 @@
   }
   document.addEventListener("htmx:afterSettle", revealFresh);
 })();
+
+/* A picker's search box (components/picker_field.html): Enter searches, as typing does
+   (htmx), instead of sending the form. Without this file, Enter presses the form's first
+   Find button, which shows every picker's matches and saves nothing. */
+(function () {
+  "use strict";
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !event.target.closest) return;
+    var box = event.target.closest(".picker__search input[type=search]");
+    if (!box) return;
+    event.preventDefault();
+    if (window.htmx) window.htmx.trigger(box, "search");
+  });
+})();

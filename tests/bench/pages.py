@@ -156,12 +156,15 @@ def student_in_the_log(site: Site):
 
 
 @lookup
-def last_student_page(site: Site) -> int:
-    """The page number before the last of the counselor's student list (50 a page)."""
-    from schools.selectors import students_visible_to
+def last_student_page(site: Site) -> str:
+    """The cursor of the Next link to the page before the last of the counselor's student
+    list (50 a page): keyset pages (core.pagination) are reached by their cursor."""
+    from core.pagination import cursor_after
+    from schools.selectors import student_search
 
-    count = students_visible_to(site.member("counselor")).count()
-    return max(1, -(-count // 50) - 1)
+    students = student_search(site.member("counselor"))
+    count = students.count()
+    return cursor_after(students, name="student_list", position=max(1, count - 100))
 
 
 @lookup
@@ -327,7 +330,7 @@ PAGES: list[Page] = [
     Page(
         "student list, page near the end",
         "counselor",
-        lambda s: _path("student_list", s, page=last_student_page(s)),
+        lambda s: _path("student_list", s, cursor=last_student_page(s)),
     ),
     Page(
         "student search as typed: mart",
@@ -387,6 +390,14 @@ PAGES: list[Page] = [
     Page("MOU page", "coordinator", lambda s: _path("mou_detail", s, mou_with_versions(s).pk)),
     Page("coverage map", "coordinator", lambda s: _path("partner_coverage", s)),
     Page("funding", "coordinator", lambda s: _path("funding_list", s)),
+    # The meeting form: a thousand partners, contacts and people as pickers (issue 19).
+    Page("meeting form", "coordinator", lambda s: _path("meeting_new", s)),
+    Page(
+        "meeting form: partner search as typed",
+        "coordinator",
+        lambda s: _path("meeting_pick", s, field="partners", partners_q="family"),
+        htmx=True,
+    ),
     # Referral logging (issue 13): the student picker as typed, and the partner suggestions.
     Page(
         "referral: student search as typed",
@@ -503,6 +514,26 @@ def hsds_export(site: Site) -> None:
     export(site.district)
 
 
+@lookup
+def hsds_package(site: Site) -> bytes:
+    """The district's directory as an HSDS package (what the export writes)."""
+    from partnerships.services.hsds import hsds_export as export
+
+    return export(site.district)
+
+
+def hsds_import_own(site: Site) -> None:
+    """The district's own export imported again, as a coordinator does after editing it in a
+    spreadsheet: every organization, service, contact and link read, checked and matched
+    to its partner, and the unchanged rows saved again (the largest district: 1,000
+    organizations and 135,000 rows in all, most of them service areas)."""
+    from partnerships.services.hsds import hsds_import
+
+    plan = hsds_import(by=site.member("coordinator"), data=hsds_package(site), filename="own.zip")
+    if not plan.importable:
+        raise AssertionError("the district's own export imported nothing")
+
+
 REMINDERS_DUE = 10_000
 
 
@@ -579,5 +610,6 @@ JOBS: list[Job] = [
     Job(f"roster import, {ROSTER_ROWS:,} new rows", roster_import, prepare=roster_file),
     Job("MOU PDF", mou_pdf, prepare=mou_with_versions),
     Job("HSDS export", hsds_export),
+    Job("HSDS import, the district's own export", hsds_import_own, prepare=hsds_package),
     Job(f"reminder sweep, {REMINDERS_DUE:,} due", reminders_due),
 ]

@@ -49,6 +49,34 @@ class JobResult:
         return statistics.median(self.times)
 
 
+def overhead(with_rls: float, without: float) -> str:
+    """What the policies add, as a percentage of the time without them."""
+    return f"{(with_rls / without - 1) * 100:+.0f}%" if without else "n/a"
+
+
+@dataclass
+class RlsResult:
+    """One page in one district from the servers with and without row-level security:
+    medians (with, without) of the whole request and of its time in SQL, in ms."""
+
+    page_ms: tuple[float, float]
+    sql_ms: tuple[float, float]
+
+    def line(self) -> str:
+        (page_on, page_off), (sql_on, sql_off) = self.page_ms, self.sql_ms
+        return (
+            f"page {page_on:6.1f} / {page_off:6.1f} ms ({overhead(page_on, page_off):>5}), "
+            f"SQL {sql_on:5.1f} / {sql_off:5.1f} ms ({overhead(sql_on, sql_off):>5})"
+        )
+
+    def cells(self) -> str:
+        (page_on, page_off), (sql_on, sql_off) = self.page_ms, self.sql_ms
+        return (
+            f"{page_on:.1f} / {page_off:.1f} | {overhead(page_on, page_off)} "
+            f"| {sql_on:.1f} / {sql_off:.1f} | {overhead(sql_on, sql_off)}"
+        )
+
+
 @dataclass
 class Statement:
     sql: str
@@ -72,7 +100,7 @@ class Report:
     pages: list[PageResult] = field(default_factory=list)
     jobs: list[JobResult] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
-    rls_overhead: dict = field(default_factory=dict)  # page name -> (runtime ms, bypass ms)
+    rls_overhead: dict = field(default_factory=dict)  # (page name, slug) -> RlsResult
 
 
 # --- Showing them --------------------------------------------------------------------------------
@@ -162,21 +190,28 @@ def markdown(report: Report) -> str:
             "",
             "## Row-level security",
             "",
-            "The same pages served as the maintenance role (BYPASSRLS): the difference is what"
-            " the policies cost.",
+            "Each page from two servers side by side, a request to each in turn: one connected"
+            " as the runtime role (under the policies), one as the maintenance role (BYPASSRLS)."
+            " Medians, with / without, of the whole request and of its time in SQL (where the"
+            " policies act); the last row adds up every page's medians.",
             "",
-            f"| page | {large} with RLS | without | overhead | {small} with RLS | without |"
-            " overhead |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            f"| page | {large} page ms | overhead | SQL ms | overhead "
+            f"| {small} page ms | overhead | SQL ms | overhead |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for result in report.pages:
-            cells = []
-            for slug in options.districts:
-                with_rls, without = report.rls_overhead[result.page.name, slug]
-                cells.append(
-                    f"{with_rls:.1f} | {without:.1f} | {(with_rls / without - 1) * 100:+.0f}%"
-                )
+            cells = [report.rls_overhead[result.page.name, s].cells() for s in options.districts]
             lines.append(f"| {result.page.name} | " + " | ".join(cells) + " |")
+        totals = []
+        for slug in options.districts:
+            rows = [report.rls_overhead[result.page.name, slug] for result in report.pages]
+            totals.append(
+                RlsResult(
+                    page_ms=tuple(sum(row.page_ms[i] for row in rows) for i in (0, 1)),
+                    sql_ms=tuple(sum(row.sql_ms[i] for row in rows) for i in (0, 1)),
+                ).cells()
+            )
+        lines.append("| **every page** | " + " | ".join(totals) + " |")
     lines += [
         "",
         "## Jobs",
@@ -224,8 +259,9 @@ def markdown(report: Report) -> str:
         "```",
         "",
         "Options: `--requests N` (timed requests per page, 30), `--warmup N` (5), `--workers N`"
-        " (gunicorn, 2), `--database NAME`, `--output PATH`, `--compare-rls` (the pages once"
-        " more as the maintenance role, for the cost of row-level security). Pages and jobs are"
+        " (gunicorn, 3), `--database NAME`, `--output PATH`, `--compare-rls` (the pages once"
+        " more, from a server under row-level security and one as the maintenance role in turn,"
+        " for what the policies cost). Pages and jobs are"
         " listed in `tests/bench/pages.py`; each capability adds its own there.",
         "",
     ]

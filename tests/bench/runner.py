@@ -46,6 +46,7 @@ from tests.bench.report import (
     JobResult,
     PageResult,
     Report,
+    RlsResult,
     Statement,
     kept_notes,
     markdown,
@@ -53,7 +54,7 @@ from tests.bench.report import (
     page_line,
     read_or_empty,
 )
-from tests.bench.wsgi import PAGE_HEADER, QUERY_HEADER, StatementRecorder
+from tests.bench.wsgi import PAGE_HEADER, QUERY_HEADER, SQL_MS_HEADER, StatementRecorder
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOWEST = 3
@@ -67,13 +68,17 @@ class BenchError(Exception):
     """The benchmark cannot run or a page did not answer as it should; says why."""
 
 
+# gunicorn's workers, as docker-compose.yml and the Dockerfile serve Trellis.
+PRODUCTION_WORKERS = 3
+
+
 @dataclass
 class Options:
     database: str
     requests: int = 30
     warmup: int = 5
     output: Path | None = None
-    workers: int = 2
+    workers: int = PRODUCTION_WORKERS
     compare_rls: bool = False
     districts: tuple[str, str] = (registry.LARGE, registry.SMALL)
 
@@ -336,14 +341,7 @@ def measure_pages(server: Server, options: Options, urls: dict, sessions: dict, 
             result = PageResult(page)
             for slug in options.districts:
                 path = urls[page.name, slug]
-                headers = {
-                    "Cookie": f"{settings.SESSION_COOKIE_NAME}={sessions[slug, page.role]}",
-                    PAGE_HEADER: page.name,
-                    "Accept": "text/html",
-                    "Accept-Language": "en",
-                }
-                if page.htmx:
-                    headers["HX-Request"] = "true"
+                headers = page_headers(page, sessions[slug, page.role])
                 times = []
                 for n in range(options.warmup + options.requests):
                     status, seconds, response, body = client.get(path, headers)
@@ -363,6 +361,20 @@ def measure_pages(server: Server, options: Options, urls: dict, sessions: dict, 
     finally:
         client.close()
     return results
+
+
+def page_headers(page: registry.Page, session_key: str) -> dict:
+    """A request for `page` as its person's browser sends it (htmx's header for a fragment),
+    named for the query log."""
+    headers = {
+        "Cookie": f"{settings.SESSION_COOKIE_NAME}={session_key}",
+        PAGE_HEADER: page.name,
+        "Accept": "text/html",
+        "Accept-Language": "en",
+    }
+    if page.htmx:
+        headers["HX-Request"] = "true"
+    return headers
 
 
 def _what(response, body: bytes) -> str:
@@ -465,20 +477,63 @@ def explain(statement: Statement, sites: dict) -> str:
         return f"(EXPLAIN failed: {exc})"
 
 
-def compare_rls(options, workdir, secret_key, urls, sessions, runtime_pages, say) -> dict:
-    """The same pages with the server connected as the maintenance role (BYPASSRLS):
-    (page, slug) -> (median with row-level security, median without)."""
-    bypass_log = workdir / "bypass.jsonl"
-    with gunicorn(
-        options, workdir, secret_key=secret_key, query_log=bypass_log, role="maintenance"
-    ) as server:
-        say("\nThe same pages, served as the maintenance role (no row-level security):")
-        bypass = measure_pages(server, options, urls, sessions, say)
-    return {
-        (runtime.page.name, slug): (runtime.median(slug), without.median(slug))
-        for runtime, without in zip(runtime_pages, bypass, strict=True)
-        for slug in options.districts
-    }
+def compare_rls(options, workdir, secret_key, urls, sessions, say) -> dict:
+    """What row-level security costs: the pages served by two servers side by side, one
+    connected as the runtime role (under the policies), one as the maintenance role
+    (BYPASSRLS), a request to each in turn (which goes first alternates), so that a busy
+    machine's drift falls on both alike; (page, slug) -> RlsResult. Besides the whole
+    request, the time the request spent in SQL: the policies add to the statements only,
+    and a page's SQL is a fraction of its time."""
+    with (
+        gunicorn(options, workdir, secret_key=secret_key, query_log=workdir / "rls.jsonl") as on,
+        gunicorn(
+            options,
+            workdir,
+            secret_key=secret_key,
+            query_log=workdir / "bypass.jsonl",
+            role="maintenance",
+        ) as off,
+    ):
+        say("\nRow-level security: each page from a server under it and one without, in turn")
+        clients = {True: Client(on.port), False: Client(off.port)}
+        servers = {True: on, False: off}
+        results = {}
+        try:
+            for page in registry.PAGES:
+                for slug in options.districts:
+                    path = urls[page.name, slug]
+                    headers = page_headers(page, sessions[slug, page.role])
+                    samples = {True: ([], []), False: ([], [])}
+                    for n in range(options.warmup + options.requests):
+                        for rls in (True, False) if n % 2 == 0 else (False, True):
+                            status, seconds, response, body = clients[rls].get(path, headers)
+                            if status != 200:
+                                raise BenchError(
+                                    f"{page.name} in {slug} (row-level security {rls}): GET "
+                                    f"{path} answered {status} ({_what(response, body)})\n"
+                                    f"{_tail(servers[rls].log, 15)}"
+                                )
+                            if n >= options.warmup:
+                                samples[rls][0].append(seconds * 1000)
+                                samples[rls][1].append(
+                                    float(response.getheader(SQL_MS_HEADER, "0"))
+                                )
+                    result = RlsResult(
+                        page_ms=(
+                            statistics.median(samples[True][0]),
+                            statistics.median(samples[False][0]),
+                        ),
+                        sql_ms=(
+                            statistics.median(samples[True][1]),
+                            statistics.median(samples[False][1]),
+                        ),
+                    )
+                    results[page.name, slug] = result
+                    say(f"  {page.name:<36} {slug:<14} {result.line()}")
+        finally:
+            for client in clients.values():
+                client.close()
+    return results
 
 
 # --- Machine and data ----------------------------------------------------------------------------
@@ -551,15 +606,20 @@ def _load() -> tuple:
 # --- The whole run -------------------------------------------------------------------------------
 
 
-def run(options: Options, say=print) -> Report:
+def open_database(name: str) -> None:
+    """Use the seeded benchmark database `name` from now on, or say how to make it."""
     from tests.bench.database import database_exists, use_database
 
-    if not database_exists(options.database):
+    if not database_exists(name):
         raise BenchError(
-            f"database {options.database!r} does not exist: seed it first "
+            f"database {name!r} does not exist: seed it first "
             "(./trellis manage seed_bench --scale 1)"
         )
-    use_database(options.database, create=False)
+    use_database(name, create=False)
+
+
+def run(options: Options, say=print) -> Report:
+    open_database(options.database)
     large, small = options.districts
     sites = find_sites(options.districts)
     report = Report(
@@ -584,9 +644,7 @@ def run(options: Options, say=print) -> Report:
             say(page_header(options))
             report.pages = measure_pages(server, options, urls, sessions, say)
         if options.compare_rls:
-            report.rls_overhead = compare_rls(
-                options, workdir, secret_key, urls, sessions, report.pages, say
-            )
+            report.rls_overhead = compare_rls(options, workdir, secret_key, urls, sessions, say)
         say("\nJobs (in this process, in " + large + "):")
         report.jobs = run_jobs(sites[large], say)
         report.statements = slowest_statements(

@@ -1,4 +1,5 @@
-"""`manage.py bench` end to end on a tiny seeded database, so that the command never rots.
+"""`manage.py bench` end to end on a tiny seeded database, so that the command never rots
+(the page timings and the load test, `--load`).
 
 Seeds a database of its own with `seed_bench` at a tiny scale, runs the benchmark once
 over it (two timed requests a page) and checks that every page and job of the registry
@@ -59,9 +60,15 @@ def test_bench_measures_every_page_and_job_on_a_tiny_seed(tmp_path):
             "1",
             "--output",
             str(output),
+            "--compare-rls",
             timeout=600,
         )
         assert bench.returncode == 0, bench.stdout + bench.stderr
+        load = _manage(
+            "bench", "--load", "--database", database, "--users", "4", "--seconds", "3",
+            "--workers", "1", timeout=300,
+        )  # fmt: skip
+        assert load.returncode == 0, load.stdout + load.stderr
     finally:
         drop_database(database)
 
@@ -73,7 +80,16 @@ def test_bench_measures_every_page_and_job_on_a_tiny_seed(tmp_path):
         assert large_sql > 0 and small_sql > 0, cells
         assert re.fullmatch(r"\d+\.\d+x", cells[8]), cells
         assert page.name in bench.stdout
+    # Row-level security against none, page and SQL time, with a total over every page.
+    rls = report.split("## Row-level security", 1)[1].split("## Jobs", 1)[0]
+    for page in [*PAGES, "**every page**"]:
+        cells = _row(rls, getattr(page, "name", page))
+        assert len(cells) == 9 and all(re.fullmatch(r"[+-]\d+%|n/a", c) for c in cells[2::2]), cells
     for job in JOBS:
         cells = _row(report, job.name)
         assert float(cells[1]) > 0 and int(cells[3]) > 0, cells
     assert report.count("Execution Time") >= 1, "the slowest statements have no EXPLAIN"
+    # The load test: every request answered, and counted.
+    served = re.search(r"requests: (\d+) \(.* a second\), errors: 0", load.stdout)
+    assert served and int(served.group(1)) >= 4, load.stdout
+    assert re.search(r"median [\d.]+ ms, p95 [\d.]+ ms, p99 [\d.]+ ms", load.stdout), load.stdout

@@ -3,10 +3,11 @@
 `manage.py bench` starts gunicorn on `tests.bench.wsgi:application`; production serves
 `config.wsgi:application`, which knows nothing of this. Every response carries
 `X-Bench-Queries` (the SQL statements the request ran, as Django's query counting sees
-them: savepoints included). With BENCH_QUERY_LOG set, the slowest statements of each
-request are appended to that file as JSON lines (sql, params, ms, the request's path, the
-district slug and the page named by the runner's `X-Bench-Page` header), from which the
-runner picks the statements it EXPLAINs.
+them: savepoints included) and `X-Bench-Sql-Ms` (the time they took, in all). With
+BENCH_QUERY_LOG set, the slowest statements of each request are appended to that file as
+JSON lines (sql, params, ms, the request's path, the district slug and the page named by
+the runner's `X-Bench-Page` header), from which the runner picks the statements it
+EXPLAINs.
 
 BENCH_DATABASE_ROLE=maintenance connects as the role with BYPASSRLS instead of the
 runtime role (`manage.py bench --compare-rls`, to measure what row-level security
@@ -25,13 +26,12 @@ import time
 import uuid
 
 from django.conf import settings
-from django.core.wsgi import get_wsgi_application
 from django.db import connections
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-_django = get_wsgi_application()
+from config.wsgi import application as _django  # production's, collector settings included
 
 QUERY_HEADER = "X-Bench-Queries"
+SQL_MS_HEADER = "X-Bench-Sql-Ms"  # milliseconds the request spent in its statements, in all
 PAGE_HEADER = "X-Bench-Page"
 SLOWEST_PER_REQUEST = 5
 
@@ -50,6 +50,7 @@ class StatementRecorder:
 
     def __init__(self, keep: int = SLOWEST_PER_REQUEST):
         self.count = 0
+        self.total_ms = 0.0
         self.keep = keep
         self.slowest: list[tuple[float, int, str, object]] = []  # a min-heap
 
@@ -60,6 +61,7 @@ class StatementRecorder:
         finally:
             ms = (time.perf_counter() - start) * 1000
             self.count += 1
+            self.total_ms += ms
             entry = (ms, next(_sequence), sql, None if many else params)
             if len(self.slowest) < self.keep:
                 heapq.heappush(self.slowest, entry)
@@ -116,7 +118,11 @@ def application(environ, start_response):
 
     def start_with_count(status, headers, exc_info=None):
         # Django calls this once the response is built (its transaction committed).
-        headers = [*headers, (QUERY_HEADER, str(recorder.count))]
+        headers = [
+            *headers,
+            (QUERY_HEADER, str(recorder.count)),
+            (SQL_MS_HEADER, f"{recorder.total_ms:.3f}"),
+        ]
         if exc_info is not None:
             return start_response(status, headers, exc_info)
         return start_response(status, headers)

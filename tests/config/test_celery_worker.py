@@ -5,7 +5,6 @@ import uuid
 
 import pytest
 
-from config.celery import app
 from schools.models import OutgoingEmail
 from tests.worker import start_worker, stop_worker
 
@@ -17,14 +16,6 @@ def worker(tmp_path, transactional_db):
     process = start_worker(queues=queue, outbox=tmp_path / "outbox")
     yield queue, tmp_path / "outbox", process
     stop_worker(process)
-
-
-@pytest.fixture
-def broker():
-    """Publish to the real broker (the suite runs tasks eagerly otherwise)."""
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = True
 
 
 def test_worker_process_sends_a_queued_email(worker, broker):

@@ -24,6 +24,7 @@ from partnerships.models import (
     Service,
     SuccessStory,
 )
+from partnerships.selectors.directory import coverage_cell
 from schools.models import District, Invitation, Membership, Role, School, Student
 from schools.tenancy import tenant_context
 
@@ -124,6 +125,12 @@ def test_the_demo_is_a_living_district_and_reseeding_changes_nothing(settings, t
         assert all(version.sections.values())  # the shipped template's text
         terminated = mous.get(status="terminated")
         assert terminated.terminated_reason
+
+        # The coverage map has a crowded cell (its count opens to the partners by name).
+        roosevelt = School.objects.for_district(demo).get(name="Roosevelt Middle School")
+        coordinator = Membership.objects.for_district(demo).filter(role=Role.COORDINATOR).first()
+        cell = coverage_cell(coordinator, school_id=roosevelt.pk, code="family_support")
+        assert len(cell["partners"]) >= 3
 
         # Funding over two school years, of several kinds, linked to partners and MOUs.
         funding = FundingSource.objects.for_district(demo)

@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
 from django.db import models
 from django.template import Context, Template, TemplateSyntaxError
+from django.utils.safestring import mark_safe
 
 from schools.templatetags.components import register_tones
 
@@ -87,12 +88,27 @@ def test_the_error_summary_links_each_problem_to_its_field_and_lists_hidden_ones
     assert render('{% include "components/error_summary.html" %}', form=SampleForm()).strip() == ""
 
 
+def test_a_badge_is_colour_and_escaped_words_and_an_unknown_tone_is_neutral():
+    html = render(
+        '{% badge tone="danger" label=text %}{% badge label=text %}'
+        '{% badge tone="pink" label="x" %}{% badge tone="info" label=safe %}',
+        text="<b>Kids & Co</b>",
+        safe=mark_safe("<em>Due</em>"),
+    )
+
+    assert html == (
+        '<span class="badge badge--danger">&lt;b&gt;Kids &amp; Co&lt;/b&gt;</span>'
+        '<span class="badge badge--neutral">&lt;b&gt;Kids &amp; Co&lt;/b&gt;</span>'
+        '<span class="badge badge--neutral">x</span>'
+        '<span class="badge badge--info"><em>Due</em></span>'
+    )
+
+
 def test_a_tone_per_choice_is_registered_checked_and_read_by_the_tone_filter():
     register_tones("test_colour", Colour, {"red": "danger", "green": "success"})
 
     html = render(
-        '{% for c in colours %}{% include "components/badge.html" with '
-        'tone=c|tone:"test_colour" label=c.label %}{% endfor %}',
+        '{% for c in colours %}{% badge tone=c|tone:"test_colour" label=c.label %}{% endfor %}',
         colours=list(Colour),
     )
 

@@ -22,7 +22,9 @@ def signed_in_page(browser, base_url, user, *, timeout_ms=15_000):
     """A page with a session for `user` (the sign-in form itself is tested in test_sign_in)."""
     client = Client()
     client.force_login(user)
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=base_url, viewport={"width": 1280, "height": 900}, reduced_motion="reduce"
+    )  # no smooth scrolling under a click (see the `page` fixture)
     context.set_default_timeout(timeout_ms)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}])

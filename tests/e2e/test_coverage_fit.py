@@ -45,6 +45,26 @@ def test_the_coverage_map_fits_a_desktop_screen(page, live_server, district, mem
     shot(page, "coverage-phone")
 
 
+def test_a_crowded_cell_counts_its_partners_and_opens_to_name_them(
+    page, live_server, district, member
+):
+    north = read(district, lambda: School.objects.get(district=district))
+    for name in ("Harbor Counseling", "Bridge Youth Services", "Cedar Family Clinic"):
+        make_mou(district, make_partner(district, name=name), schools=[north], services=["therapy"])
+    browse_as(page, live_server, member("coordinator"))
+    page.goto(f"/{district.slug}/partners/coverage/")
+
+    page.get_by_role("link", name="3 partners").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Therapy at North High School")
+    names = page.locator(".coverage-cell-list a").all_inner_texts()
+    assert names == ["Bridge Youth Services", "Cedar Family Clinic", "Harbor Counseling"]
+    assert_accessible(page)
+    shot(page, "coverage-cell")
+    page.get_by_role("link", name="Harbor Counseling").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Harbor Counseling")
+
+
 def test_a_partner_confirms_their_own_listing(page, live_server, district, member):
     harbor = make_partner(district, name="Harbor Counseling", phone="555-0100")
     browse_as(page, live_server, member("partner", partner=harbor))

@@ -267,3 +267,28 @@ def test_a_sync_preview_asks_about_conflicts_and_what_disappeared(
         .startswith("Imported from Central Illinois 211; last synced on")
     )
     assert_accessible(page)
+
+
+def test_the_directory_export_is_prepared_then_downloaded(
+    page, live_server, district, member, three_partners
+):
+    """The HSDS export runs in the reports queue (eager in the suite): the button leads to
+    its progress page, which offers the zip once it is ready."""
+    browse_as(page, live_server, member("coordinator"))
+    page.goto(f"/{district.slug}/partners/")
+    page.get_by_role("link", name="Export (HSDS)").click()
+    expect(page.get_by_role("heading", name="Export the directory")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Prepare the export").click()
+    download_link = page.get_by_role("link", name="Download the package (zip)")
+    expect(download_link).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("The package was prepared")
+    assert_accessible(page)
+    shot(page, "directory-export-ready")
+
+    with page.expect_download() as download:
+        download_link.click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert "organizations.csv" in archive.namelist()
+        assert "datapackage.json" in archive.namelist()

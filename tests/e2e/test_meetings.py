@@ -132,3 +132,54 @@ def test_action_items_change_status_in_place(browser, live_server, transactional
     page.goto(f"/north/meetings/{meeting.pk}/")
     expect(page.get_by_text("no minutes yet").first).to_be_visible()
     assert_accessible(page)
+
+
+def test_in_a_large_district_the_coordinator_finds_the_partner_by_name(
+    browser, live_server, transactional_db, district
+):
+    from core.picker import PICK_ALL_UP_TO
+    from tests.factories import MOUFactory
+
+    partner = PartnerFactory(district=district, name="Riverbend Family Services")
+    MOUFactory(district=district, partner=partner, title="Riverbend school-based counseling")
+    ContactFactory(
+        district=district, partner=partner, name="Rita Rivers", email="rita@riverbend.example.org"
+    )
+    for n in range(PICK_ALL_UP_TO + 1):
+        other = PartnerFactory(district=district, name=f"Community Partner {n:03d}")
+        MOUFactory(district=district, partner=other, title=f"Agreement {n:03d}")
+    coordinator = MembershipFactory(
+        district=district, role="coordinator", user=UserFactory(full_name="Carla Coordinator")
+    )
+    page = signed_in_page(browser, live_server.url, coordinator.user)
+    page.goto("/north/meetings/new/")
+    partners = page.get_by_role("group", name="Partners")
+    expect(partners.get_by_text("None chosen yet")).to_be_visible()
+    expect(page.get_by_label("Community Partner 000")).to_have_count(0)  # no list of them all
+
+    partners.get_by_label("Find by name").fill("riverb")
+    expect(page.get_by_label("Riverbend Family Services", exact=True)).to_be_visible()
+    partners.get_by_label("Find by name").press("Enter")  # searches; sends nothing
+    expect(page.get_by_label("Riverbend Family Services", exact=True)).to_be_visible()
+    expect(page.locator("[data-error-summary]")).to_have_count(0)
+    assert page.url.endswith("/meetings/new/")
+    page.get_by_label("Riverbend Family Services", exact=True).check()
+    # The MOU list follows the partners chosen.
+    expect(page.get_by_label("MOU it reviews").locator("option")).to_have_count(2)
+    page.get_by_label("MOU it reviews").select_option(label="Riverbend school-based counseling")
+    # Another search keeps the chosen one.
+    partners.get_by_label("Find by name").fill("community partner 01")
+    expect(partners.get_by_label("Community Partner 010")).to_be_visible()
+    expect(page.get_by_label("Riverbend Family Services", exact=True)).to_be_checked()
+    assert_accessible(page)
+    shot(page, "meeting-form-picker")
+
+    page.get_by_label("Title").fill("Check-in with Riverbend")
+    page.get_by_label("Date").fill((district.today() + datetime.timedelta(days=3)).isoformat())
+    page.get_by_role("button", name="Schedule and invite").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check-in with Riverbend")
+    with tenant_context(district):
+        meeting = Meeting.objects.get()
+        assert [p.name for p in meeting.partners.all()] == ["Riverbend Family Services"]
+        assert meeting.mou.title == "Riverbend school-based counseling"
+

@@ -66,6 +66,14 @@ def test_the_counselor_filters_the_list_as_they_pick(page, live_server, district
     shot(page, "referral-list-filtered")
     assert_accessible(page)
 
+    # The partner is typed, part of its name; the list follows as the person types.
+    page.get_by_label("Partner").fill("harbor")
+    expect(rows).to_have_count(0)
+    expect(page.locator("#referral-results")).to_contain_text("0 referrals")
+    page.get_by_label("Partner").fill("riverb")
+    expect(rows).to_have_count(1)
+    assert "partner_name=riverb" in page.url
+
 
 def test_a_partner_member_reads_the_inbox_overdue_first_and_the_scorecard(
     page, live_server, district, referrals

@@ -3,10 +3,12 @@ cell, gaps highlighted."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
-from partnerships.models import SERVICE_TAXONOMY, ServiceCategory
+from partnerships.models import SERVICE_TAXONOMY, Partner, ServiceCategory
 from schools.models import School
 from tests.factories import SchoolFactory
 from tests.partnerships.directory_setup import make_mou, make_partner, person, read, signed_in
@@ -189,3 +191,186 @@ def test_only_an_mou_in_force_today_covers_a_cell(client, district):
     found = cells(client.get(coverage_url(district)))
 
     assert found[("North High School", "therapy")] == ["In Force Now"]
+
+
+def test_the_table_shows_each_cell_as_links_to_its_partners_or_a_gap(client, district, fixture):
+    """The cells are written without a template loop (a large map has thousands): the
+    HTML still says, row by row and in the header's order, who covers what, linked."""
+    odd = make_partner(district, name="<b>Kids & Co</b>")
+    make_mou(district, odd, schools=[fixture["east"]], services=["therapy"])
+    signed_in(client, person(district, "counselor"))
+
+    response = client.get(coverage_url(district))
+
+    html = response.content.decode()
+    body = html[html.index("<tbody>") : html.index("</tbody>")]
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th>(.*?)</tr>', body, re.S)
+    codes = [column["code"] for column in response.context["columns"]]
+    assert [name for name, _cells in rows] == ["East Middle School", "North High School"]
+    shown = {}
+    for school, cells_html in rows:
+        tds = re.findall(r"<td[^>]*>(.*?)</td>", cells_html, re.S)
+        assert len(tds) == len(codes)
+        for code, td in zip(codes, tds, strict=True):
+            links = re.findall(r'<li><a href="([^"]+)">([^<]+)</a></li>', td)
+            if links:
+                shown[(school, code)] = links
+            else:
+                assert td == '<span class="badge badge--danger">Gap</span>'
+
+    def link(partner):
+        return reverse("partner_detail", args=[district.slug, partner.pk])
+
+    harbor = (link(fixture["harbor"]), "Harbor Counseling")
+    bridge = link(read(district, lambda: Partner.objects.get(name="Bridge Youth")))
+    assert shown == {
+        ("North High School", "therapy"): [(bridge, "Bridge Youth"), harbor],
+        ("North High School", "mentoring"): [harbor],
+        ("North High School", "legal_aid"): [(bridge, "Bridge Youth")],
+        ("East Middle School", "therapy"): [
+            (link(odd), "&lt;b&gt;Kids &amp; Co&lt;/b&gt;"),
+            harbor,
+        ],
+        ("East Middle School", "mentoring"): [harbor],
+    }
+    assert "<b>Kids" not in html
+
+
+def test_the_map_keeps_its_query_count_with_hundreds_of_cells(
+    client, district, django_assert_max_num_queries
+):
+    schools = [SchoolFactory(district=district) for _ in range(12)]
+    for index in range(12):
+        partner = make_partner(district, name=f"Partner {index}")
+        make_mou(district, partner, schools=schools[index:], services=["therapy", "housing"])
+    signed_in(client, person(district, "coordinator"))
+    client.get(coverage_url(district))
+
+    # The session and the member, the district's context (set, then cleared), the test's
+    # savepoints, the navigation's reads, and the map's four reads.
+    with django_assert_max_num_queries(15):
+        response = client.get(coverage_url(district))
+
+    assert response.context["gaps"] == 13 * len(response.context["categories"]) - 2 * 12
+
+
+# --- A crowded cell: its count on the map, every partner on the cell's own page -------------
+
+
+@pytest.fixture
+def crowded(district):
+    """North High School's therapy covered by four partners, mentoring by one."""
+    north = read(district, lambda: School.objects.get(district=district))
+    names = ["Delta Care", "alpha House", "Beta Clinic", "Charlie Center"]
+    partners = [make_partner(district, name=name) for name in names]
+    for partner in partners:
+        make_mou(district, partner, status="active", schools=[north], services=["therapy"])
+    make_mou(district, partners[0], status="active", schools=[north], services=["mentoring"])
+    return {"north": north, "partners": partners}
+
+
+def cell_url(district, school, code):
+    return f"{coverage_url(district)}?school={school.pk}&service={code}"
+
+
+def test_a_cell_with_more_partners_than_it_names_says_how_many_and_links_to_them(
+    client, district, crowded
+):
+    signed_in(client, person(district, "coordinator"))
+
+    html = client.get(coverage_url(district)).content.decode()
+
+    north = crowded["north"]
+    link = cell_url(district, north, "therapy").replace("&", "&amp;")
+    assert f'<a class="coverage-cell__count" href="{link}">4 partners</a>' in html
+    assert "Beta Clinic" not in html  # named on the cell's page, not in the map
+    # A cell with few partners still names them.
+    delta = reverse("partner_detail", args=[district.slug, crowded["partners"][0].pk])
+    assert f'<li><a href="{delta}">Delta Care</a></li>' in html
+
+
+def test_the_cells_page_lists_every_partner_by_name_as_the_map_counts_them(
+    client, district, crowded
+):
+    signed_in(client, person(district, "counselor"))
+
+    response = client.get(cell_url(district, crowded["north"], "therapy"))
+
+    assert response.status_code == 200
+    assert [name for _pk, name in response.context["partners"]] == [
+        "alpha House",
+        "Beta Clinic",
+        "Charlie Center",
+        "Delta Care",
+    ]
+    html = response.content.decode()
+    assert "<h1>Therapy at North High School</h1>" in html
+    assert "4 partners" in html
+
+
+def test_a_cell_without_partners_is_a_gap_with_a_way_back(client, district, crowded):
+    signed_in(client, person(district, "coordinator"))
+
+    html = client.get(cell_url(district, crowded["north"], "housing")).content.decode()
+
+    assert "A gap: no partner here" in html
+    assert f'href="{coverage_url(district)}"' in html
+
+
+def test_a_school_or_service_not_of_the_district_shows_the_map_with_a_message(
+    client, district, other_district, crowded
+):
+    elsewhere = SchoolFactory(district=other_district)
+    signed_in(client, person(district, "coordinator"))
+
+    for url in [
+        cell_url(district, elsewhere, "therapy"),
+        cell_url(district, crowded["north"], "no_such_service"),
+        f"{coverage_url(district)}?school=abc&service=therapy",
+        f"{coverage_url(district)}?school=99999999999999999999&service=therapy",
+        f"{coverage_url(district)}?service=therapy",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert "That school or service is not on your district&#x27;s map" in html, url
+        assert "rows" in response.context and "partners" not in response.context, url
+
+
+def test_the_cells_page_is_for_the_maps_readers_only(client, district, other_district, crowded):
+    url = cell_url(district, crowded["north"], "therapy")
+    signed_in(client, person(district, "partner"))
+    assert client.get(url).status_code == 403
+    signed_in(client, person(other_district, "coordinator"))
+    assert client.get(url).status_code == 404
+
+
+def test_another_districts_mous_never_count_in_a_cell(client, district, other_district, crowded):
+    """The same school id asked in the other district finds nothing of this one."""
+    theirs = make_partner(other_district, name="Their Partner")
+    their_school = SchoolFactory(district=other_district)
+    make_mou(other_district, theirs, status="active", schools=[their_school], services=["therapy"])
+    signed_in(client, person(other_district, "coordinator"))
+
+    response = client.get(cell_url(other_district, crowded["north"], "therapy"))
+    assert "partners" not in response.context  # not their school: the map, with a message
+
+    response = client.get(cell_url(other_district, their_school, "therapy"))
+    assert [name for _pk, name in response.context["partners"]] == ["Their Partner"]
+
+
+def test_the_cells_page_costs_the_same_queries_for_one_partner_or_many(
+    client, district, crowded, count_queries
+):
+    signed_in(client, person(district, "coordinator"))
+    url = cell_url(district, crowded["north"], "therapy")
+    client.get(url)
+    few = count_queries(lambda: client.get(url))
+    for index in range(8):
+        partner = make_partner(district, name=f"More {index}")
+        make_mou(
+            district, partner, status="active", schools=[crowded["north"]], services=["therapy"]
+        )
+
+    assert count_queries(lambda: client.get(url)) == few
+    assert len(client.get(url).context["partners"]) == 12

@@ -11,8 +11,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.languages import COMMON
-from partnerships.models import Contact, Partner, PartnerSchool, Service, ServiceCategory
+from partnerships.models import (
+    Contact,
+    Goal,
+    GoalProgress,
+    Partner,
+    PartnerSchool,
+    Service,
+    ServiceCategory,
+)
 from partnerships.services.directory import PARTNER_FIELDS
+from schools.models import School
 from schools.tenancy import tenant_context
 from tests.factories import SchoolFactory
 from tests.partnerships.directory_setup import make_mou, make_partner, person, read, signed_in
@@ -347,6 +356,46 @@ def test_partner_page_costs_the_same_queries_however_much_it_has(client, distric
     assert count_queries(lambda: client.get(detail_url(district, large))) == count_queries(
         lambda: client.get(detail_url(district, small))
     )
+
+
+def test_partner_page_reads_each_thing_once_for_a_coordinator(
+    client, district, harbor, django_assert_max_num_queries
+):
+    """Contacts once (the list, and the confirmation form's choices from it), each MOU's
+    schools and each goal's latest progress within the MOU and goal reads."""
+    school = read(district, lambda: School.objects.get(district=district))
+    contacts = [
+        {"name": f"Person {i}", "email": f"p{i}@harbor.example", "roles": ["intake"]}
+        for i in range(8)
+    ]
+    large = make_partner(district, name="Large", services=["therapy"], contacts=contacts)
+    schools = [school, *(SchoolFactory(district=district, name=f"School {i}") for i in range(4))]
+    for index in range(6):
+        mou = make_mou(district, large, schools=schools, services=["therapy"], title=f"MOU {index}")
+        with tenant_context(district):
+            goal = Goal.objects.create(
+                district=district, mou=mou, description=f"Goal {index}", target=10, unit="visits"
+            )
+            for day in (1, 2):
+                GoalProgress.objects.create(
+                    district=district, goal=goal, date=datetime.date(2025, 9, day), value=day
+                )
+    signed_in(client, person(district, "coordinator"))
+    client.get(detail_url(district, large))
+
+    # The session, the member and the district's context (with the test's savepoints: 8),
+    # the partner, the service labels, services, schools, MOUs (with their schools), goals
+    # (with their latest progress), contacts, meetings and action items, the referral
+    # scorecard's four, the navigation. It was 26: contacts three times, and the MOUs'
+    # schools and the goals' progress each in a query of their own.
+    with django_assert_max_num_queries(22):
+        response = client.get(detail_url(district, large))
+
+    html = response.content.decode()
+    assert html.count("2 of 10 visits") == 6  # the latest of each goal's two
+    mou = response.context["mous"][0]
+    assert mou.school_names == ["North High School", *(f"School {i}" for i in range(4))]
+    assert html.count("@harbor.example&gt;</option>") == 8  # every contact with an address
 
 
 # --- A partner's own organisation ---------------------------------------------------------------

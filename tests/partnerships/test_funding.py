@@ -12,6 +12,7 @@ import pytest
 
 from partnerships.models import FundingMOU, FundingPartner, FundingSource
 from partnerships.selectors.funding import funding_expiring, funding_mix
+from partnerships.views.funding import PAGE_SIZE
 from schools.tenancy import tenant_context
 from tests.factories import (
     FundingSourceFactory,
@@ -122,8 +123,14 @@ def test_mix_of_nothing_is_empty():
     assert mix["years"] == [] and mix["grand_total"] == 0
 
 
-def test_expiring_lists_what_ends_within_ninety_days(known):
-    ending = funding_expiring(known, today=TODAY)
+def test_expiring_lists_what_ends_within_ninety_days(district, member, known, other_district):
+    FundingSourceFactory(  # another district's, ending in 10 days: not ours to list
+        district=other_district,
+        start_date=datetime.date(2025, 1, 1),
+        end_date=TODAY + datetime.timedelta(days=10),
+    )
+    with tenant_context(district):
+        ending = funding_expiring(member("viewer"), today=TODAY)
 
     # The donation ends in 107 days, the school-year grant ended in June.
     assert [(s.funder, s.days_left) for s in ending] == [("Community foundation", 47)]
@@ -305,10 +312,59 @@ def test_funding_page_costs_the_same_queries_with_few_or_many_sources(
     add(1)
     client.get(url)
     few = count_queries(lambda: client.get(url))
-    add(15)
+    add(PAGE_SIZE + 5)  # more than a page
     many = count_queries(lambda: client.get(url))
+    second_page = count_queries(lambda: client.get(url, {"page": 2}))
 
-    assert few == many
+    assert few == many == second_page
+
+
+def test_the_sources_come_a_page_at_a_time_and_the_totals_count_them_all(
+    client, district, member, time_machine, django_assert_max_num_queries
+):
+    """The list is paginated; the mix, its totals and what ends soon are the district's."""
+    time_machine.move_to(datetime.datetime(2025, 9, 15, 16, tzinfo=datetime.UTC), tick=False)
+    for index in range(PAGE_SIZE + 7):
+        FundingSourceFactory(
+            district=district,
+            kind="grant",
+            funder=f"Funder {index:03d}",
+            amount=Decimal("1000"),
+            start_date=datetime.date(2025, 7, 1),
+            end_date=datetime.date(2026, 6, 30),
+        )
+    FundingSourceFactory(  # the oldest start: the last row of the last page
+        district=district,
+        kind="donation",
+        funder="Ends soon",
+        amount=Decimal("500"),
+        start_date=datetime.date(2010, 1, 1),
+        end_date=datetime.date(2025, 10, 1),
+    )
+    signed_in(client, member("viewer"))
+    url = f"/{district.slug}/funding/"
+
+    client.get(url)  # the first visit also records the district opened
+    # The session, the member, the district's context, the count, the page and its two
+    # prefetches, the amounts for the mix, what ends soon, the navigation.
+    with django_assert_max_num_queries(17):
+        first = client.get(url)
+    last = client.get(url, {"page": 2})
+
+    funders = [s.funder for s in first.context["sources"]]
+    assert len(funders) == PAGE_SIZE and "Ends soon" not in funders
+    assert [s.funder for s in last.context["sources"]][-1] == "Ends soon"
+    assert len(last.context["sources"]) == 8
+    assert first.context["page"].paginator.count == PAGE_SIZE + 8
+    assert "Page 1 of 2" in first.content.decode() and "page=2" in first.content.decode()
+    for response in (first, last):
+        html = response.content.decode()
+        # Every grant's 1,000 falls in 2025-26; the donation's last months too.
+        years = {year["label"]: year for year in response.context["mix"]["years"]}
+        assert years["2025–26"]["parts"][0]["amount"] == Decimal(1000 * (PAGE_SIZE + 7))
+        assert [s.funder for s in response.context["expiring"]] == ["Ends soon"]
+        assert "1 funding source ends within 90 days" in html
+    assert first.context["mix"] == last.context["mix"]
 
 
 # --- The chart in Spanish: numbers an SVG reader can parse -----------------------------------

@@ -8,11 +8,13 @@ import datetime
 import io
 import json
 import os
+import re
 import uuid
 import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 
 from core.csv import CellError
@@ -756,6 +758,20 @@ def test_too_many_members_are_refused_before_anything_is_read(district):
     assert "at most 40" in refused.value.message
 
 
+def test_a_file_of_more_rows_than_the_cap_is_refused_whole(monkeypatch):
+    from partnerships.services import hsds_reader
+
+    monkeypatch.setattr(hsds_reader, "MAX_ROWS", 3)
+    rows = [[f"org-{n}", f"Partner {n}"] for n in range(4)]
+    at_cap = foreign_package(**{"organizations.csv": table(["id", "name"], *rows[:3])})
+    hsds_read(make_zip(at_cap))  # three rows: read
+
+    over = foreign_package(**{"organizations.csv": table(["id", "name"], *rows)})
+    with pytest.raises(HSDSFileError) as refused:
+        hsds_read(make_zip(over))
+    assert "organizations.csv has more than 3 rows" in refused.value.message
+
+
 def test_a_zip_bomb_is_refused_before_anything_is_decompressed(monkeypatch):
     data = zip_bomb()
     assert len(data) < 200_000  # 60 MB of zeros, deflated
@@ -869,10 +885,22 @@ def test_an_unknown_or_someone_elses_preview_key_imports_nothing(client, distric
     assert read(district, lambda: Partner.objects.count()) == 0
 
 
+def export_through_the_pages(client, district):
+    """Ask for the export, follow its progress page to the download (the task runs once the
+    request commits, at once in tests); the download's response."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        asked = client.post(reverse("partner_export", args=[district.slug]))
+    assert asked.status_code == 302
+    progress = client.get(asked["Location"]).content.decode()
+    link = re.search(r'href="([^"]+/download/)"', progress)
+    assert link, progress
+    return client.get(link.group(1))
+
+
 def test_counselors_may_export_but_not_import(client, district, full_directory):
     signed_in(client, person(district, "counselor"))
 
-    exported = client.get(reverse("partner_export", args=[district.slug]))
+    exported = export_through_the_pages(client, district)
 
     assert exported.status_code == 200 and exported["Content-Type"] == "application/zip"
     assert "attachment" in exported["Content-Disposition"]
@@ -884,6 +912,7 @@ def test_counselors_may_export_but_not_import(client, district, full_directory):
 def test_partners_cannot_export_and_other_districts_get_404(client, district, other_district):
     signed_in(client, person(district, "partner"))
     assert client.get(reverse("partner_export", args=[district.slug])).status_code == 403
+    assert client.post(reverse("partner_export", args=[district.slug])).status_code == 403
 
     signed_in(client, person(other_district, "coordinator"))
     assert client.get(reverse("partner_export", args=[district.slug])).status_code == 404
@@ -895,7 +924,7 @@ def test_an_export_holds_only_the_districts_own_partners(client, district, other
     make_partner(other_district, name="Theirs")
     signed_in(client, person(district, "viewer"))
 
-    data = client.get(reverse("partner_export", args=[district.slug])).content
+    data = export_through_the_pages(client, district).content
 
     assert [row["name"] for row in read_csv(data, "organizations.csv")] == ["Ours"]
 

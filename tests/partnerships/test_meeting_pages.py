@@ -191,6 +191,37 @@ def test_the_calendar_and_the_action_items_cost_the_same_queries_for_3_or_12_mee
         assert counts[(name, 3)] == counts[(name, 12)], counts
 
 
+def test_action_items_come_in_pages_that_keep_the_filters(
+    client, cast, district, time_machine, monkeypatch
+):
+    from partnerships.views import meetings as views
+
+    monkeypatch.setattr(views, "ACTION_PAGE", 2)
+    time_machine.move_to(datetime.datetime(2026, 1, 2, 14, 0, tzinfo=datetime.UTC))
+    meeting = schedule(cast)
+    with tenant_context(district):
+        for n in range(5):
+            ActionItem.objects.create(
+                district=district,
+                meeting=meeting,
+                what=f"Task {n}",
+                owner_contact=cast[2],
+                due_date=datetime.date(2026, 1, 1) + datetime.timedelta(days=n),
+            )
+    signed_in(client, cast[1])
+    url = reverse("action_item_list", args=["north"])
+
+    seen = []
+    for number in (1, 2, 3):
+        page = client.get(url, {"show": "open", "page": number}).content.decode()
+        seen += [f"Task {n}" for n in range(5) if f"Task {n}<" in page]
+        assert f"Page {number} of 3" in page
+        if number < 3:
+            assert f"show=open&amp;page={number + 1}" in page
+    assert seen == [f"Task {n}" for n in range(5)]  # by due date, each once
+    assert client.get(url, {"page": "999"}).status_code == 200  # past the end: the last page
+
+
 def test_a_status_changes_inline_and_only_the_owner_or_the_office_may(
     client, cast, district, time_machine
 ):
@@ -318,7 +349,7 @@ def test_the_partner_page_shows_its_meetings_and_open_action_items(
     )
 
 
-def test_the_organizer_is_asked_for_minutes_at_home_a_week_after(
+def test_the_organizer_is_asked_for_minutes_and_owners_see_overdue_items_at_home(
     client, cast, district, time_machine
 ):
     time_machine.move_to(datetime.datetime(2026, 1, 2, 14, 0, tzinfo=datetime.UTC))
@@ -341,6 +372,7 @@ def test_the_organizer_is_asked_for_minutes_at_home_a_week_after(
     assert "Minutes to write" in home and "Monthly check-in" in home
     signed_in(client, owner)
     home = client.get(reverse("district_home", args=["north"])).content.decode()
+    assert "Action item overdue" in home and "Call the three families" in home
     assert "Minutes to write" not in home  # a counselor does not keep the minutes
 
     # Once the minutes are written, the organizer is no longer asked.

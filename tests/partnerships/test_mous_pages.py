@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from partnerships.models import MOU, Goal, MOUSignature, MOUTemplate, MOUVersion
+from partnerships.models import MOU, Goal, MOUSignature, MOUStatus, MOUTemplate, MOUVersion
 from partnerships.mou_rules import default_template_sections
 from partnerships.selectors.mous import current_version
 from partnerships.services.mous.drafting import (
@@ -21,6 +21,7 @@ from partnerships.services.mous.drafting import (
 )
 from partnerships.services.mous.goals import goal_create, goal_progress_add
 from partnerships.services.mous.workflow import mou_return
+from partnerships.views.mous.lists import PAGE_SIZE
 from schools.tenancy import tenant_context
 from tests.factories import PartnerFactory
 from tests.partnerships.mou_setup import (
@@ -170,6 +171,50 @@ def test_list_filters_by_status_and_partner(client, cast, mou):
     assert 'class="badge badge--success">Active</span>' in active
 
 
+def test_the_partner_filter_is_typed_and_finds_partners_by_part_of_their_name(client, cast, mou):
+    """A district has hundreds of partners: the filter is a text box, not a drop-down of
+    them all; accents and case do not matter."""
+    cafe = PartnerFactory(district=cast.district, name="Café Niños Counseling")
+    draft(cast.coordinator, partner=cafe, title="Café MOU")
+    draft(cast.coordinator, partner=PartnerFactory(district=cast.district), title="Other MOU")
+    client = signed_in(client, cast.coordinator)
+    base = reverse("mou_list", args=[cast.district.slug])
+
+    page = client.get(base).content.decode()
+    found = client.get(base, {"partner_name": "cafe ninos"}).content.decode()
+    one_word = client.get(base, {"partner_name": "NIÑOS"}).content.decode()
+    nothing = client.get(base, {"partner_name": "no such partner"}).content.decode()
+
+    form = page[page.index('aria-label="Filter MOUs"') :].split("</form>")[0]
+    assert 'id="id_partner_name"' in form
+    assert form.count("<option") == len(MOUStatus.choices) + 1  # the statuses only
+    assert "Café MOU" in found and mou.title not in found and "Other MOU" not in found
+    assert "Café MOU" in one_word and "Other MOU" not in one_word
+    assert "No MOUs match" in nothing
+
+
+def test_a_link_to_the_list_by_partner_id_still_filters_and_names_the_partner(
+    client, cast, mou, other_district
+):
+    theirs = PartnerFactory(district=other_district, name="Southern Partner")
+    other_cast = Cast(other_district, partner=theirs)
+    draft(other_cast.coordinator, partner=theirs, title="Their MOU")
+    draft(cast.coordinator, partner=PartnerFactory(district=cast.district), title="Other MOU")
+    client = signed_in(client, cast.coordinator)
+    base = reverse("mou_list", args=[cast.district.slug])
+
+    ours = client.get(base, {"partner": cast.partner.pk}).content.decode()
+    reaching = client.get(base, {"partner": theirs.pk})
+
+    assert mou.title in ours and "Other MOU" not in ours
+    assert f'value="{cast.partner.name}"' in ours  # the box shows whose MOUs these are
+    # Another district's partner: no MOU, and not even its name.
+    assert reaching.status_code == 200
+    assert reaching.context["page"].paginator.count == 0
+    body = reaching.content.decode()
+    assert "Their MOU" not in body and "Southern Partner" not in body
+
+
 def test_list_htmx_answers_with_the_results_only(client, cast, mou):
     response = signed_in(client, cast.coordinator).get(
         reverse("mou_list", args=[cast.district.slug]), HTTP_HX_REQUEST="true"
@@ -190,6 +235,27 @@ def test_list_costs_the_same_queries_with_few_or_many_mous(client, cast, count_q
     assert few == many
 
 
+def test_list_pins_its_queries_with_more_than_a_page_of_mous(
+    client, cast, django_assert_max_num_queries
+):
+    for n in range(PAGE_SIZE + 3):
+        draft(cast.coordinator, partner=cast.partner, title=f"MOU {n:02d}")
+    client = signed_in(client, cast.coordinator)
+    path = reverse("mou_list", args=[cast.district.slug])
+    client.get(path)
+
+    # The session, the member, the district's context, the navigation, the count and the
+    # page (its version numbers are subqueries of the same query); by partner id, its name.
+    with django_assert_max_num_queries(13):
+        response = client.get(path, {"page": 2})
+    with django_assert_max_num_queries(14):
+        client.get(path, {"partner": cast.partner.pk, "status": "draft"})
+
+    rows = response.context["page"].object_list
+    assert len(rows) == 3 and response.context["page"].paginator.count == PAGE_SIZE + 3
+    assert [mou.version_number for mou in rows] == [1, 1, 1]
+
+
 def test_a_partner_lists_only_its_own_organisations_mous_once_sent(client, cast, mou):
     sent = draft(cast.coordinator, partner=cast.partner, title="Sent to us")
     advance(sent, cast, "sent")
@@ -207,7 +273,7 @@ def test_a_partner_lists_only_its_own_organisations_mous_once_sent(client, cast,
     assert "Sent to us" in body
     assert "Not ours" not in body
     assert mou.title not in body  # still a draft inside the district
-    assert 'id="id_partner"' not in body  # no partner filter for a partner
+    assert 'id="id_partner_name"' not in body  # no partner filter for a partner
 
 
 def test_a_partner_gets_404_for_another_partners_mou_and_for_drafts(client, cast, mou):

@@ -15,7 +15,6 @@ import pytest
 from django.core import mail
 from django.db import connections
 
-from config.celery import app
 from partnerships.models import Attendee, MeetingEmail, Reminder, ReminderStatus
 from partnerships.services import meetings as service
 from partnerships.services import reminders
@@ -262,13 +261,6 @@ def test_reminders_keep_the_wall_clock_across_daylight_saving_changes(
     )
     assert planned(district)[0][0] == due
     assert planned(district)[0][0].astimezone(zone).hour == first[3]
-
-
-@pytest.fixture
-def broker():
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = True
 
 
 def test_two_real_workers_given_the_same_reminders_send_each_once(

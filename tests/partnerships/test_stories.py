@@ -312,6 +312,28 @@ def test_story_list_costs_the_same_queries_with_few_or_many(
     assert few == many
 
 
+def test_story_list_comes_in_pages_that_keep_the_filter(client, district, member, monkeypatch):
+    from partnerships.views import stories as views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for n in range(5):
+        SuccessStoryFactory(
+            district=district, title=f"Story {n}", date=datetime.date(2026, 1, n + 1)
+        )
+    signed_in(client, member("coordinator"))
+    url = f"/{district.slug}/stories/"
+
+    seen = []
+    for number in (1, 2, 3):
+        page = client.get(url, {"page": number}).content.decode()
+        seen += [f"Story {n}" for n in range(5) if f"Story {n}<" in page]
+        assert f"Page {number} of 3" in page
+    assert sorted(seen) == [f"Story {n}" for n in range(5)]  # each once
+    assert client.get(url, {"page": "x"}).status_code == 200  # garbage: the first page
+    filtered = client.get(url, {"state": "needs_review"}).content.decode()
+    assert "state=needs_review&amp;page=2" in filtered
+
+
 # --- Newsletter export -----------------------------------------------------------------------
 
 

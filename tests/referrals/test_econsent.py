@@ -724,6 +724,8 @@ def _fits(page, width: int) -> bool:
 @pytest.mark.browser
 def test_a_guardian_signs_on_a_phone(browser, live_server, counselor, referral, student):
     """375 px wide: nothing scrolls sideways, axe finds nothing serious, in both languages."""
+    from playwright.sync_api import expect
+
     from tests.e2e.axe import assert_accessible
     from tests.e2e.helpers import shot
 
@@ -733,14 +735,17 @@ def test_a_guardian_signs_on_a_phone(browser, live_server, counselor, referral, 
     page = context.new_page()
 
     page.goto(page_path(request))
-    assert page.get_by_role("heading", level=1).inner_text() == "Consent to share school records"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Consent to share school records")
     assert _fits(page, 375)
     assert_accessible(page)
     shot(page, "econsent-request-phone")
     page.get_by_role("link", name="Español").click()
-    assert page.evaluate("document.documentElement.lang") == "es"
+    # Wait for the Spanish page itself: reading the document while the click's
+    # navigation is under way finds no document element.
+    expect(page.locator("html")).to_have_attribute("lang", "es")
     assert _fits(page, 375)
     page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
 
     page.get_by_role("button", name="Email me a code").click()
     code = CODE_RE.search(mails_to(GUARDIAN)[-1].body).group(1)
@@ -748,7 +753,7 @@ def test_a_guardian_signs_on_a_phone(browser, live_server, counselor, referral, 
     page.get_by_label("Your full name").fill("Grace Okafor")
     page.get_by_label("I am the parent or guardian").check()
     page.get_by_role("button", name="Sign and give consent").click()
-    assert page.get_by_text("That code is not right").first.is_visible()
+    expect(page.get_by_text("That code is not right").first).to_be_visible()
     assert _fits(page, 375)
     assert_accessible(page)
     shot(page, "econsent-wrong-code-phone")
@@ -756,7 +761,7 @@ def test_a_guardian_signs_on_a_phone(browser, live_server, counselor, referral, 
     page.get_by_label("The 6-digit code from the email").fill(code)
     page.get_by_label("I am the parent or guardian").check()
     page.get_by_role("button", name="Sign and give consent").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Thank you"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
     assert _fits(page, 375)
     assert_accessible(page)
     shot(page, "econsent-signed-phone")

@@ -203,6 +203,10 @@ def spread(district, student, partner):
     [
         ("status=draft", {"draft"}),
         ("partner={other_partner_id}", {"other_partner"}),
+        ("partner_name=harbor", {"other_partner"}),
+        ("partner_name=HARBÓR  family", {"other_partner"}),  # accents, case, spaces aside
+        ("partner_name=harbor+riverbend", set()),  # every word must be in the name
+        ("partner_name=nothing-like-it", set()),
         ("concern=grief", {"grief"}),
         ("urgency=urgent", {"urgent"}),
         ("overdue=on", {"overdue"}),
@@ -234,6 +238,27 @@ def test_each_filter_keeps_exactly_its_referrals(
     names = {name for name, r in spread.items() if name != "other_partner_id"}
     shown = {name for name in names if f">{spread[name].reference}<" in page}
     assert shown == expected, query
+
+
+def test_a_partner_from_a_link_shows_its_name_in_the_box(client, district, signed_in, spread):
+    signed_in("counselor")
+
+    page = text(client.get(list_url(district, f"?partner={spread['other_partner_id']}")))
+
+    assert 'name="partner_name"' in page and 'value="Harbor Family Services"' in page
+    assert "1 referral" in page
+
+
+def test_the_partner_box_replaces_a_drop_down_of_every_partner(client, district, signed_in, spread):
+    for n in range(5):
+        PartnerFactory(district=district, name=f"Listed Only {n}")
+    signed_in("counselor")
+
+    page = text(client.get(list_url(district)))
+
+    assert 'id="id_partner_name"' in page and 'type="search"' in page
+    assert "Listed Only" not in page  # no option per partner
+    assert 'from:#id_partner_name"' in page  # typing filters, as picking does
 
 
 def test_an_overdue_referral_is_marked_in_the_list(client, district, signed_in, spread):
@@ -354,7 +379,12 @@ def test_pages_of_fifty_keep_the_filters(client, district, signed_in, student, p
 
 
 @pytest.mark.parametrize(
-    "query", ["?status=accepted&concern=anxiety&sort=partner", "?view=caseload"]
+    "query",
+    [
+        "?status=accepted&concern=anxiety&sort=partner",
+        "?view=caseload",
+        "?partner_name=riverbend",
+    ],
 )
 def test_the_list_costs_the_same_queries_at_two_sizes(
     client, district, member, student, partner, count_queries, query

@@ -161,8 +161,31 @@ def test_log_page_costs_the_same_queries_for_one_or_sixty_rows(
     for _ in range(59):
         record(member("counselor"), StudentFactory(district=district))
     sixty = count_queries(lambda: client.get(log_url(district)))
+    cursor = client.get(log_url(district)).context["page"].next_cursor
+    later = count_queries(lambda: client.get(log_url(district, f"?cursor={cursor}")))
 
-    assert one == sixty
+    assert one == sixty == later
+
+
+def test_filtered_log_costs_a_fixed_number_of_queries(
+    client, district, admin, member, count_queries
+):
+    counselor = member("counselor")
+    students = [StudentFactory(district=district, last_name="Rivera") for _ in range(60)]
+    for student in students:
+        record(counselor, student)
+    client.get(log_url(district))
+    plain = count_queries(lambda: client.get(log_url(district)))
+    email = counselor.user.email
+
+    def cost(query):
+        return count_queries(lambda: client.get(log_url(district, query)))
+
+    # The student or person is resolved first: one query (two for a name: no id matched).
+    assert cost(f"?student={students[0].local_id}") == plain + 1
+    assert cost("?student=rivera") == plain + 2
+    assert cost(f"?person={email}") == plain + 1
+    assert cost(f"?person={email}&student=rivera") == plain + 3
 
 
 def test_log_is_paginated_fifty_a_page(client, district, admin, member):
@@ -171,10 +194,107 @@ def test_log_is_paginated_fifty_a_page(client, district, admin, member):
     for _ in range(51):
         record(counselor, student)
 
-    second = client.get(log_url(district, "?page=2"))
+    first = client.get(log_url(district))
+    second = client.get(log_url(district, f"?cursor={first.context['page'].next_cursor}"))
+    old_link = client.get(log_url(district, "?page=2"))
 
+    assert "Showing 1–50 of 51" in text_of(first) and "51 entries" in text_of(first)
     assert len(second.context["page"].object_list) == 1
-    assert "Page 2 of 2" in text_of(second)
+    assert "Showing 51–51 of 51" in text_of(second) and 'rel="prev"' in text_of(second)
+    assert [e.pk for e in old_link.context["page"]] == [e.pk for e in second.context["page"]]
+
+
+def test_pages_walk_every_entry_once_newest_first_with_equal_times(
+    client, district, admin, member, monkeypatch
+):
+    monkeypatch.setattr("schools.views.access_log.PAGE_SIZE", 4)
+    counselor = member("counselor")
+    student = StudentFactory(district=district)
+    moment = datetime(2026, 3, 10, 9, 0, tzinfo=district.time_zone)
+    entries = [record(counselor, student, at=moment + timedelta(hours=n % 3)) for n in range(15)]
+    expected = [e.pk for e in sorted(entries, key=lambda e: (e.at, e.pk), reverse=True)]
+
+    seen, cursor, pages = [], "", []
+    while True:
+        page = client.get(log_url(district, f"?student={student.local_id}&cursor={cursor}"))
+        page = page.context["page"]
+        pages.append(page)
+        seen += [e.pk for e in page.object_list]
+        cursor = page.next_cursor
+        if not cursor or len(pages) > 10:
+            break
+    back, cursor = [], pages[-1].previous_cursor
+    while cursor:
+        page = client.get(log_url(district, f"?student={student.local_id}&cursor={cursor}"))
+        back = [e.pk for e in page.context["page"].object_list] + back
+        cursor = page.context["page"].previous_cursor
+
+    assert seen == expected and len(pages) == 4
+    assert back + [e.pk for e in pages[-1].object_list] == expected
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "e30:1s2x3y:abcdef", "x" * 3000])
+def test_a_bad_cursor_shows_the_newest_entries(client, district, admin, member, cursor):
+    counselor = member("counselor")
+    newest = [record(counselor, StudentFactory(district=district)) for _ in range(2)][-1]
+
+    response = client.get(log_url(district, f"?cursor={cursor}"))
+
+    assert response.status_code == 200
+    assert response.context["page"].object_list[0].pk == newest.pk
+
+
+def test_capped_count_says_more_than(client, district, admin, member, monkeypatch):
+    monkeypatch.setattr("core.pagination.COUNT_CAP", 3)
+    counselor = member("counselor")
+    student = StudentFactory(district=district)
+    for _ in range(5):
+        record(counselor, student)
+
+    text = text_of(client.get(log_url(district)))
+
+    assert "More than 3 entries" in text and "5 entries" not in text
+
+
+def test_person_filter_names_only_members_of_this_district(
+    client, district, other_district, admin, member
+):
+    from schools.selectors import access_log_people
+
+    ours = member("counselor", user__email="pat.lee@ours.example.org")
+    theirs = member(
+        "counselor", in_district=other_district, user__email="pat.lee@theirs.example.org"
+    )
+    record(ours, StudentFactory(district=district))
+    record(theirs, StudentFactory(district=other_district, last_name="Elsewhere"))
+
+    with tenant_context(district):
+        assert access_log_people(admin, "pat.lee") == [ours.user_id]
+    mine = client.get(log_url(district, "?person=pat.lee")).context["page"].object_list
+    text = text_of(client.get(log_url(district, "?person=theirs.example")))
+
+    assert [e.user_id for e in mine] == [ours.user_id]
+    assert "0 entries" in text and "Elsewhere" not in text
+
+
+def test_student_filter_names_only_students_the_viewer_may_see(
+    client, district, other_district, admin, member
+):
+    mine, theirs = SchoolFactory(district=district), SchoolFactory(district=district)
+    with tenant_context(district):
+        MembershipSchool.objects.create(district=district, membership=admin, school=mine)
+    counselor = member("counselor")
+    record(counselor, StudentFactory(district=district, school=mine, last_name="Quinn"))
+    record(counselor, StudentFactory(district=district, school=theirs, last_name="Quincy"))
+    elsewhere = StudentFactory(district=other_district, last_name="Quinlan", local_id="Q-1")
+    record(member("counselor", in_district=other_district), elsewhere)
+
+    def shown(query):
+        page = client.get(log_url(district, query)).context["page"]
+        return [e.student.last_name for e in page.object_list]
+
+    assert shown("?student=quin") == ["Quinn"]
+    assert shown("?student=Q-1") == []
 
 
 def test_school_limited_admin_sees_only_their_schools_students(client, district, admin, member):

@@ -485,3 +485,78 @@ def test_an_htmx_request_after_the_idle_sign_out_reloads_the_sign_in_page(client
 
     assert response.status_code == 200
     assert response["HX-Redirect"] == f"{LOGIN_URL}?next={home}"
+
+
+def session_writes(fn) -> int:
+    """How many times fn() wrote a session row (UPDATE or INSERT on django_session)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as context:
+        fn()
+    return sum(
+        1
+        for query in context.captured_queries
+        if query["sql"].startswith(("UPDATE", "INSERT")) and '"django_session"' in query["sql"]
+    )
+
+
+def session_expiry(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key).expire_date
+
+
+def test_a_request_within_a_minute_of_the_last_does_not_write_the_session(client, member, clock):
+    counselor = signed_in_member(client, member, "counselor")
+    home = f"/{counselor.district.slug}/"
+    assert session_writes(lambda: client.get(home)) == 1  # the clock starts
+    expiry = session_expiry(client)
+
+    clock.shift(timedelta(seconds=50))
+    assert session_writes(lambda: client.get(home)) == 0
+    assert session_writes(lambda: client.get("/accounts/2fa/")) == 0
+
+    assert session_expiry(client) == expiry
+
+
+def test_a_request_after_the_refresh_minute_moves_the_expiry_on(client, member, clock):
+    counselor = signed_in_member(client, member, "counselor")
+    home = f"/{counselor.district.slug}/"
+    client.get(home)
+    expiry = session_expiry(client)
+
+    clock.shift(timedelta(seconds=61))
+    assert session_writes(lambda: client.get(home)) == 1
+
+    assert session_expiry(client) == expiry + timedelta(seconds=61)
+
+
+def test_the_last_counted_activity_signs_out_even_if_the_session_was_saved_since(
+    client, member, clock
+):
+    """A session saved for another reason moves the stored expiry on; the idle clock
+    still counts from the last activity it recorded."""
+    counselor = signed_in_member(client, member, "counselor")
+    home = f"/{counselor.district.slug}/"
+    client.get(home)
+
+    clock.shift(timedelta(seconds=50))
+    session = client.session
+    session["something else"] = "saved"
+    session.save()
+    clock.shift(timedelta(minutes=29, seconds=15))
+    response = client.get(home)
+
+    assert response["Location"] == f"{LOGIN_URL}?next={home}"
+    assert not is_signed_in(client)
+
+
+def test_a_viewer_session_is_never_written_by_the_idle_clock(client, member, clock):
+    viewer = signed_in_member(client, member, "viewer")
+    home = f"/{viewer.district.slug}/"
+    client.get(home)
+
+    clock.shift(timedelta(minutes=5))
+
+    assert session_writes(lambda: client.get(home)) == 0

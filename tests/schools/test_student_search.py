@@ -79,6 +79,36 @@ def test_the_students_list_ignores_accents_and_case(
     assert listed(client, district, query) == found
 
 
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("lopez", ["García López, Ana"]),
+        ("LÓP", ["García López, Ana"]),
+        ("garcia lopez", ["García López, Ana"]),
+        ("ana lopez", ["García López, Ana"]),
+        ("cruz", ["De la Cruz, Luis"]),
+        ("jones", ["Smith-Jones, Mary-Ann"]),
+        ("ann", ["Smith-Jones, Mary-Ann"]),
+        ("la", []),  # a middle word is not a key: only the first and the last
+        ("opez", []),  # words are matched from their start
+    ],
+)
+def test_the_last_word_of_a_name_of_several_words_is_found(
+    client, district, signed_in, query, found
+):
+    school = SchoolFactory(district=district)
+    StudentFactory(district=district, school=school, first_name="Ana", last_name="García López")
+    StudentFactory(district=district, school=school, first_name="Luis", last_name="De la Cruz")
+    StudentFactory(district=district, school=school, first_name="Mary-Ann", last_name="Smith-Jones")
+    StudentFactory(district=district, school=school, first_name="Rosa", last_name="Lopezz")
+    signed_in("counselor")
+    picked_names = picked(client, district, query)
+    assert [name for name in picked_names if "Lopezz" not in name] == found
+    page = client.get(f"/{district.slug}/students/", {"q": query}).content.decode()
+    for name in ("García López", "De la Cruz", "Smith-Jones"):
+        assert (name in page) == any(name in f for f in found), (query, name)
+
+
 def test_the_referral_picker_ignores_accents_and_case(client, district, signed_in, accented):
     signed_in("counselor")
     assert picked(client, district, "garcia") == ["García, Lucía"]

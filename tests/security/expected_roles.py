@@ -72,6 +72,7 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "roster_import": _both(OFFICE),
     "roster_import_template": _both(OFFICE),
     "roster_import_detail": _both(OFFICE),
+    "roster_import_progress": _both(OFFICE),  # the confirmed import, written in the background
     # --- Oversight (README: "Administrators search the access log and read the audit trail")
     "access_log": _both(ADMINS),
     "audit_trail": _both(ADMINS),
@@ -84,6 +85,9 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "partner_detail": _both(STAFF),
     "partner_coverage": _both(STAFF),
     "partner_export": _both(STAFF),  # the directory they may read, as a package
+    # ...made in the background: its progress page and the zip, for the same readers.
+    "partner_export_progress": _both(STAFF),
+    "partner_export_download": _both(STAFF),
     "partner_create": _both(OFFICE),
     "partner_edit": _both(OFFICE),
     "partner_edit_row": _both(OFFICE),  # a row of the form above, added in place (issue 16)
@@ -134,11 +138,13 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "funding_list": _both(READ_FUNDING),
     "funding_detail": _both(READ_FUNDING),
     "funding_new": _both(OFFICE),
+    "funding_pick": _both(OFFICE),  # the funding form's pickers, as a name is typed
     "funding_edit": _both(OFFICE),
     # --- Success stories (issue 4.5) -----------------------------------------------------
     # --- Meetings (issue 18) -------------------------------------------------------------
     "meeting_calendar": _both(READ_MEETINGS),
     "meeting_new": _both(OFFICE),
+    "meeting_pick": _both(OFFICE),  # the meeting form's pickers, as a name is typed
     "meeting_detail": _both(READ_MEETINGS),
     "meeting_edit": _both(OFFICE),
     "meeting_cancel": _both(OFFICE),

@@ -400,6 +400,7 @@ TABLE_MAKERS = {
     "partnerships_mousignature": lambda d: MOUSignatureFactory(district=d).pk,
     "partnerships_moucomment": _mou_comment,
     "partnerships_moudocument": lambda d: MOUDocumentFactory(district=d).pk,
+    "partnerships_directoryexport": lambda d: _create(d, "partnerships.DirectoryExport"),
     "partnerships_mourenewalnotice": lambda d: _create(
         d,
         "partnerships.MOURenewalNotice",

@@ -122,7 +122,7 @@ def test_no_export_has_a_cell_a_spreadsheet_would_run(district):
     assert not any(problems.values()), {k: v for k, v in problems.items() if v}
     # The walk found the exports, and the hostile text reached them (guarded).
     exports = {label.split(":")[0] for label in files}
-    assert {"roster_import_template", "partner_export"} <= exports, exports
+    assert {"roster_import_template", "partner_export_download"} <= exports, exports
     flat = {cell for row in cells for cell in row}
     assert "'" + HOSTILE in flat
     assert "+1 555 0100" in flat  # typed cells stay as they are

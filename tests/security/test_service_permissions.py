@@ -328,6 +328,10 @@ SERVICES: dict[str, list[Case]] = {
     "schools.services.students.roster_import_cancel": [
         Case(OFFICE, lambda d, w: {"roster_import": _pending_roster(d, w)})
     ],
+    # The confirmation, queued for the worker (which then runs roster_import_confirm).
+    "schools.services.roster_queue.roster_import_queue": [
+        Case(OFFICE, lambda d, w: {"roster_import": _pending_roster(d, w)})
+    ],
     # --- Partner directory: the district office -----------------------------------------
     "partnerships.services.directory.partner_save": [
         Case(
@@ -359,6 +363,10 @@ SERVICES: dict[str, list[Case]] = {
         Case(OFFICE, lambda d, w: {"data": _hsds_package(d, w)}, takes_object=False)
     ],
     # --- MOU documents: whoever reads the MOU (the partner its own) -------------------------
+    # The directory as an HSDS package: whoever reads the directory (not partners).
+    "partnerships.services.exports.directory_export_request": [
+        Case(EVERYONE - {PARTNER}, lambda d, w: {}, takes_object=False)
+    ],
     "partnerships.services.documents.mou_pdf_request": [
         Case(
             READ_MOUS,

@@ -64,6 +64,19 @@ def _mou_document(district) -> int:
     return MOUDocumentFactory(district=district, version=_shared_mou_version(district)).pk
 
 
+def _directory_export(district) -> int:
+    """A ready HSDS export of the district's directory as it is now (the export walk reads
+    the zip)."""
+    from partnerships.models import DirectoryExport
+    from partnerships.services.hsds import hsds_export
+    from schools.tenancy import tenant_context
+
+    with tenant_context(district):
+        return DirectoryExport.objects.create(
+            district=district, status="ready", package=hsds_export(district)
+        ).pk
+
+
 def _funding(district) -> int:
     from tests.factories import FundingSourceFactory
 
@@ -235,6 +248,7 @@ OBJECT_MAKERS = {
     "import_id": _roster_import,
     "version_id": lambda district: _shared_mou_version(district).pk,
     "document_id": _mou_document,
+    "export_id": _directory_export,  # the HSDS export in the background
     "funding_id": _funding,
     "story_id": _story,
     "mou_id": lambda district: _shared_mou_version(district).mou_id,

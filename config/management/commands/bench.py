@@ -23,6 +23,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         from tests.bench.database import BENCH_DATABASE
+        from tests.bench.runner import PRODUCTION_WORKERS
 
         parser.add_argument(
             "--database", default=BENCH_DATABASE, help=f"the seeded database ({BENCH_DATABASE})"
@@ -36,24 +37,39 @@ class Command(BaseCommand):
             default=str(Path(settings.BASE_DIR) / "docs" / "benchmarks.md"),
             help="the Markdown report (docs/benchmarks.md); '-' writes none",
         )
-        parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=PRODUCTION_WORKERS,
+            help=f"gunicorn workers ({PRODUCTION_WORKERS}, as production serves)",
+        )
         parser.add_argument(
             "--compare-rls",
             action="store_true",
-            help="time the pages again as the maintenance role (BYPASSRLS): what the "
-            "row-level-security policies cost",
+            help="time the pages again from two servers in turn, one under row-level "
+            "security and one as the maintenance role (BYPASSRLS): what the policies cost",
+        )
+        parser.add_argument(
+            "--load",
+            action="store_true",
+            help="instead of timing page by page: the load test, --users people working "
+            "at once for --seconds (tests/bench/load.py); prints its report",
+        )
+        parser.add_argument("--users", type=int, default=50, help="with --load: people (50)")
+        parser.add_argument(
+            "--seconds", type=float, default=60.0, help="with --load: how long (60)"
         )
 
     def handle(self, *args, **options):
-        from tests.bench.runner import BenchError, Options, run
+        from tests.bench.runner import Options, run
 
         if options["requests"] < 1 or options["warmup"] < 0 or options["workers"] < 1:
             raise CommandError("--requests and --workers must be at least 1, --warmup at least 0")
+        if options["load"]:
+            return self._load(options)
         output = None if options["output"] == "-" else Path(options["output"])
-        # Stopped by a signal, it still stops its gunicorn (the runner's finally blocks).
-        signal.signal(signal.SIGTERM, _interrupt)
-        try:
-            run(
+        _guarded(
+            lambda: run(
                 Options(
                     database=options["database"],
                     requests=options["requests"],
@@ -64,10 +80,40 @@ class Command(BaseCommand):
                 ),
                 say=lambda line: self.stdout.write(line),
             )
-        except BenchError as exc:
-            raise CommandError(str(exc)) from None
-        except KeyboardInterrupt:
-            raise CommandError("interrupted; gunicorn stopped") from None
+        )
+
+    def _load(self, options):
+        from tests.bench.load import LoadOptions, run_load
+
+        if options["users"] < 1 or options["seconds"] <= 0:
+            raise CommandError("--users must be at least 1 and --seconds more than 0")
+        result = _guarded(
+            lambda: run_load(
+                LoadOptions(
+                    database=options["database"],
+                    users=options["users"],
+                    seconds=options["seconds"],
+                    workers=options["workers"],
+                ),
+                say=lambda line: self.stdout.write(line),
+            )
+        )
+        if result.errors:
+            raise CommandError(f"{len(result.errors)} requests failed under load")
+
+
+def _guarded(work):
+    """Run `work()`: a BenchError or an interruption is a CommandError; stopped by a signal,
+    it still stops its gunicorn (the runner's finally blocks)."""
+    from tests.bench.runner import BenchError
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return work()
+    except BenchError as exc:
+        raise CommandError(str(exc)) from None
+    except KeyboardInterrupt:
+        raise CommandError("interrupted; gunicorn stopped") from None
 
 
 def _interrupt(signum, frame):

@@ -11,11 +11,12 @@ from partnerships.models import MOUStatus
 from partnerships.mou_rules import MOUS_UNDER_WAY
 from partnerships.selectors.mous import (
     mou_list,
-    mou_partner_choices,
     mou_status_counts,
     with_display_states,
 )
+from partnerships.selectors.partner_filter import partner_name
 from schools.capabilities import can, requires
+from schools.models import Role
 
 PAGE_SIZE = 50
 
@@ -42,8 +43,10 @@ def mou_home_panel(request) -> dict | None:
 def mou_list_view(request, district_slug):
     """MOUs the viewer may see, filtered by status and partner (htmx swaps the table)."""
     membership = request.membership
-    filters = MOUFilterForm(request.GET, partners=mou_partner_choices(membership))
+    filters = MOUFilterForm(request.GET)
     chosen = filters.filters()
+    if chosen["partner_id"] and not chosen["partner_name"]:
+        filters.show_partner_name(partner_name(membership, chosen["partner_id"]))
     page = Paginator(mou_list(membership, **chosen), PAGE_SIZE).get_page(request.GET.get("page"))
     # "Signed, starts on <date>", "Changes requested": states computed from status and dates.
     page.object_list = with_display_states(page.object_list, request.district.today())
@@ -54,5 +57,7 @@ def mou_list_view(request, district_slug):
         "page": page,
         "query": query.urlencode(),
         "can_manage": can(membership, "mous.manage"),
+        # A partner's member sees its own organization's MOUs only: nothing to filter by.
+        "partner_filter": membership.role != Role.PARTNER,
     }
     return render_page_or_fragment(request, "partnerships/mous/list.html", context)
