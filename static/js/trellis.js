@@ -107,3 +107,30 @@
     if (window.htmx) window.htmx.trigger(box, "search");
   });
 })();
+
+/* A picker's list is drawn again by each search, from the boxes that were checked when the
+   search was sent. A box checked or cleared while the answer was on its way would be undone
+   by it: then the answer is dropped and the search asked again with the boxes as they are. */
+(function () {
+  "use strict";
+  function isPickerList(element) {
+    return element && element.classList && element.classList.contains("picker__choices");
+  }
+  function checkedIn(list) {
+    return Array.prototype.map.call(
+      list.querySelectorAll("input[type=checkbox]:checked"),
+      function (box) { return box.value; }
+    ).sort().join("\n");
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var list = event.detail.target;
+    if (isPickerList(list)) list.setAttribute("data-sent-checked", checkedIn(list));
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var list = event.detail.target;
+    if (!isPickerList(list) || list.getAttribute("data-sent-checked") === checkedIn(list)) return;
+    event.detail.shouldSwap = false;
+    var box = document.querySelector('.picker__search input[aria-controls="' + list.id + '"]');
+    if (box && window.htmx) window.htmx.trigger(box, "search");
+  });
+})();

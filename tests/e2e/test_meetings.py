@@ -183,3 +183,42 @@ def test_in_a_large_district_the_coordinator_finds_the_partner_by_name(
         assert [p.name for p in meeting.partners.all()] == ["Riverbend Family Services"]
         assert meeting.mou.title == "Riverbend school-based counseling"
 
+
+def test_a_partner_checked_while_a_search_is_on_its_way_stays_checked(
+    browser, live_server, transactional_db, district
+):
+    """The answer to a search sent before the box was checked would draw it unchecked (and a
+    later search would forget it): the answer is dropped and the search asked again."""
+    from core.picker import PICK_ALL_UP_TO
+
+    PartnerFactory(district=district, name="Riverbend Family Services")
+    for n in range(PICK_ALL_UP_TO + 1):
+        PartnerFactory(district=district, name=f"Community Partner {n:03d}")
+    coordinator = MembershipFactory(district=district, role="coordinator")
+    page = signed_in_page(browser, live_server.url, coordinator.user)
+    page.goto("/north/meetings/new/")
+    partners = page.get_by_role("group", name="Partners")
+    search = partners.get_by_label("Find by name")
+    search.fill("riverb")
+    riverbend = page.get_by_label("Riverbend Family Services", exact=True)
+    expect(riverbend).to_be_visible()
+
+    held = []
+
+    def hold_the_next_partner_search(route):
+        if "field=partners" in route.request.url and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/meetings/pick/**", hold_the_next_partner_search)
+    with page.expect_request(lambda request: "field=partners" in request.url):
+        search.fill("riverbend")
+    riverbend.check()  # while the search is held
+    assert len(held) == 1
+    with page.expect_response(lambda response: response.request == held[0].request):
+        held[0].continue_()
+    expect(riverbend).to_be_checked()
+    search.fill("community partner 01")
+    expect(partners.get_by_label("Community Partner 010")).to_be_visible()
+    expect(riverbend).to_be_checked()
