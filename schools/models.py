@@ -95,6 +95,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
     # The district opened last, so the next sign-in lands there; never used for scoping.
     last_district_slug = models.SlugField(max_length=64, blank=True)
+    # The name folded (accents and case aside, core.search), written by PostgreSQL with the
+    # row: what the members search and the meeting form's people picker read (folding a
+    # large district's two thousand names on each request would cost tens of milliseconds).
+    name_key = models.GeneratedField(
+        expression=Fold("full_name"),
+        output_field=models.TextField(db_collation="C"),
+        db_persist=True,
+        editable=False,
+    )
 
     objects = UserManager()
 

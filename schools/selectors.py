@@ -56,24 +56,31 @@ def schools_in(district) -> list:
 MEMBERS_ORDER = ["-active", "user__full_name", "user__email"]
 
 
+def search_members(memberships, query: str):
+    """`memberships` whose person has every word of `query` in their name (the stored
+    folded key, User.name_key) or their email."""
+    from core.picker import every_word
+
+    return every_word("user__name_key__contains", raw=("user__email__icontains",))(
+        memberships, query
+    )
+
+
 def members_of_district(viewer: Membership, *, query: str = "", role: str = ""):
     """The viewer's district's memberships, active first, filtered by name/email and role.
 
-    A queryset with its joins (person, partner) and the schools prefetched: a page of it
-    costs the same few queries however many rows there are.
+    Every word typed is found in the name (accents and case ignored, as "garcia" finds
+    "García") or the email. A queryset with its joins (person, partner) and the schools
+    prefetched: a page of it costs the same few queries however many rows there are.
     """
-    from django.db.models import Q
-
     members = (
         Membership.objects.for_district(viewer.district)
         .select_related("user", "partner")
         .prefetch_related("schools")
         .order_by(*MEMBERS_ORDER)
     )
-    if query:
-        members = members.filter(
-            Q(user__full_name__icontains=query) | Q(user__email__icontains=query)
-        )
+    if query.split():
+        members = search_members(members, query)
     if role:
         members = members.filter(role=role)
     return members

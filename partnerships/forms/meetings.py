@@ -25,7 +25,7 @@ from partnerships.models import (
 )
 from partnerships.services.meetings import OFFSET_CHOICES
 from schools.models import Membership, School
-from schools.selectors import partners_in
+from schools.selectors import partners_in, search_members
 
 
 def offset_label(minutes: int) -> str:
@@ -50,12 +50,12 @@ REPEAT_CHOICES = [
 
 # The picker fields of the meeting form and what their search reads (core.picker): the
 # stored folded keys of partners and contacts (accents and case aside, as the directory),
-# people's names and addresses as the members page searches them, schools' names folded
+# people's names (folded) and addresses as the members page searches them, schools' names folded
 # (a district has hundreds at most).
 PICKERS = {
     "partners": every_word("name_key__contains"),
     "schools": every_word("name_folded__contains", alias={"name_folded": Fold("name")}),
-    "members": every_word(raw=("user__full_name__icontains", "user__email__icontains")),
+    "members": search_members,
     "contacts": every_word("search_key__contains", "partner__name_key__contains"),
 }
 

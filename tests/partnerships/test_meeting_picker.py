@@ -283,6 +283,11 @@ def test_each_picker_finds_by_its_words(client, cast, district):
     MembershipFactory(
         district=district, role="counselor", user=UserFactory(full_name="Marisol Quintero")
     )
+    MembershipFactory(
+        district=district,
+        role="counselor",
+        user=UserFactory(full_name="Ramón Peña", email="rpena@north.example.org"),
+    )
     client.force_login(coordinator.user)
 
     def found(field, query):
@@ -293,4 +298,7 @@ def test_each_picker_finds_by_its_words(client, cast, district):
     assert "Íñigo Núñez" in found("contacts", "inigo nunez")
     assert "Íñigo Núñez" in found("contacts", "riverbend inigo")  # the partner's name too
     assert "Marisol Quintero" in found("members", "quintero")
+    assert "Ramón Peña" in found("members", "ramon PENA")  # accents and case aside
+    assert "Ramón Peña" in found("members", "rpena@north")
+    assert "Ramón Peña" not in found("members", "ramon quintero")  # every word
     assert "Helper" not in found("contacts", "casa")

@@ -146,6 +146,20 @@ def test_search_filters_by_name_and_email(admin_client, district, member):
     assert [m.user.full_name for m in by_email.object_list] == ["John Smith"]
 
 
+def test_search_ignores_accents_and_case_and_needs_every_word(admin_client, district, member):
+    member("counselor", user=UserFactory(full_name="José García Núñez"))
+    member("counselor", user=UserFactory(full_name="Josefina Smith"))
+
+    def found(query):
+        page = admin_client.get(people_url(district), {"q": query}).context["page"]
+        return [m.user.full_name for m in page.object_list]
+
+    assert found("garcia") == ["José García Núñez"]
+    assert found("JOSE nunez") == ["José García Núñez"]
+    assert sorted(found("jose")) == ["Josefina Smith", "José García Núñez"]
+    assert found("jose smith") == ["Josefina Smith"]
+
+
 def test_role_filter(admin_client, district, member):
     member("coordinator", user=UserFactory(full_name="Casey Coordinator"))
     member("counselor", user=UserFactory(full_name="Chris Counselor"))
