@@ -2,13 +2,14 @@
 
 Trellis keeps nothing in the cache that it cannot do without for a while: rate-limit
 counters (allauth's and ours), the used-TOTP-code markers, a directory import waiting
-for confirmation. Without this wrapper a Redis outage answers 500 on every page that
-touches one of them (signing in, asking for a password reset, preparing a PDF), although
-the database, which holds everything that matters, is fine. So while Redis does not
-answer, reads miss, writes are dropped and `add` reports the key as new; the outage is
-logged (at most every 10 seconds) and `/healthz` answers 503, which is what should wake
-someone up. The cost, for the length of the outage: rate limits start from zero and a
-TOTP code is not remembered as used.
+for confirmation, coverage maps as drawn (drawn again when missing). Without this
+wrapper a Redis outage answers 500 on every page that touches one of them (signing in,
+asking for a password reset, preparing a PDF), although the database, which holds
+everything that matters, is fine. So while Redis does not answer, reads miss, writes are
+dropped and `add` reports the key as new; the outage is logged (at most every 10
+seconds) and `/healthz` answers 503, which is what should wake someone up. The cost, for
+the length of the outage: rate limits start from zero and a TOTP code is not remembered
+as used.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ partner's contact confirms the listing (served under /p/, no account needed)."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import inspect
 import re
 import secrets
 from collections.abc import Callable
@@ -53,6 +56,7 @@ from partnerships.selectors.directory import (
     contacts_with_email,
     coverage_cell,
     coverage_map,
+    coverage_version,
     directory_languages,
     directory_search,
     directory_stale_before,
@@ -448,10 +452,60 @@ def partner_coverage(request, district_slug):
         messages.error(
             request, _("That school or service is not on your district's map. Here is the map.")
         )
-    data = coverage_map(request.membership)
+    key = _coverage_key(request.district)
+    page = cache.get(key)
+    if page is None:
+        page = _coverage_page(request.membership, district_slug)
+        cache.set(key, page, COVERAGE_CACHE_SECONDS)
+    return render(request, "partnerships/directory/coverage.html", page)
+
+
+def _coverage_page(membership, district_slug: str) -> dict:
+    """The map as the page shows it, in plain values (names, counts, each row's cells as
+    HTML): what the cache keeps, read back in a millisecond where the drawn cells as
+    objects took eight."""
+    data = coverage_map(membership)
     layout = _coverage_layout(data)
     _coverage_rows_html(layout["table"], district_slug)
-    return render(request, "partnerships/directory/coverage.html", {**data, **layout})
+    return {
+        "school_count": len(data["rows"]),
+        "category_count": len(data["categories"]),
+        "gaps": data["gaps"],
+        "columns": layout["columns"],
+        "table": [
+            {"school": row["school"].name, "cells_html": row["cells_html"]}
+            for row in layout["table"]
+        ],
+        "summary": [{**line, "school": line["school"].name} for line in layout["summary"]],
+        "uncovered_everywhere": layout["uncovered_everywhere"],
+    }
+
+
+# The map as drawn, kept for the next reader until its sources change (coverage_version,
+# in the key) or the day does (an MOU's term starts or ends). A large district's map
+# takes a hundred milliseconds to draw and is the same for every reader of the district
+# in one language; partner and school names only, never a student. Without Redis, every
+# request draws it (config.cache).
+COVERAGE_CACHE_SECONDS = 24 * 60 * 60
+
+
+def _coverage_key(district) -> str:
+    version = hashlib.sha256(coverage_version(district).encode()).hexdigest()
+    return (
+        f"coverage:{_coverage_code()}:{district.pk}:{district.slug}:"
+        f"{district.today().isoformat()}:{translation.get_language()}:{version}"
+    )
+
+
+@functools.cache
+def _coverage_code() -> str:
+    """The code that draws the map, as a short hash: a release that draws it otherwise
+    never reads a map kept by the one before (a day's worth of them, in another shape)."""
+    source = "".join(
+        inspect.getsource(function)
+        for function in (coverage_map, _coverage_layout, _coverage_rows_html, _coverage_page, badge)
+    )
+    return hashlib.sha256(source.encode()).hexdigest()[:12]
 
 
 _COVERED_OPEN = '<td class="coverage-cell"><ul class="coverage-cell__list">'

@@ -52,3 +52,25 @@ def read(district, fn):
     """Run fn() inside the district's context (tenant rows are invisible outside it)."""
     with tenant_context(district):
         return fn()
+
+
+def coverage_cells(response) -> dict[tuple[str, str], list[str]]:
+    """The coverage map's cells as the page shows them: (school, category code) -> the
+    partners the cell names, or its "N partners" link where it says how many, or [] for a
+    gap. Read from the table's HTML, in the order of its columns (context["columns"])."""
+    import html
+    import re
+
+    codes = [column["code"] for column in response.context["columns"]]
+    page = response.content.decode()
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    found = {}
+    for school, row in re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', body, re.S):
+        cells = re.findall(r'<td class="coverage-cell[^"]*">(.*?)</td>', row, re.S)
+        assert len(cells) == len(codes), school
+        for code, cell in zip(codes, cells, strict=True):
+            names = re.findall(r'<li><a href="[^"]*">(.*?)</a></li>', cell) or re.findall(
+                r'class="coverage-cell__count"[^>]*>(.*?)</a>', cell
+            )
+            found[(html.unescape(school), code)] = [html.unescape(name) for name in names]
+    return found
