@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import inspect
+import marshal
 import re
 import secrets
 from collections.abc import Callable
@@ -500,12 +500,14 @@ def _coverage_key(district) -> str:
 @functools.cache
 def _coverage_code() -> str:
     """The code that draws the map, as a short hash: a release that draws it otherwise
-    never reads a map kept by the one before (a day's worth of them, in another shape)."""
-    source = "".join(
-        inspect.getsource(function)
+    never reads a map kept by the one before (a day's worth of them, in another shape).
+    Hashed from the compiled functions, which a deployment always has (not every one
+    ships the source files)."""
+    code = b"".join(
+        marshal.dumps(function.__code__)
         for function in (coverage_map, _coverage_layout, _coverage_rows_html, _coverage_page, badge)
     )
-    return hashlib.sha256(source.encode()).hexdigest()[:12]
+    return hashlib.sha256(code).hexdigest()[:12]
 
 
 _COVERED_OPEN = '<td class="coverage-cell"><ul class="coverage-cell__list">'
