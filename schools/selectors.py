@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from core.picker import every_word
 from schools.access_log import access_log_record
 from schools.models import AccessLog, Membership
 
@@ -56,14 +57,9 @@ def schools_in(district) -> list:
 MEMBERS_ORDER = ["-active", "user__full_name", "user__email"]
 
 
-def search_members(memberships, query: str):
-    """`memberships` whose person has every word of `query` in their name (the stored
-    folded key, User.name_key) or their email."""
-    from core.picker import every_word
-
-    return every_word("user__name_key__contains", raw=("user__email__icontains",))(
-        memberships, query
-    )
+# search_members(memberships, query): those whose person has every word of `query` in
+# their name (the stored folded key, User.name_key) or their email.
+search_members = every_word("user__name_key__contains", raw=("user__email__icontains",))
 
 
 def members_of_district(viewer: Membership, *, query: str = "", role: str = ""):

@@ -49,9 +49,9 @@ REPEAT_CHOICES = [
 
 
 # The picker fields of the meeting form and what their search reads (core.picker): the
-# stored folded keys of partners and contacts (accents and case aside, as the directory),
-# people's names (folded) and addresses as the members page searches them, schools' names folded
-# (a district has hundreds at most).
+# stored folded keys of partners, contacts and people (accents and case aside, as the
+# directory and the members page), people's addresses too, schools' names folded on the
+# fly (a district has hundreds at most).
 PICKERS = {
     "partners": every_word("name_key__contains"),
     "schools": every_word("name_folded__contains", alias={"name_folded": Fold("name")}),

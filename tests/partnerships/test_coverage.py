@@ -206,6 +206,19 @@ def test_the_map_is_kept_and_drawn_again_after_any_change_to_what_it_shows(
     assert ("West Elementary", "tutoring_x") in cells(response)
 
 
+def test_a_kept_map_links_to_the_districts_address_as_it_is_now(client, district, fixture):
+    """The district's own row is not among the map's sources: its address is in the key."""
+    signed_in(client, person(district, "coordinator"))
+    client.get(coverage_url(district))
+    district.slug = "north-valley"
+    district.save(update_fields=["slug"])
+
+    html = client.get(coverage_url(district)).content.decode()
+
+    harbor = reverse("partner_detail", args=["north-valley", fixture["harbor"].pk])
+    assert f'href="{harbor}"' in html
+
+
 def test_a_kept_map_is_the_districts_own_and_in_the_readers_language(
     client, district, other_district, fixture
 ):
